@@ -1,0 +1,30 @@
+// Local-development defaults shared by `npm run dev` and `npm run token`.
+// These values are for a developer's machine only; production uses JWKS_URL
+// and secrets set with `wrangler secret put`.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export const DEV_DEFAULTS = {
+  JWT_SECRET: "local-dev-secret-change-me-0123456789abcdef",
+  AUDIT_CHAIN_KEY: "local-dev-audit-chain-key-0123456789abcdef",
+};
+
+/** Reads KEY=VALUE lines of .dev.vars, if the developer has one. */
+export function readDevVars() {
+  const file = join(ROOT, ".dev.vars");
+  if (!existsSync(file)) return {};
+  const vars = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2];
+  }
+  return vars;
+}
+
+/** The value in force locally: .dev.vars first, then the embedded default. */
+export function devValue(name) {
+  return readDevVars()[name] || DEV_DEFAULTS[name];
+}

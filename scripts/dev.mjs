@@ -1,0 +1,71 @@
+// `npm run dev [-- wrangler dev flags]`: applies local D1 migrations, starts
+// `wrangler dev` (port 8787 unless --port is given), and seeds the demo
+// organisation through the API the first time it finds it empty.
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { SignJWT } from "jose";
+import { seedDemo } from "./demo-seed.mjs";
+import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./dev-config.mjs";
+
+const args = process.argv.slice(2);
+const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
+  cwd: ROOT,
+  env: { ...env, CI: "true" },
+  stdio: "inherit",
+});
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const portIndex = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
+let port = 8787;
+if (portIndex === -1) args.push("--port", String(port));
+else port = Number(args[portIndex].includes("=") ? args[portIndex].split("=")[1] : args[portIndex + 1]);
+
+// Secrets the developer has not put in .dev.vars get the embedded local defaults.
+const devVars = readDevVars();
+for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
+  if (!devVars[name]) args.push("--var", `${name}:${value}`);
+}
+
+const child = spawn(wrangler, ["dev", ...args], { cwd: ROOT, env, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));
+
+async function token(sub, roles, name) {
+  let jwt = new SignJWT({ org: "org-demo", roles, name })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime("10m");
+  if (devValue("JWT_ISSUER")) jwt = jwt.setIssuer(devValue("JWT_ISSUER"));
+  if (devValue("JWT_AUDIENCE")) jwt = jwt.setAudience(devValue("JWT_AUDIENCE"));
+  return jwt.sign(new TextEncoder().encode(devValue("JWT_SECRET")));
+}
+
+async function waitForHealth(base) {
+  for (let i = 0; i < 120; i += 1) {
+    try {
+      const res = await fetch(`${base}/health`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+const base = `http://127.0.0.1:${port}`;
+if (await waitForHealth(base)) {
+  try {
+    const seeded = await seedDemo(base, token);
+    if (seeded)
+      console.log(
+        `[dev] seeded org-demo; try: curl -H "Authorization: Bearer $(npm run token -- --sub coord-007 --org org-demo --roles coordinator)" ${base}/api/v1/activity-attributions`,
+      );
+  } catch (err) {
+    console.error(`[dev] seeding org-demo failed: ${err.message}`);
+  }
+}

@@ -1,0 +1,58 @@
+import { secureHeaders } from "hono/secure-headers";
+import { authenticate } from "./auth/middleware";
+import { createApp } from "./lib/create-app";
+import type { AppOpenAPI } from "./lib/types";
+import { activityTypesRouter } from "./routes/activity-types/activity-types.index";
+import { docsRouter } from "./routes/docs/docs.index";
+import { healthRouter } from "./routes/health/health.index";
+import { membersRouter } from "./routes/members/members.index";
+
+export const API_VERSION = "1.0.0";
+
+/** Routers of the authenticated API under /api/v1, in the order they are matched. */
+const apiRouters = [membersRouter, activityTypesRouter] as const;
+
+function registerOpenApi(app: AppOpenAPI): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A JWT with the claims sub (member ID), org (organisation ID), roles, name and exp. " +
+      "HS256 with JWT_SECRET in development; RS256/ES256 from the identity provider's JWKS in production.",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Mentor Activity API",
+      version: API_VERSION,
+      description:
+        "Mentors log what they did; coordinators register activities on mentors' behalf; every proxy " +
+        "action lands in a tamper-evident audit log.\n\n" +
+        "Errors are application/problem+json (RFC 9457). Times are ISO 8601 UTC with second precision; " +
+        "input may carry any offset and is normalised. Lists take `page` (from 1) and `limit` and answer " +
+        "`{data, pagination: {page, limit, total}}`, newest first.",
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+    },
+    servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
+    tags: [
+      { name: "Activity logs", description: "What mentors did" },
+      { name: "Activity attributions", description: "Activities coordinators registered for mentors" },
+      { name: "Proxy audit logs", description: "The tamper-evident log of every proxy action" },
+      { name: "Members", description: "The organisation's people and their roles" },
+      { name: "Activity types", description: "The catalogue of activity types" },
+      { name: "Service", description: "Health and documentation" },
+    ],
+  }));
+}
+
+export function buildApp(): AppOpenAPI {
+  const app = createApp();
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  app.route("/", healthRouter);
+  app.route("/", docsRouter);
+  app.use("/api/v1/*", authenticate);
+  for (const router of apiRouters) app.route("/", router);
+  registerOpenApi(app);
+  return app;
+}

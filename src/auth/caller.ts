@@ -1,0 +1,32 @@
+import { z } from "@hono/zod-openapi";
+
+export const MEMBER_ROLES = ["mentor", "coordinator", "admin", "compliance"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** `system` is a service role for internal producers; it is never a member. */
+export const ROLES = [...MEMBER_ROLES, "system"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, from the verified token. */
+export interface Caller {
+  sub: string;
+  org: string;
+  roles: Role[];
+  name: string | null;
+}
+
+/** The claims a token must carry; unknown roles are dropped rather than trusted. */
+export const claimsSchema = z.object({
+  sub: z.string().min(1).max(64),
+  org: z.string().min(1).max(64),
+  exp: z.number(),
+  name: z.string().max(200).optional(),
+  roles: z
+    .array(z.string())
+    .max(20)
+    .transform((roles) => roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r))),
+});
+
+export function hasRole(caller: Caller, ...roles: Role[]): boolean {
+  return caller.roles.some((r) => roles.includes(r));
+}

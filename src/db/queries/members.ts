@@ -1,0 +1,105 @@
+import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { type MemberRow, members } from "../schema";
+
+export interface MemberFilter {
+  role?: string;
+  active?: boolean;
+  q?: string;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+function memberConditions(orgId: string, filter: MemberFilter): SQL | undefined {
+  const conditions: SQL[] = [eq(members.orgId, orgId)];
+  if (filter.role !== undefined) {
+    conditions.push(
+      sql`exists (select 1 from json_each(${members.roles}) where json_each.value = ${filter.role})`,
+    );
+  }
+  if (filter.active !== undefined) conditions.push(eq(members.active, filter.active));
+  if (filter.q !== undefined) {
+    const pattern = `%${escapeLike(filter.q)}%`;
+    conditions.push(sql`${members.name} like ${pattern} escape '\\'`);
+  }
+  return and(...conditions);
+}
+
+/** One page of members plus the total under the same filter, in one round trip. */
+export async function listMembers(
+  db: Db,
+  orgId: string,
+  filter: MemberFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: MemberRow[]; total: number }> {
+  const where = memberConditions(orgId, filter);
+  const [rows, totals] = await db.batch([
+    db
+      .select()
+      .from(members)
+      .where(where)
+      .orderBy(asc(members.name), asc(members.memberId))
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ total: count() }).from(members).where(where),
+  ]);
+  return { rows, total: totals[0]?.total ?? 0 };
+}
+
+export async function getMember(db: Db, orgId: string, memberId: string): Promise<MemberRow | undefined> {
+  return db
+    .select()
+    .from(members)
+    .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)))
+    .get();
+}
+
+/** Looks up several members of one organisation in one query. */
+export async function getMembers(db: Db, orgId: string, memberIds: readonly string[]): Promise<MemberRow[]> {
+  if (memberIds.length === 0) return [];
+  return db
+    .select()
+    .from(members)
+    .where(
+      and(
+        eq(members.orgId, orgId),
+        sql`${members.memberId} in (select value from json_each(${JSON.stringify(memberIds)}))`,
+      ),
+    )
+    .all();
+}
+
+export interface MemberInput {
+  name: string;
+  roles: string[];
+  active: boolean;
+}
+
+/** Creates or replaces a member; answers the stored row and whether it was new. */
+export async function upsertMember(
+  db: Db,
+  orgId: string,
+  memberId: string,
+  input: MemberInput,
+): Promise<{ row: MemberRow; created: boolean }> {
+  const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
+  const [existing, written] = await db.batch([
+    db
+      .select({ memberId: members.memberId })
+      .from(members)
+      .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId))),
+    db
+      .insert(members)
+      .values({ orgId, memberId, ...input })
+      .onConflictDoUpdate({
+        target: [members.orgId, members.memberId],
+        set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
+      })
+      .returning(),
+  ]);
+  const row = written[0];
+  if (!row) throw new Error("member upsert returned no row");
+  return { row, created: existing.length === 0 };
+}

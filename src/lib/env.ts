@@ -1,0 +1,16 @@
+import type { AuditLog } from "../audit/audit-log.do";
+
+/** Bindings and variables of the Worker, as declared in wrangler.toml and .dev.vars. */
+export interface Env {
+  DB: D1Database;
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  ASSETS?: Fetcher;
+  /** HS256 secret for bearer tokens (local dev and tests). */
+  JWT_SECRET?: string;
+  /** JWKS endpoint of the identity provider (production, RS256/ES256). */
+  JWKS_URL?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  /** Key of the HMAC checkpoint over the audit chain head. */
+  AUDIT_CHAIN_KEY?: string;
+}

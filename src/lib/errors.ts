@@ -1,0 +1,159 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { HttpStatus, type HttpStatusCode } from "./http-status";
+
+/** The closed set of error kinds this API answers; each has one status and title. */
+export const ErrorCode = {
+  bad_request: { status: HttpStatus.BAD_REQUEST, title: "Bad Request" },
+  validation_failed: { status: HttpStatus.BAD_REQUEST, title: "Validation Failed" },
+  malformed_json: { status: HttpStatus.BAD_REQUEST, title: "Malformed JSON" },
+  unauthorized: { status: HttpStatus.UNAUTHORIZED, title: "Unauthorized" },
+  forbidden: { status: HttpStatus.FORBIDDEN, title: "Forbidden" },
+  not_found: { status: HttpStatus.NOT_FOUND, title: "Not Found" },
+  conflict: { status: HttpStatus.CONFLICT, title: "Conflict" },
+  precondition_failed: { status: HttpStatus.PRECONDITION_FAILED, title: "Precondition Failed" },
+  payload_too_large: { status: HttpStatus.PAYLOAD_TOO_LARGE, title: "Payload Too Large" },
+  unsupported_media_type: {
+    status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    title: "Unsupported Media Type",
+  },
+  unprocessable: { status: HttpStatus.UNPROCESSABLE_ENTITY, title: "Unprocessable Content" },
+  rate_limited: { status: HttpStatus.TOO_MANY_REQUESTS, title: "Too Many Requests" },
+  internal: { status: HttpStatus.INTERNAL_SERVER_ERROR, title: "Internal Server Error" },
+} as const satisfies Record<string, { status: HttpStatusCode; title: string }>;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  request_id?: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const PROBLEM_TYPE_BASE = "https://mentor-activity.api/problems/";
+
+/** The one error type handlers throw; `onError` renders it as problem+json. */
+export class AppError extends Error {
+  readonly code: ErrorCodeName;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCodeName,
+    detail: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = "AppError";
+    this.code = code;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+
+  get status(): HttpStatusCode {
+    return ErrorCode[this.code].status;
+  }
+}
+
+export const notFound = (what: string): AppError => new AppError("not_found", `${what} not found`);
+export const forbidden = (detail = "Your role does not allow this operation"): AppError =>
+  new AppError("forbidden", detail);
+
+/** Turns a zod error into the field list of a validation problem. */
+export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((issue) => {
+    const segments = issue.path.map((p) => String(p));
+    if (issue.code === "unrecognized_keys") {
+      return {
+        path: [prefix, ...segments, ...issue.keys].filter(Boolean).join("."),
+        message: "This field cannot be set",
+      };
+    }
+    return {
+      path: [prefix, ...segments].filter(Boolean).join(".") || (prefix ?? ""),
+      message: issue.message,
+    };
+  });
+}
+
+export function problemBody(
+  code: ErrorCodeName,
+  detail: string,
+  extra: { errors?: FieldError[]; instance?: string; requestId?: string } = {},
+): Problem {
+  const { status, title } = ErrorCode[code];
+  const body: Problem = { type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail };
+  if (extra.instance) body.instance = extra.instance;
+  if (extra.requestId) body.request_id = extra.requestId;
+  if (extra.errors) body.errors = extra.errors;
+  return body;
+}
+
+export function problemResponse(
+  c: Context,
+  code: ErrorCodeName,
+  detail: string,
+  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+): Response {
+  const body = problemBody(code, detail, {
+    errors: extra.errors,
+    instance: new URL(c.req.url).pathname,
+    requestId: c.get("requestId"),
+  });
+  const headers = new Headers(extra.headers);
+  headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
+
+function codeForStatus(status: number): ErrorCodeName {
+  const match = (Object.keys(ErrorCode) as ErrorCodeName[]).find((name) => ErrorCode[name].status === status);
+  return match ?? (status >= 500 ? "internal" : "bad_request");
+}
+
+/** The one place any thrown error becomes a response. */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof AppError) {
+    if (err.code === "unauthorized") {
+      return problemResponse(c, err.code, err.message, {
+        headers: { "WWW-Authenticate": 'Bearer realm="mentor-activity-api"', ...err.headers },
+      });
+    }
+    return problemResponse(c, err.code, err.message, {
+      errors: err.errors,
+      headers: err.headers,
+    });
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code =
+      err.status === HttpStatus.BAD_REQUEST && /json/i.test(err.message)
+        ? "malformed_json"
+        : codeForStatus(err.status);
+    return problemResponse(c, code, err.message || ErrorCode[code].title);
+  }
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "unhandled error",
+      request_id: c.get("requestId"),
+      error: err.name,
+      message: err.message,
+      stack: err.stack,
+    }),
+  );
+  return problemResponse(
+    c,
+    "internal",
+    `An unexpected error occurred. Quote request ID ${c.get("requestId") ?? "unknown"} when reporting it.`,
+  );
+}

@@ -1,0 +1,11 @@
+/** Largest request body accepted, in bytes. A bulk registration of 100 mentors is about 5 KiB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Largest page number accepted; deeper pages are better reached with filters. */
+export const MAX_PAGE = 1_000_000;
+
+export const MAX_ID_LENGTH = 64;
+export const MAX_NAME_LENGTH = 200;
+export const MAX_TEXT_LENGTH = 2000;

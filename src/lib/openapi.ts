@@ -1,0 +1,111 @@
+import { z } from "@hono/zod-openapi";
+import { PROBLEM_CONTENT_TYPE } from "./errors";
+import { HttpStatus } from "./http-status";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from "./limits";
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "https://mentor-activity.api/problems/validation_failed" }),
+    title: z.string().openapi({ example: "Validation Failed" }),
+    status: z.number().int().openapi({ example: 400 }),
+    detail: z.string().openapi({ example: "The request body is invalid" }),
+    instance: z.string().optional().openapi({ example: "/api/v1/activity-logs" }),
+    request_id: z.string().optional(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ example: [{ path: "duration_minutes", message: "Too big: expected number to be <=1440" }] }),
+  })
+  .openapi("Problem");
+
+const problem = (description: string) => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+});
+
+/** Every error a route can answer, to spread into its `responses`. */
+export const errorResponses = {
+  badRequest: { [HttpStatus.BAD_REQUEST]: problem("Malformed JSON or a validation failure") },
+  unauthorized: {
+    [HttpStatus.UNAUTHORIZED]: problem("Missing, malformed, expired or badly signed bearer token"),
+  },
+  forbidden: { [HttpStatus.FORBIDDEN]: problem("The caller's role or member status does not allow this") },
+  notFound: { [HttpStatus.NOT_FOUND]: problem("No such resource in the caller's organisation") },
+  conflict: { [HttpStatus.CONFLICT]: problem("The request conflicts with the current state") },
+  preconditionFailed: {
+    [HttpStatus.PRECONDITION_FAILED]: problem("If-Match does not match the current ETag"),
+  },
+  payloadTooLarge: { [HttpStatus.PAYLOAD_TOO_LARGE]: problem("The request body is too large") },
+  unsupportedMediaType: {
+    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problem("The request body is not application/json"),
+  },
+  internal: { [HttpStatus.INTERNAL_SERVER_ERROR]: problem("Unexpected error; quote the request ID") },
+} as const;
+
+/** Errors every authenticated route can answer. */
+export const authedErrors = {
+  ...errorResponses.badRequest,
+  ...errorResponses.unauthorized,
+  ...errorResponses.forbidden,
+  ...errorResponses.internal,
+};
+
+/** Errors every authenticated route with a JSON body can answer. */
+export const bodyErrors = {
+  ...authedErrors,
+  ...errorResponses.payloadTooLarge,
+  ...errorResponses.unsupportedMediaType,
+};
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
+  required: true,
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const pageQuery = (
+  defaults: { limit: number; max: number } = { limit: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE },
+) => ({
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .default(1)
+    .openapi({ description: "Page number, from 1", example: 1 }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(defaults.max)
+    .default(defaults.limit)
+    .openapi({ description: `Page size, 1..${defaults.max}`, example: defaults.limit }),
+});
+
+export const PaginationSchema = z
+  .object({
+    page: z.number().int(),
+    limit: z.number().int(),
+    total: z.number().int(),
+  })
+  .openapi("Pagination");
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), pagination: PaginationSchema });
+
+export const pageOffset = (page: { page: number; limit: number }) => ({
+  limit: page.limit,
+  offset: (page.page - 1) * page.limit,
+});
+
+export const BooleanQuery = z
+  .enum(["true", "false"])
+  .transform((v) => v === "true")
+  .openapi({ type: "string", enum: ["true", "false"] });
+
+export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,0 +1,8 @@
+import { createRouter } from "../../lib/create-app";
+import * as handlers from "./members.handlers";
+import * as routes from "./members.routes";
+
+export const membersRouter = createRouter()
+  .openapi(routes.list, handlers.list)
+  .openapi(routes.get, handlers.get)
+  .openapi(routes.put, handlers.put);

@@ -1,0 +1,70 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { HttpStatus } from "../../lib/http-status";
+import {
+  authedErrors,
+  bearerSecurity,
+  bodyErrors,
+  errorResponses,
+  jsonBody,
+  jsonContent,
+} from "../../lib/openapi";
+import {
+  MemberIdParam,
+  MemberInputSchema,
+  MemberListQuery,
+  MemberPage,
+  MemberSchema,
+} from "./members.schemas";
+
+const tags = ["Members"];
+
+export const list = createRoute({
+  method: "get",
+  path: "/api/v1/members",
+  operationId: "listMembers",
+  summary: "List the organisation's members",
+  tags,
+  security: bearerSecurity,
+  request: { query: MemberListQuery },
+  responses: {
+    [HttpStatus.OK]: jsonContent(MemberPage, "A page of members, ordered by name"),
+    ...authedErrors,
+  },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/api/v1/members/{member_id}",
+  operationId: "getMember",
+  summary: "Get one member",
+  tags,
+  security: bearerSecurity,
+  request: { params: z.object({ member_id: MemberIdParam }) },
+  responses: {
+    [HttpStatus.OK]: jsonContent(MemberSchema, "The member"),
+    ...authedErrors,
+    ...errorResponses.notFound,
+  },
+});
+
+export const put = createRoute({
+  method: "put",
+  path: "/api/v1/members/{member_id}",
+  operationId: "putMember",
+  summary: "Create or update a member (admin)",
+  tags,
+  security: bearerSecurity,
+  request: {
+    params: z.object({ member_id: MemberIdParam }),
+    body: jsonBody(MemberInputSchema, "The member's name, roles and status"),
+  },
+  responses: {
+    [HttpStatus.OK]: jsonContent(MemberSchema, "The member was updated"),
+    [HttpStatus.CREATED]: jsonContent(MemberSchema, "The member was created"),
+    ...bodyErrors,
+  },
+});
+
+export type ListRoute = typeof list;
+export type GetRoute = typeof get;
+export type PutRoute = typeof put;
