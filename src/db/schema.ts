@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Times are stored as ISO 8601 UTC text with second precision (`2026-03-24T14:00:00Z`), which sorts as time. */
 const nowIso = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { HttpStatus, type HttpStatusCode } from "./http-status";
 
@@ -111,9 +112,11 @@ export function problemResponse(
     instance: new URL(c.req.url).pathname,
     requestId: c.get("requestId"),
   });
-  const headers = new Headers(extra.headers);
-  headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
-  return new Response(JSON.stringify(body), { status: body.status, headers });
+  // c.newResponse keeps headers set earlier in the request (request ID, security headers).
+  return c.newResponse(JSON.stringify(body), body.status as ContentfulStatusCode, {
+    ...extra.headers,
+    "Content-Type": PROBLEM_CONTENT_TYPE,
+  });
 }
 
 function codeForStatus(status: number): ErrorCodeName {

@@ -1,0 +1,188 @@
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { verifyToken } from "../../src/auth/verify";
+import type { Env } from "../../src/lib/env";
+import { call, json, newOrg } from "../helpers/api";
+import { signToken, TEST_SECRET } from "../helpers/auth";
+import { addMember } from "../helpers/members";
+
+const PATH = "/api/v1/activity-types";
+
+async function expectUnauthorized(res: Response, detail: RegExp): Promise<void> {
+  expect(res.status).toBe(401);
+  expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+  expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+  const body = await json<{ status: number; detail: string; title: string }>(res);
+  expect(body.status).toBe(401);
+  expect(body.title).toBe("Unauthorized");
+  expect(body.detail).toMatch(detail);
+}
+
+function base64url(value: object): string {
+  return btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+describe("bearer authentication", () => {
+  it("rejects a request without a token", async () => {
+    await expectUnauthorized(await call("GET", PATH), /bearer token is required/);
+  });
+
+  it("rejects an Authorization header that is not a bearer JWT", async () => {
+    const res = await call("GET", PATH, { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    await expectUnauthorized(res, /not a bearer token/);
+  });
+
+  it("rejects a malformed token", async () => {
+    await expectUnauthorized(await call("GET", PATH, { token: "abc.def.ghi" }), /could not be verified/);
+  });
+
+  it("rejects an expired token", async () => {
+    const token = await signToken({ sub: "m1", org: newOrg(), roles: ["mentor"], ttl: -60 });
+    await expectUnauthorized(await call("GET", PATH, { token }), /expired/);
+  });
+
+  it("rejects a token signed with another secret", async () => {
+    const token = await signToken(
+      { sub: "m1", org: newOrg(), roles: ["mentor"] },
+      "another-secret-value-0000000000",
+    );
+    await expectUnauthorized(await call("GET", PATH, { token }), /could not be verified/);
+  });
+
+  it("rejects an unsigned token (alg: none)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${base64url({ alg: "none", typ: "JWT" })}.${base64url({
+      sub: "admin-1",
+      org: newOrg(),
+      roles: ["admin"],
+      exp: now + 3600,
+    })}.`;
+    await expectUnauthorized(await call("GET", PATH, { token }), /could not be verified/);
+  });
+
+  it("rejects a token without the org claim", async () => {
+    const token = await new SignJWT({ roles: ["mentor"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("m1")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    await expectUnauthorized(await call("GET", PATH, { token }), /claims/);
+  });
+
+  it("rejects a token without exp", async () => {
+    const token = await new SignJWT({ org: newOrg(), roles: ["mentor"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("m1")
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    await expectUnauthorized(await call("GET", PATH, { token }), /exp/);
+  });
+
+  it("answers 403 to a member whose record is inactive, and lets them back in once reactivated", async () => {
+    const org = newOrg();
+    await addMember(org, "mentor-1", ["mentor"], { active: false });
+    const mentor = { sub: "mentor-1", org, roles: ["mentor" as const] };
+    const denied = await call("GET", PATH, { as: mentor });
+    expect(denied.status).toBe(403);
+    expect((await json(denied)).detail).toMatch(/inactive/);
+
+    const admin = { sub: "admin-1", org, roles: ["admin" as const] };
+    const reactivate = await call("PUT", "/api/v1/members/mentor-1", {
+      as: admin,
+      body: { name: "Mentor One", roles: ["mentor"], active: true },
+    });
+    expect(reactivate.status).toBe(200);
+    expect((await call("GET", PATH, { as: mentor })).status).toBe(200);
+  });
+
+  it("takes a deactivation made through the API into account at once", async () => {
+    const org = newOrg();
+    await addMember(org, "coord-1", ["coordinator"]);
+    const coordinator = { sub: "coord-1", org, roles: ["coordinator" as const] };
+    expect((await call("GET", PATH, { as: coordinator })).status).toBe(200);
+    const res = await call("PUT", "/api/v1/members/coord-1", {
+      as: { sub: "admin-1", org, roles: ["admin"] },
+      body: { name: "Coord One", roles: ["coordinator"], active: false },
+    });
+    expect(res.status).toBe(200);
+    expect((await call("GET", PATH, { as: coordinator })).status).toBe(403);
+  });
+});
+
+describe("issuer and audience", () => {
+  const env = (extra: Partial<Env>): Env => ({ JWT_SECRET: TEST_SECRET, ...extra }) as Env;
+
+  it("checks iss and aud when they are configured", async () => {
+    const key = new TextEncoder().encode(TEST_SECRET);
+    const good = await new SignJWT({ org: "o1", roles: ["mentor"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("m1")
+      .setIssuer("https://idp.example")
+      .setAudience("mentor-api")
+      .setExpirationTime("1h")
+      .sign(key);
+    const caller = await verifyToken(
+      good,
+      env({ JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "mentor-api" }),
+    );
+    expect(caller).toEqual({ sub: "m1", org: "o1", roles: ["mentor"], name: null });
+
+    await expect(
+      verifyToken(good, env({ JWT_ISSUER: "https://other.example", JWT_AUDIENCE: "mentor-api" })),
+    ).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/iss/) });
+    await expect(verifyToken(good, env({ JWT_AUDIENCE: "other-api" }))).rejects.toMatchObject({
+      code: "unauthorized",
+      message: expect.stringMatching(/aud/),
+    });
+  });
+
+  it("drops roles it does not know instead of trusting them", async () => {
+    const token = await signToken({ sub: "m1", org: "o1", roles: ["mentor"] });
+    const forged = await new SignJWT({ org: "o1", roles: ["mentor", "superuser"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("m1")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    expect((await verifyToken(token, env({}))).roles).toEqual(["mentor"]);
+    expect((await verifyToken(forged, env({}))).roles).toEqual(["mentor"]);
+  });
+});
+
+describe("JWKS verification", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("verifies an ES256 token against the identity provider's key set and rejects a key it does not list", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("ES256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+    const fetchSpy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () => Response.json({ keys: [jwk] }));
+    const jwksUrl = `https://idp-${crypto.randomUUID()}.example/.well-known/jwks.json`;
+    const env = { JWKS_URL: jwksUrl } as Env;
+
+    const token = await new SignJWT({ org: "o1", roles: ["coordinator"], name: "Jordan Lee" })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setSubject("coord-007")
+      .setExpirationTime("1h")
+      .sign(privateKey);
+    expect(await verifyToken(token, env)).toEqual({
+      sub: "coord-007",
+      org: "o1",
+      roles: ["coordinator"],
+      name: "Jordan Lee",
+    });
+    // The key set is cached: a second verification does not fetch it again.
+    await verifyToken(token, env);
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+
+    const other = await generateKeyPair("ES256");
+    const foreign = await new SignJWT({ org: "o1", roles: ["admin"] })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setSubject("intruder")
+      .setExpirationTime("1h")
+      .sign(other.privateKey);
+    await expect(verifyToken(foreign, env)).rejects.toMatchObject({ code: "unauthorized" });
+
+    const hs = await signToken({ sub: "m1", org: "o1", roles: ["admin"] });
+    await expect(verifyToken(hs, env)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+});

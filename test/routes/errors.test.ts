@@ -1,0 +1,119 @@
+import { describe, expect, it, vi } from "vitest";
+import { createApp } from "../../src/lib/create-app";
+import { MAX_BODY_BYTES } from "../../src/lib/limits";
+import { call, json, newOrg } from "../helpers/api";
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string }[];
+  request_id?: string;
+}
+
+async function problem(res: Response, status: number): Promise<ProblemBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+  const body = await json<ProblemBody>(res);
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  return body;
+}
+
+const admin = () => ({ sub: "admin-1", org: newOrg(), roles: ["admin" as const] });
+
+describe("problem+json errors", () => {
+  it("answers an unknown route with 404", async () => {
+    const body = await problem(await call("GET", "/api/v2/nothing-here"), 404);
+    expect(body.detail).toContain("/api/v2/nothing-here");
+  });
+
+  it("answers an unknown route under /api/v1 with 401 before 404, and 404 once authenticated", async () => {
+    await problem(await call("GET", "/api/v1/nothing-here"), 401);
+    await problem(await call("GET", "/api/v1/nothing-here", { as: admin() }), 404);
+  });
+
+  it("answers a body that is not JSON with 415", async () => {
+    const res = await call("PUT", "/api/v1/members/m-1", {
+      as: admin(),
+      rawBody: "name=Sam",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
+    const body = await problem(res, 415);
+    expect(body.detail).toMatch(/application\/json/);
+  });
+
+  it("answers a body over the limit with 413 and writes nothing", async () => {
+    const who = admin();
+    const res = await call("PUT", "/api/v1/members/m-big", {
+      as: who,
+      body: { name: "x".repeat(MAX_BODY_BYTES + 1), roles: ["mentor"], active: true },
+    });
+    await problem(res, 413);
+    await problem(await call("GET", "/api/v1/members/m-big", { as: who }), 404);
+  });
+
+  it("answers malformed JSON with 400", async () => {
+    const res = await call("PUT", "/api/v1/members/m-1", {
+      as: admin(),
+      rawBody: '{"name": "Sam",',
+      headers: { "Content-Type": "application/json" },
+    });
+    const body = await problem(res, 400);
+    expect(body.title).toBe("Malformed JSON");
+  });
+
+  it("names every bad field of a validation failure", async () => {
+    const res = await call("PUT", "/api/v1/members/m-1", {
+      as: admin(),
+      body: { name: "", roles: ["wizard"], active: "yes", created_at: "2026-01-01T00:00:00Z" },
+    });
+    const body = await problem(res, 400);
+    const paths = (body.errors ?? []).map((e) => e.path).sort();
+    expect(paths).toEqual(["active", "created_at", "name", "roles.0"]);
+  });
+
+  it("names a bad query parameter", async () => {
+    const res = await call("GET", "/api/v1/members?limit=1000&page=0", { as: admin() });
+    const body = await problem(res, 400);
+    expect((body.errors ?? []).map((e) => e.path).sort()).toEqual(["limit", "page"]);
+  });
+
+  it("carries the request ID in the header and never a stack", async () => {
+    const res = await call("GET", "/api/v1/members?limit=abc", { as: admin() });
+    const requestId = res.headers.get("X-Request-Id");
+    expect(requestId).toBeTruthy();
+    const text = await res.text();
+    expect(text).not.toMatch(/at .*\.ts:\d+|stack/i);
+  });
+});
+
+describe("unexpected errors", () => {
+  it("answer 500 with only the request ID, and are logged with their stack", async () => {
+    const app = createApp();
+    app.get("/boom", () => {
+      throw new Error("secret database detail");
+    });
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => {
+      logged.push(line);
+    });
+    const res = await app.request("/boom");
+    spy.mockRestore();
+    const body = await problem(res, 500);
+    const requestId = res.headers.get("X-Request-Id");
+    expect(requestId).toBeTruthy();
+    expect(body.request_id).toBe(requestId);
+    expect(JSON.stringify(body)).not.toContain("secret database detail");
+    expect(body.detail).toContain(requestId);
+    expect(logged).toHaveLength(1);
+    const log = JSON.parse(logged[0] ?? "{}");
+    expect(log).toMatchObject({ level: "error", request_id: requestId, message: "secret database detail" });
+    expect(log.stack).toContain("Error: secret database detail");
+  });
+});
