@@ -92,48 +92,42 @@ export const ActivityLogSchema = z
   })
   .openapi("ActivityLog");
 
+/** The seed's request to record an activity. */
+const createRequestExample = {
+  mentor_id: "mentor_a1b2c3",
+  activity_type: "session_completed",
+  description: "Monthly progress review",
+  contact_id: "contact_xyz123",
+  duration_minutes: 60,
+  occurred_at: "2026-03-26T13:00:00Z",
+};
+
+const createdExample = {
+  log_id: "log_003ccc",
+  ...createRequestExample,
+  entry_mode: "self",
+  attribution_id: null,
+  created_by: "mentor_a1b2c3",
+  created_at: "2026-03-26T13:05:00Z",
+  updated_at: "2026-03-26T13:05:00Z",
+} as const;
+
 /** The seed's examples, with the fields this API adds. */
 export const activityLogExamples = {
   get: {
+    ...createdExample,
     log_id: "log_001aaa",
-    mentor_id: "mentor_a1b2c3",
-    activity_type: "session_completed",
     description: "Conducted weekly check-in with assigned contact",
-    contact_id: "contact_xyz123",
     duration_minutes: 45,
     occurred_at: "2026-03-20T14:00:00Z",
-    entry_mode: "self",
-    attribution_id: null,
-    created_by: "mentor_a1b2c3",
     created_at: "2026-03-20T14:30:00Z",
     updated_at: "2026-03-20T14:30:00Z",
   },
-  create: {
-    log_id: "log_003ccc",
-    mentor_id: "mentor_a1b2c3",
-    activity_type: "session_completed",
-    description: "Monthly progress review",
-    contact_id: "contact_xyz123",
-    duration_minutes: 60,
-    occurred_at: "2026-03-26T13:00:00Z",
-    entry_mode: "self",
-    attribution_id: null,
-    created_by: "mentor_a1b2c3",
-    created_at: "2026-03-26T13:05:00Z",
-    updated_at: "2026-03-26T13:05:00Z",
-  },
+  create: createdExample,
   update: {
-    log_id: "log_003ccc",
-    mentor_id: "mentor_a1b2c3",
-    activity_type: "session_completed",
+    ...createdExample,
     description: "Monthly progress review — updated notes added",
-    contact_id: "contact_xyz123",
     duration_minutes: 65,
-    occurred_at: "2026-03-26T13:00:00Z",
-    entry_mode: "self",
-    attribution_id: null,
-    created_by: "mentor_a1b2c3",
-    created_at: "2026-03-26T13:05:00Z",
     updated_at: "2026-03-26T14:00:00Z",
   },
 } as const;
@@ -143,16 +137,12 @@ export const ActivityLogPage = pageOf(ActivityLogSchema).openapi("ActivityLogPag
     data: [
       activityLogExamples.get,
       {
+        ...activityLogExamples.get,
         log_id: "log_002bbb",
-        mentor_id: "mentor_a1b2c3",
         activity_type: "referral_made",
         description: "Referred contact to specialist support",
-        contact_id: "contact_xyz123",
         duration_minutes: null,
         occurred_at: "2026-03-18T10:00:00Z",
-        entry_mode: "self",
-        attribution_id: null,
-        created_by: "mentor_a1b2c3",
         created_at: "2026-03-18T10:15:00Z",
         updated_at: "2026-03-18T10:15:00Z",
       },
@@ -205,16 +195,7 @@ export const ActivityLogCreateSchema = z
     duration_minutes: DurationMinutes.optional(),
     occurred_at: OccurredAt,
   })
-  .openapi("ActivityLogInput", {
-    example: {
-      mentor_id: "mentor_a1b2c3",
-      activity_type: "session_completed",
-      description: "Monthly progress review",
-      contact_id: "contact_xyz123",
-      duration_minutes: 60,
-      occurred_at: "2026-03-26T13:00:00Z",
-    },
-  });
+  .openapi("ActivityLogInput", { example: createRequestExample });
 
 export const ActivityLogUpdateSchema = z
   .strictObject({
