@@ -88,26 +88,29 @@ async function createRejection(
   return errors.length > 0 ? invalidBody(errors) : new AppError("conflict", CONCURRENT_CHANGE);
 }
 
-/** Why an update or delete of `id` matched no row, most fundamental reason first. */
-function writeRejection(
+/**
+ * Throws why an update or delete of `id` matched no row, most fundamental reason
+ * first. `unknownType` is an update's new activity type when the catalogue lacks it.
+ */
+function rejectWrite(
   row: ActivityRow | undefined,
   id: string,
   scope: string | undefined,
   action: "change" | "delete",
-): AppError | undefined {
-  if (!row) return notFound(`Activity log ${id}`);
-  if (scope !== undefined && row.mentorId !== scope) {
-    return forbidden(`Mentors can only ${action} their own activity logs`);
-  }
+  unknownType?: string,
+): never {
+  if (!row) throw notFound(`Activity log ${id}`);
+  ensureInScope(scope, row.mentorId, action);
   if (row.entryMode !== "self") {
     const owner = row.attributionId ? `attribution ${row.attributionId}` : "its attribution";
-    return new AppError(
+    throw new AppError(
       "conflict",
       `Activity ${id} was registered by a coordinator and belongs to ${owner}; ${action} it through ` +
         "/api/v1/activity-attributions",
     );
   }
-  return undefined;
+  if (unknownType !== undefined) throw invalidBody([unknownActivityType(unknownType)]);
+  throw new AppError("conflict", CONCURRENT_CHANGE);
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
@@ -182,12 +185,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   if (row) return c.json(toActivityLog(row), HttpStatus.OK);
 
   const current = await inspectUpdateRejection(db, caller.org, id, changes.activityType);
-  const rejection = writeRejection(current.row, id, scope, "change");
-  if (rejection) throw rejection;
-  if (!current.activityTypeKnown && changes.activityType !== undefined) {
-    throw invalidBody([unknownActivityType(changes.activityType)]);
-  }
-  throw new AppError("conflict", CONCURRENT_CHANGE);
+  rejectWrite(current.row, id, scope, "change", current.activityTypeKnown ? undefined : changes.activityType);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
@@ -198,10 +196,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   if (await deleteActivityLog(db, caller.org, id, scope)) {
     return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
   }
-  throw (
-    writeRejection(await getActivity(db, caller.org, id), id, scope, "delete") ??
-    new AppError("conflict", CONCURRENT_CHANGE)
-  );
+  rejectWrite(await getActivity(db, caller.org, id), id, scope, "delete");
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
