@@ -2,6 +2,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import { createApp } from "./lib/create-app";
 import type { AppOpenAPI } from "./lib/types";
+import { activityLogsRouter } from "./routes/activity-logs/activity-logs.index";
 import { activityTypesRouter } from "./routes/activity-types/activity-types.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
@@ -10,7 +11,7 @@ import { membersRouter } from "./routes/members/members.index";
 export const API_VERSION = "1.0.0";
 
 /** Routers of the authenticated API under /api/v1, in the order they are matched. */
-const apiRouters = [membersRouter, activityTypesRouter] as const;
+const apiRouters = [membersRouter, activityTypesRouter, activityLogsRouter] as const;
 
 function registerOpenApi(app: AppOpenAPI): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -9,3 +9,9 @@ export const MAX_PAGE = 1_000_000;
 export const MAX_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 2000;
+
+/** An activity lasts at least a minute and at most a day. */
+export const MIN_DURATION_MINUTES = 1;
+export const MAX_DURATION_MINUTES = 24 * 60;
+/** Longer than any IANA zone name (the longest is about 30 characters). */
+export const MAX_TIME_ZONE_LENGTH = 64;

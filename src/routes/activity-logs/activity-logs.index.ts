@@ -1,0 +1,13 @@
+import { createRouter } from "../../lib/create-app";
+import * as handlers from "./activity-logs.handlers";
+import * as routes from "./activity-logs.routes";
+
+// The fixed /mentor/{mentor_id}/… paths are registered before /{id}, so they always win.
+export const activityLogsRouter = createRouter()
+  .openapi(routes.summary, handlers.summary)
+  .openapi(routes.countByType, handlers.countByType)
+  .openapi(routes.list, handlers.list)
+  .openapi(routes.create, handlers.create)
+  .openapi(routes.get, handlers.get)
+  .openapi(routes.update, handlers.update)
+  .openapi(routes.remove, handlers.remove);

@@ -1,0 +1,335 @@
+import { z } from "@hono/zod-openapi";
+import { ENTRY_MODES } from "../../db/schema";
+import {
+  MAX_DURATION_MINUTES,
+  MAX_ID_LENGTH,
+  MAX_TEXT_LENGTH,
+  MAX_TIME_ZONE_LENGTH,
+  MIN_DURATION_MINUTES,
+} from "../../lib/limits";
+import { pageOf, pageQuery } from "../../lib/openapi";
+import { canonicalTimeZone, PERIODS } from "../../lib/periods";
+import { IsoDateTime } from "../../lib/time";
+import { MemberIdParam } from "../members/members.schemas";
+
+/** Activity log IDs (`log_…`) and proxy activity IDs (`pact-…`) alike. */
+export const ActivityLogIdParam = z
+  .string()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Letters, digits, '_', '.' and '-' only")
+  .openapi({ example: "log_001aaa" });
+
+const ActivityTypeId = z.string().min(1).max(MAX_ID_LENGTH).openapi({
+  description: "An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400",
+  example: "session_completed",
+});
+
+const Description = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_TEXT_LENGTH)
+  .openapi({
+    description: `What happened, 1..${MAX_TEXT_LENGTH} characters`,
+    example: "Monthly progress review",
+  });
+
+const ContactId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .nullable()
+  .openapi({
+    description: `The supported contact, 1..${MAX_ID_LENGTH} characters; null when the activity had none`,
+    example: "contact_xyz123",
+  });
+
+const DurationMinutes = z
+  .number()
+  .int()
+  .min(MIN_DURATION_MINUTES)
+  .max(MAX_DURATION_MINUTES)
+  .nullable()
+  .openapi({
+    description: `Whole minutes, ${MIN_DURATION_MINUTES}..${MAX_DURATION_MINUTES}; null when not recorded`,
+    example: 60,
+  });
+
+const OccurredAt = IsoDateTime.openapi({
+  description: "When it happened: ISO 8601 with any offset, stored and answered in UTC with second precision",
+  example: "2026-03-26T13:00:00Z",
+});
+
+export const ActivityLogSchema = z
+  .object({
+    log_id: z.string().openapi({
+      description: "`log_…` for entries made here, `pact-…` for activities registered through an attribution",
+      example: "log_003ccc",
+    }),
+    mentor_id: z.string().openapi({ example: "mentor_a1b2c3" }),
+    activity_type: z.string().openapi({ example: "session_completed" }),
+    description: z.string().openapi({ example: "Monthly progress review" }),
+    contact_id: z.string().nullable().openapi({ example: "contact_xyz123" }),
+    duration_minutes: z.number().int().nullable().openapi({ example: 60 }),
+    occurred_at: z.string().openapi({ example: "2026-03-26T13:00:00Z" }),
+    entry_mode: z.enum(ENTRY_MODES).openapi({
+      description:
+        "`self`: entered through activity logs; `proxy`/`bulk`: registered by a coordinator, read-only here",
+      example: "self",
+    }),
+    attribution_id: z.string().nullable().openapi({
+      description: "The attribution a proxy or bulk activity belongs to; null for `self` entries",
+      example: null,
+    }),
+    created_by: z.string().openapi({
+      description: "Member who entered it: the mentor, an admin on the mentor's behalf, or a coordinator",
+      example: "mentor_a1b2c3",
+    }),
+    created_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
+    updated_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
+  })
+  .openapi("ActivityLog");
+
+/** The seed's request to record an activity. */
+const createRequestExample = {
+  mentor_id: "mentor_a1b2c3",
+  activity_type: "session_completed",
+  description: "Monthly progress review",
+  contact_id: "contact_xyz123",
+  duration_minutes: 60,
+  occurred_at: "2026-03-26T13:00:00Z",
+};
+
+const createdExample = {
+  log_id: "log_003ccc",
+  ...createRequestExample,
+  entry_mode: "self",
+  attribution_id: null,
+  created_by: "mentor_a1b2c3",
+  created_at: "2026-03-26T13:05:00Z",
+  updated_at: "2026-03-26T13:05:00Z",
+} as const;
+
+/** The seed's examples, with the fields this API adds. */
+export const activityLogExamples = {
+  get: {
+    ...createdExample,
+    log_id: "log_001aaa",
+    description: "Conducted weekly check-in with assigned contact",
+    duration_minutes: 45,
+    occurred_at: "2026-03-20T14:00:00Z",
+    created_at: "2026-03-20T14:30:00Z",
+    updated_at: "2026-03-20T14:30:00Z",
+  },
+  create: createdExample,
+  update: {
+    ...createdExample,
+    description: "Monthly progress review — updated notes added",
+    duration_minutes: 65,
+    updated_at: "2026-03-26T14:00:00Z",
+  },
+} as const;
+
+export const ActivityLogPage = pageOf(ActivityLogSchema).openapi("ActivityLogPage", {
+  example: {
+    data: [
+      activityLogExamples.get,
+      {
+        ...activityLogExamples.get,
+        log_id: "log_002bbb",
+        activity_type: "referral_made",
+        description: "Referred contact to specialist support",
+        duration_minutes: null,
+        occurred_at: "2026-03-18T10:00:00Z",
+        created_at: "2026-03-18T10:15:00Z",
+        updated_at: "2026-03-18T10:15:00Z",
+      },
+    ],
+    pagination: { page: 1, limit: 20, total: 34 },
+  },
+});
+
+/** Inclusive bounds on occurred_at; `from` may not be after `to`. */
+const timeRange = {
+  from: IsoDateTime.optional().openapi({ description: "Earliest occurred_at, inclusive" }),
+  to: IsoDateTime.optional().openapi({ description: "Latest occurred_at, inclusive" }),
+};
+
+const rangeInOrder = (range: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
+  if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
+    ctx.addIssue({ code: "custom", path: ["to"], message: "Must not be before from" });
+  }
+};
+
+export const ActivityLogListQuery = z
+  .object({
+    ...pageQuery(),
+    mentor_id: MemberIdParam.optional().openapi({
+      description: "Only this mentor's entries. A mentor may name only itself (403 otherwise)",
+    }),
+    activity_type: ActivityTypeId.optional().openapi({
+      description: "Only entries of this type; an unknown type matches nothing",
+    }),
+    contact_id: z
+      .string()
+      .min(1)
+      .max(MAX_ID_LENGTH)
+      .optional()
+      .openapi({ description: "Only entries about this contact" }),
+    entry_mode: z.enum(ENTRY_MODES).optional().openapi({ description: "Only entries entered this way" }),
+    ...timeRange,
+  })
+  .superRefine(rangeInOrder);
+
+export const ActivityLogCreateSchema = z
+  .strictObject({
+    mentor_id: MemberIdParam.optional().openapi({
+      description: "Whose activity it is; defaults to the caller",
+      example: "mentor_a1b2c3",
+    }),
+    activity_type: ActivityTypeId,
+    description: Description,
+    contact_id: ContactId.optional(),
+    duration_minutes: DurationMinutes.optional(),
+    occurred_at: OccurredAt,
+  })
+  .openapi("ActivityLogInput", { example: createRequestExample });
+
+export const ActivityLogUpdateSchema = z
+  .strictObject({
+    activity_type: ActivityTypeId.optional(),
+    description: Description.optional(),
+    contact_id: ContactId.optional(),
+    duration_minutes: DurationMinutes.optional(),
+    occurred_at: OccurredAt.optional(),
+  })
+  .refine((changes) => Object.keys(changes).length > 0, { message: "Name at least one field to change" })
+  .openapi("ActivityLogChanges", {
+    example: { description: "Monthly progress review — updated notes added", duration_minutes: 65 },
+  });
+
+export const ActivityLogDeletedSchema = z
+  .object({
+    deleted: z.literal(true).openapi({ example: true }),
+    log_id: z.string().openapi({ example: "log_001aaa" }),
+  })
+  .openapi("ActivityLogDeleted");
+
+const TimeZone = z
+  .string()
+  .min(1)
+  .max(MAX_TIME_ZONE_LENGTH)
+  .transform((value, ctx) => {
+    const canonical = canonicalTimeZone(value);
+    if (canonical === undefined) {
+      ctx.addIssue({ code: "custom", message: "Unknown IANA time zone" });
+      return z.NEVER;
+    }
+    return canonical;
+  })
+  .default("UTC")
+  .openapi({
+    type: "string",
+    default: "UTC",
+    description: "IANA time zone the period's calendar boundaries are taken in",
+    example: "America/New_York",
+  });
+
+/** Four digit years keep both bounds of any period, in any zone, within what ISO text can carry. */
+const AnchorDate = z.iso
+  .date()
+  .refine((value) => value >= "1970-01-01" && value <= "9998-12-31", "Expected a date from 1970 to 9998")
+  .openapi({
+    description: "A day inside the period, YYYY-MM-DD; default today in `tz`",
+    example: "2026-03-15",
+  });
+
+export const SummaryQuery = z
+  .object({
+    period: z.enum(PERIODS).optional().openapi({
+      description: "Calendar period holding `date` in `tz` (default month); weeks run Monday to Sunday",
+    }),
+    date: AnchorDate.optional(),
+    tz: TimeZone,
+    ...timeRange,
+  })
+  .superRefine((query, ctx) => {
+    const custom = query.from !== undefined || query.to !== undefined;
+    if (!custom) return;
+    for (const key of ["from", "to"] as const) {
+      if (query[key] === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: "from and to go together" });
+      }
+    }
+    for (const key of ["period", "date"] as const) {
+      if (query[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: "Cannot be combined with from/to" });
+      }
+    }
+    rangeInOrder(query, ctx);
+  });
+
+export const CountByTypeQuery = z.object(timeRange).superRefine(rangeInOrder);
+
+export const MentorParams = z.object({ mentor_id: MemberIdParam });
+
+export const SummarySchema = z
+  .object({
+    mentor_id: z.string(),
+    period: z.enum([...PERIODS, "custom"]),
+    period_start: z.string().openapi({ description: "First second of the period, UTC" }),
+    period_end: z.string().openapi({ description: "Last second of the period, UTC (inclusive)" }),
+    time_zone: z.string().openapi({ description: "Canonical name of the zone the period was taken in" }),
+    total_activities: z.number().int(),
+    total_sessions: z.number().int().openapi({ description: "Activities whose type has category `session`" }),
+    total_referrals: z
+      .number()
+      .int()
+      .openapi({ description: "Activities whose type has category `referral`" }),
+    total_check_ins: z
+      .number()
+      .int()
+      .openapi({ description: "Activities whose type has category `check_in`" }),
+    total_duration_minutes: z.number().int().openapi({ description: "Entries without a duration add 0" }),
+    unique_contacts_supported: z
+      .number()
+      .int()
+      .openapi({ description: "Distinct contact IDs; entries without a contact are not counted" }),
+  })
+  .openapi("ActivitySummary", {
+    example: {
+      mentor_id: "mentor_a1b2c3",
+      period: "month",
+      period_start: "2026-03-01T00:00:00Z",
+      period_end: "2026-03-31T23:59:59Z",
+      time_zone: "UTC",
+      total_activities: 12,
+      total_sessions: 8,
+      total_referrals: 2,
+      total_check_ins: 2,
+      total_duration_minutes: 520,
+      unique_contacts_supported: 3,
+    },
+  });
+
+export const CountByTypeSchema = z
+  .object({
+    mentor_id: z.string(),
+    counts: z.record(z.string(), z.number().int()).openapi({
+      description: "Activity type ID → number of activities; types that do not occur are absent",
+    }),
+  })
+  .openapi("ActivityCountByType", {
+    example: {
+      mentor_id: "mentor_a1b2c3",
+      counts: {
+        session_completed: 42,
+        referral_made: 7,
+        check_in: 18,
+        documentation: 15,
+        training_attended: 4,
+      },
+    },
+  });

@@ -1,0 +1,169 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import {
+  type ActivityStatementName,
+  activityStatements as statements,
+} from "../../src/db/queries/activities";
+import { activities } from "../../src/db/schema";
+
+interface Statement {
+  toSQL(): { sql: string; params: unknown[] };
+}
+
+interface PlanCase {
+  name: string;
+  statement: Statement;
+  /** Pattern of the index SQLite must search activities with; absent for statements that do not read it. */
+  index?: string;
+}
+
+const db = createDb(env.DB);
+const ORG = "org-plan";
+const MENTOR = "mentor-plan";
+const MARCH = { from: "2026-03-01T00:00:00Z", to: "2026-03-31T23:59:59Z" };
+const PAGE = { limit: 20, offset: 40 };
+
+const BY_TIME = "activities_org_occurred_idx";
+const BY_MENTOR = "activities_org_mentor_occurred_idx";
+const BY_TYPE = "activities_org_type_occurred_idx";
+const BY_CONTACT = "activities_org_contact_occurred_idx";
+const BY_MODE = "activities_org_mode_occurred_idx";
+const BY_KEY = "sqlite_autoindex_activities_1";
+/** Counting a whole organisation reads no row, so the narrowest index holding org_id serves as well as any. */
+const ANY_ORG_INDEX = "activities_org_\\w+_idx";
+
+/** Every list filter alone, with a range, and together, with the index each must use. */
+const filters = [
+  { name: "no filter", filter: {}, index: BY_TIME, countIndex: ANY_ORG_INDEX },
+  { name: "from/to", filter: MARCH, index: BY_TIME },
+  { name: "from only", filter: { from: MARCH.from }, index: BY_TIME },
+  { name: "mentor", filter: { mentorId: MENTOR }, index: BY_MENTOR },
+  { name: "mentor, from/to", filter: { mentorId: MENTOR, ...MARCH }, index: BY_MENTOR },
+  { name: "mentor, to only", filter: { mentorId: MENTOR, to: MARCH.to }, index: BY_MENTOR },
+  { name: "type", filter: { activityType: "check_in" }, index: BY_TYPE },
+  { name: "type, from/to", filter: { activityType: "check_in", ...MARCH }, index: BY_TYPE },
+  { name: "contact", filter: { contactId: "contact-1" }, index: BY_CONTACT },
+  { name: "contact, from/to", filter: { contactId: "contact-1", ...MARCH }, index: BY_CONTACT },
+  { name: "entry mode", filter: { entryMode: "proxy" as const }, index: BY_MODE },
+  { name: "entry mode, from/to", filter: { entryMode: "proxy" as const, ...MARCH }, index: BY_MODE },
+  { name: "mentor and type", filter: { mentorId: MENTOR, activityType: "check_in" }, index: BY_MENTOR },
+  {
+    name: "mentor and entry mode",
+    filter: { mentorId: MENTOR, entryMode: "self" as const },
+    index: BY_MENTOR,
+  },
+  {
+    name: "type and entry mode",
+    filter: { activityType: "check_in", entryMode: "bulk" as const },
+    index: BY_TYPE,
+  },
+  {
+    name: "every filter",
+    filter: {
+      mentorId: MENTOR,
+      activityType: "check_in",
+      contactId: "c",
+      entryMode: "self" as const,
+      ...MARCH,
+    },
+    index: BY_CONTACT,
+  },
+];
+
+const entry = {
+  activityId: "log_0123456789abcdef",
+  mentorId: MENTOR,
+  activityType: "check_in",
+  description: "Plan",
+  contactId: null,
+  durationMinutes: null,
+  occurredAt: MARCH.from,
+  createdBy: MENTOR,
+};
+
+/** Typed by the statement names, so a new statement without a case here fails the typecheck. */
+const cases: Record<ActivityStatementName, PlanCase[]> = {
+  get: [{ name: "by ID", statement: statements.get(db, ORG, "log_x"), index: BY_KEY }],
+  page: filters.map((f) => ({
+    name: f.name,
+    statement: statements.page(db, ORG, f.filter, PAGE),
+    index: f.index,
+  })),
+  total: filters.map((f) => ({
+    name: f.name,
+    statement: statements.total(db, ORG, f.filter),
+    index: f.countIndex ?? f.index,
+  })),
+  insert: [
+    { name: "for oneself", statement: statements.insert(db, ORG, entry, false) },
+    { name: "for a mentor on record", statement: statements.insert(db, ORG, entry, true) },
+  ],
+  member: [{ name: "by ID", statement: statements.member(db, ORG, MENTOR) }],
+  activityType: [{ name: "by ID", statement: statements.activityType(db, "check_in") }],
+  update: [
+    {
+      name: "own entry",
+      statement: statements.update(db, ORG, "log_x", { description: "d", activityType: "check_in" }, MENTOR),
+      index: BY_KEY,
+    },
+    {
+      name: "any entry",
+      statement: statements.update(db, ORG, "log_x", { durationMinutes: 5 }, undefined),
+      index: BY_KEY,
+    },
+  ],
+  delete: [
+    { name: "own entry", statement: statements.delete(db, ORG, "log_x", MENTOR), index: BY_KEY },
+    { name: "any entry", statement: statements.delete(db, ORG, "log_x", undefined), index: BY_KEY },
+  ],
+  summary: [{ name: "a period", statement: statements.summary(db, ORG, MENTOR, MARCH), index: BY_MENTOR }],
+  countByType: [
+    { name: "all time", statement: statements.countByType(db, ORG, MENTOR, {}), index: BY_MENTOR },
+    { name: "from/to", statement: statements.countByType(db, ORG, MENTOR, MARCH), index: BY_MENTOR },
+    {
+      name: "from only",
+      statement: statements.countByType(db, ORG, MENTOR, { from: MARCH.from }),
+      index: BY_MENTOR,
+    },
+  ],
+};
+
+async function planOf(statement: Statement): Promise<string[]> {
+  const { sql, params } = statement.toSQL();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>();
+  return results.map((row) => row.detail);
+}
+
+const fullScansOfActivities = (plan: string[]) =>
+  plan.filter((step) => /^SCAN activities\b/.test(step) && !/USING (COVERING )?INDEX/.test(step));
+
+const flatCases = Object.entries(cases).flatMap(([statement, list]) =>
+  list.map((c) => ({ label: `${statement}: ${c.name}`, ...c })),
+);
+
+describe("query plans of the activity statements", () => {
+  it("cover every statement the queries run", () => {
+    expect(Object.keys(cases).sort()).toEqual(Object.keys(statements).sort());
+  });
+
+  it("would notice a full scan of activities", async () => {
+    const unindexed = db.select().from(activities).where(eq(activities.description, "anything"));
+    expect(fullScansOfActivities(await planOf(unindexed))).not.toEqual([]);
+  });
+
+  it.each(flatCases)("$label never scans the whole activities table", async ({ statement, index }) => {
+    const plan = await planOf(statement);
+    expect(plan).not.toEqual([]);
+    expect(fullScansOfActivities(plan)).toEqual([]);
+    if (index !== undefined) {
+      const activitiesSteps = plan.filter((step) => / activities /.test(`${step} `));
+      expect(activitiesSteps).toEqual([
+        expect.stringMatching(new RegExp(`^SEARCH activities USING (COVERING )?INDEX ${index} `)),
+      ]);
+    }
+  });
+});
