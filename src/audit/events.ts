@@ -54,8 +54,26 @@ export const EventId = z
 
 const Name = z.string().trim().min(1).max(MAX_NAME_LENGTH);
 
+/** How deeply a changed value may nest; bounds the recursion of checking and hashing it. */
+export const MAX_JSON_DEPTH = 16;
+
+function isJsonValue(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (depth >= MAX_JSON_DEPTH || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth + 1));
+  // Anything but a plain object (a Date, a Map) would hash as something it is not.
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value).every((item) => isJsonValue(item, depth + 1));
+}
+
+// z.json() would say the same, but its recursive schema overflows the OpenAPI generator.
+const JsonValue = z.unknown().refine((value) => isJsonValue(value), {
+  message: `Expected a JSON value nested at most ${MAX_JSON_DEPTH} deep`,
+});
+
 const Change = z
-  .strictObject({ from: z.json().optional(), to: z.json().optional() })
+  .strictObject({ from: JsonValue.optional(), to: JsonValue.optional() })
   .transform(({ from, to }) => ({ from: from ?? null, to: to ?? null }));
 
 /** `{field: {from, to}}`; a missing side is null. */
