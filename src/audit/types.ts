@@ -142,15 +142,19 @@ export type RedactResult =
   /** Deletion records are the evidence of a redaction and stay. */
   | { status: "not_redactable"; action: string };
 
-export type ChainFaultReason =
-  | "sequence_gap"
-  | "prev_hash_mismatch"
-  | "payload_hash_mismatch"
-  | "hash_mismatch"
-  | "unrecorded_redaction"
-  | "deletion_record_mismatch"
-  | "head_mismatch"
-  | "checkpoint_mismatch";
+/** Why a chain failed verification. */
+export const CHAIN_FAULT_REASONS = [
+  "sequence_gap",
+  "prev_hash_mismatch",
+  "payload_hash_mismatch",
+  "hash_mismatch",
+  "unrecorded_redaction",
+  "deletion_record_mismatch",
+  "head_mismatch",
+  "checkpoint_mismatch",
+] as const;
+
+export type ChainFaultReason = (typeof CHAIN_FAULT_REASONS)[number];
 
 export interface ChainFault {
   /** The first sequence number that fails; null when the fault is not tied to one entry. */
