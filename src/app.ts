@@ -7,11 +7,12 @@ import { activityTypesRouter } from "./routes/activity-types/activity-types.inde
 import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { membersRouter } from "./routes/members/members.index";
+import { proxyAuditLogsRouter } from "./routes/proxy-audit-logs/proxy-audit-logs.index";
 
 export const API_VERSION = "1.0.0";
 
 /** Routers of the authenticated API under /api/v1, in the order they are matched. */
-const apiRouters = [membersRouter, activityTypesRouter, activityLogsRouter] as const;
+const apiRouters = [membersRouter, activityTypesRouter, activityLogsRouter, proxyAuditLogsRouter] as const;
 
 function registerOpenApi(app: AppOpenAPI): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -1,0 +1,262 @@
+/**
+ * The audit chain's maths, free of storage so that an exported log can be checked offline.
+ *
+ * Canonical JSON (the exact text every payload hash is taken over), equal to RFC 8785 (JCS)
+ * for the values an entry holds:
+ * - no whitespace anywhere;
+ * - objects: members sorted by key in UTF-16 code unit order, written `"key":value` and joined
+ *   by `,`; members whose value is `undefined` are left out, as `JSON.stringify` does;
+ * - arrays: elements in order, joined by `,`;
+ * - strings: `JSON.stringify` escaping (`"`, `\` and control characters escaped, everything
+ *   else literal), hashed as UTF-8;
+ * - numbers: finite only, in ECMAScript's shortest round-trip form (`JSON.stringify`);
+ * - `true`, `false`, `null` as literals.
+ *
+ * The payload of an entry is an object of its PAYLOAD_FIELDS columns (every stored column but
+ * `redacted` and the three hashes). Top-level members whose column is NULL are left out;
+ * nested nulls, as in `{"from":null,"to":"x"}`, stay.
+ * `mentor_ids` and `changes` enter the payload as the JSON values they store, not as strings.
+ *
+ * - `payload_hash` = lowercase hex SHA-256 of the canonical payload;
+ * - `hash` = lowercase hex SHA-256 of the ASCII text `prev_hash + payload_hash` (128 hex digits);
+ * - the first entry's `prev_hash` is GENESIS_HASH;
+ * - the head checkpoint = lowercase hex HMAC-SHA-256 under the chain key of `${seq}:${hash}`.
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { entryId } from "./entry-id";
+import type { AuditRow, ChainFault, JsonValue } from "./types";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** Actions of the records the object writes itself; producers may not use them. */
+export const ANNOTATION_ACTION = "entry_annotated";
+export const DELETION_ACTION = "entry_deleted";
+
+export function canonicalJson(value: unknown): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError("Canonical JSON has no form for a non-finite number");
+      return JSON.stringify(value);
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
+      const members = Object.entries(value)
+        .filter(([, member]) => member !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`);
+      return `{${members.join(",")}}`;
+    }
+    default:
+      throw new TypeError(`Canonical JSON has no form for a ${typeof value}`);
+  }
+}
+
+/**
+ * The stored columns an entry's payload is made of. A later schema version may add columns
+ * here; older rows hold NULL in them, which the payload leaves out, so their hashes stay valid.
+ */
+export const PAYLOAD_FIELDS = [
+  "seq",
+  "event_id",
+  "action",
+  "actor_id",
+  "actor_name",
+  "coordinator_id",
+  "mentor_id",
+  "mentor_name",
+  "activity_id",
+  "attribution_id",
+  "batch_id",
+  "mentor_ids",
+  "activity_type_id",
+  "activity_date",
+  "mentor_count",
+  "skipped_count",
+  "changes",
+  "ip_address",
+  "user_agent",
+  "target_seq",
+  "annotation",
+  "reviewed_by",
+  "timestamp",
+  "recorded_at",
+] as const satisfies readonly (keyof AuditRow)[];
+
+const JSON_FIELDS: ReadonlySet<string> = new Set(["mentor_ids", "changes"]);
+
+/** The object an entry's payload hash is taken over. Throws when a JSON column does not parse. */
+export function entryPayload(row: AuditRow): { [key: string]: JsonValue } {
+  const payload: { [key: string]: JsonValue } = {};
+  for (const field of PAYLOAD_FIELDS) {
+    const value = row[field];
+    if (value === null || value === undefined) continue;
+    payload[field] = JSON_FIELDS.has(field) && typeof value === "string" ? JSON.parse(value) : value;
+  }
+  return payload;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export function payloadHash(row: AuditRow): string {
+  return sha256Hex(canonicalJson(entryPayload(row)));
+}
+
+export function linkHash(prevHash: string, payloadHashHex: string): string {
+  return sha256Hex(`${prevHash}${payloadHashHex}`);
+}
+
+export function headCheckpoint(key: string, seq: number, hash: string): string {
+  return createHmac("sha256", key).update(`${seq}:${hash}`, "utf8").digest("hex");
+}
+
+function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a, "utf8");
+  const right = Buffer.from(b, "utf8");
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** How far a walk along the chain has come; rows are fed to it in order, in chunks. */
+export interface ChainWalk {
+  next_seq: number;
+  prev_hash: string;
+  entries_checked: number;
+  /** Redacted entries whose `entry_deleted` record has not been walked yet. */
+  open_redactions: number[];
+}
+
+export function startWalk(): ChainWalk {
+  return { next_seq: 1, prev_hash: GENESIS_HASH, entries_checked: 0, open_redactions: [] };
+}
+
+export interface WalkStep {
+  walk: ChainWalk;
+  fault: ChainFault | null;
+}
+
+function rowFault(row: AuditRow, walk: ChainWalk): ChainFault | null {
+  if (row.seq !== walk.next_seq) {
+    return {
+      seq: walk.next_seq,
+      reason: "sequence_gap",
+      detail: `Expected ${entryId(walk.next_seq)} but found ${entryId(row.seq)}`,
+    };
+  }
+  if (row.prev_hash !== walk.prev_hash) {
+    return {
+      seq: row.seq,
+      reason: "prev_hash_mismatch",
+      detail: `${entryId(row.seq)} does not link to the entry before it: one of the two was changed`,
+    };
+  }
+  // A redacted entry's payload is gone, so its stored payload hash is trusted; its link is still checked.
+  if (row.redacted === 0) {
+    let recomputed: string;
+    try {
+      recomputed = payloadHash(row);
+    } catch {
+      recomputed = "";
+    }
+    if (recomputed !== row.payload_hash) {
+      return {
+        seq: row.seq,
+        reason: "payload_hash_mismatch",
+        detail: `The stored fields of ${entryId(row.seq)} do not match its payload hash`,
+      };
+    }
+  }
+  if (linkHash(row.prev_hash, row.payload_hash) !== row.hash) {
+    return {
+      seq: row.seq,
+      reason: "hash_mismatch",
+      detail: `The hash of ${entryId(row.seq)} is not SHA-256(prev_hash || payload_hash)`,
+    };
+  }
+  return null;
+}
+
+/** Checks rows that continue a walk. Pure: answers the advanced walk, or the first fault. */
+export function walkRows(start: ChainWalk, rows: readonly AuditRow[]): WalkStep {
+  const walk: ChainWalk = { ...start, open_redactions: [...start.open_redactions] };
+  for (const row of rows) {
+    const fault = rowFault(row, walk);
+    if (fault) return { walk, fault };
+    if (row.redacted !== 0) walk.open_redactions.push(row.seq);
+    if (row.redacted === 0 && row.action === DELETION_ACTION) {
+      const target = row.target_seq;
+      const open = target === null ? -1 : walk.open_redactions.indexOf(target);
+      if (target === null || open === -1) {
+        return {
+          walk,
+          fault: {
+            seq: target ?? row.seq,
+            reason: "deletion_record_mismatch",
+            detail: `${entryId(row.seq)} records a deletion of an entry that is not redacted`,
+          },
+        };
+      }
+      walk.open_redactions.splice(open, 1);
+    }
+    walk.next_seq = row.seq + 1;
+    walk.prev_hash = row.hash;
+    walk.entries_checked += 1;
+  }
+  return { walk, fault: null };
+}
+
+/** Checks what can only be judged once every row has been walked. */
+export function finishWalk(walk: ChainWalk): ChainFault | null {
+  // Redactions are pushed in walking order, so the first one open is the lowest.
+  const first = walk.open_redactions[0];
+  if (first === undefined) return null;
+  return {
+    seq: first,
+    reason: "unrecorded_redaction",
+    detail: `${entryId(first)} is redacted but no entry_deleted record says so`,
+  };
+}
+
+export interface StoredHead {
+  seq: number;
+  hash: string;
+  checkpoint: string;
+}
+
+/**
+ * Compares the walked chain with the head the object stored, and that head's checkpoint with
+ * one computed under the key. Links alone can be recomputed by anyone who rewrites rows; the
+ * checkpoint cannot without the key.
+ */
+export function checkHead(walk: ChainWalk, head: StoredHead | null, key: string): ChainFault | null {
+  const lastSeq = walk.next_seq - 1;
+  if (head === null) {
+    if (lastSeq === 0) return null;
+    return { seq: 1, reason: "head_mismatch", detail: "Entries exist but the chain head is missing" };
+  }
+  if (head.seq !== lastSeq || head.hash !== walk.prev_hash) {
+    const seq = head.seq === lastSeq ? head.seq : Math.min(head.seq, lastSeq) + 1;
+    return {
+      seq,
+      reason: "head_mismatch",
+      detail: `The stored head (${entryId(head.seq)}) is not the last entry of the chain (${entryId(lastSeq)})`,
+    };
+  }
+  if (!sameDigest(headCheckpoint(key, head.seq, head.hash), head.checkpoint)) {
+    return {
+      seq: null,
+      reason: "checkpoint_mismatch",
+      detail: "The chain links hold, but the head's keyed checkpoint does not: the chain was rewritten",
+    };
+  }
+  return null;
+}
+
+/** Walks a whole exported log without the key: the links, payload hashes and redaction records. */
+export function verifyRows(rows: readonly AuditRow[]): WalkStep {
+  const step = walkRows(startWalk(), rows);
+  return step.fault ? step : { walk: step.walk, fault: finishWalk(step.walk) };
+}

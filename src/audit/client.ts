@@ -1,0 +1,36 @@
+import type { Env } from "../lib/env";
+import type {
+  AnnotateResult,
+  AppendResult,
+  AuditActor,
+  AuditEntryDetail,
+  AuditEventInput,
+  AuditListQuery,
+  AuditListResult,
+  AuditNote,
+  RedactResult,
+  VerifyReport,
+} from "./types";
+
+/** What the Worker may ask of an organisation's audit log. Each call is one round trip. */
+export interface AuditClient {
+  append(events: AuditEventInput[]): Promise<AppendResult[]>;
+  list(query: AuditListQuery): Promise<AuditListResult>;
+  get(seq: number): Promise<AuditEntryDetail | null>;
+  annotate(seq: number, note: AuditNote, actor: AuditActor): Promise<AnnotateResult>;
+  redact(seq: number, actor: AuditActor): Promise<RedactResult>;
+  verify(): Promise<VerifyReport>;
+}
+
+/** The audit log of one organisation: its own Durable Object, named by the organisation ID. */
+export function auditClient(env: Pick<Env, "AUDIT_LOG">, orgId: string): AuditClient {
+  const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(orgId));
+  return {
+    append: async (events) => await stub.append(events),
+    list: async (query) => await stub.list(query),
+    get: async (seq) => await stub.get(seq),
+    annotate: async (seq, note, actor) => await stub.annotate(seq, note, actor),
+    redact: async (seq, actor) => await stub.redact(seq, actor),
+    verify: async () => await stub.verify(),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The audit object's own schema, in ordered steps. SQLite-backed Durable Objects have no
+ * `PRAGMA user_version`, so the applied version lives in `schema_meta`.
+ */
+export interface Migration {
+  version: number;
+  statements: readonly string[];
+}
+
+// Every filter index is partial on live rows and ends in `seq`, so a filtered page is read
+// in sequence order straight from the index. Queries must say `redacted = 0` literally for
+// SQLite to pick a partial index.
+const LIVE = "WHERE redacted = 0";
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1)),
+        action TEXT,
+        actor_id TEXT,
+        actor_name TEXT,
+        coordinator_id TEXT,
+        mentor_id TEXT,
+        mentor_name TEXT,
+        activity_id TEXT,
+        attribution_id TEXT,
+        batch_id TEXT,
+        mentor_ids TEXT,
+        activity_type_id TEXT,
+        activity_date TEXT,
+        mentor_count INTEGER,
+        skipped_count INTEGER,
+        changes TEXT,
+        ip_address TEXT,
+        user_agent TEXT,
+        target_seq INTEGER,
+        annotation TEXT,
+        reviewed_by TEXT,
+        timestamp TEXT,
+        recorded_at TEXT,
+        payload_hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+      // One row: the last entry and its keyed checkpoint, rewritten by every append.
+      `CREATE TABLE chain_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        checkpoint TEXT NOT NULL
+      )`,
+      // Every mentor an entry names, through mentor_id or mentor_ids, so one index serves both.
+      `CREATE TABLE entry_mentors (
+        mentor_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (mentor_id, seq)
+      ) WITHOUT ROWID`,
+      // The unfiltered list reads a page in order from here and counts live entries without the table.
+      `CREATE INDEX entries_live_idx ON entries (seq) ${LIVE}`,
+      `CREATE INDEX entries_action_idx ON entries (action, seq) ${LIVE}`,
+      `CREATE INDEX entries_actor_idx ON entries (actor_id, seq) ${LIVE}`,
+      `CREATE INDEX entries_coordinator_idx ON entries (coordinator_id, seq) ${LIVE}`,
+      `CREATE INDEX entries_activity_idx ON entries (activity_id, seq) ${LIVE}`,
+      `CREATE INDEX entries_attribution_idx ON entries (attribution_id, seq) ${LIVE}`,
+      `CREATE INDEX entries_batch_idx ON entries (batch_id, seq) ${LIVE}`,
+      `CREATE INDEX entries_timestamp_idx ON entries (timestamp, seq) ${LIVE}`,
+      `CREATE INDEX entries_target_idx ON entries (target_seq, seq) ${LIVE}`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+/** Brings the object's tables to SCHEMA_VERSION, one transaction per step. */
+export function migrate(storage: DurableObjectStorage): void {
+  const { sql } = storage;
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS schema_meta (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
+  );
+  const current =
+    sql.exec<{ version: number }>("SELECT version FROM schema_meta WHERE id = 1").toArray()[0]?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    // Older code must not write into a schema it does not know.
+    throw new Error(`Audit log schema version ${current} is newer than this code's ${SCHEMA_VERSION}`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    storage.transactionSync(() => {
+      for (const statement of migration.statements) sql.exec(statement);
+      sql.exec(
+        "INSERT INTO schema_meta (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        migration.version,
+      );
+    });
+  }
+}

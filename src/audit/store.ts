@@ -1,0 +1,224 @@
+/**
+ * The audit object's SQL, all synchronous so a caller can compose it inside one
+ * `transactionSync`. Only the object calls these.
+ */
+import {
+  ANNOTATION_ACTION,
+  GENESIS_HASH,
+  headCheckpoint,
+  linkHash,
+  PAYLOAD_FIELDS,
+  payloadHash,
+  type StoredHead,
+} from "./chain";
+import { entryId } from "./entry-id";
+import type { AuditAnnotation, AuditChanges, AuditEntry, AuditListQuery, AuditRow } from "./types";
+
+/** Every column of `entries`. */
+const ENTRY_COLUMNS = [...PAYLOAD_FIELDS, "redacted", "payload_hash", "prev_hash", "hash"] as const;
+
+/** The columns a redaction erases: the payload but its sequence number and idempotency key. */
+const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => column !== "seq" && column !== "event_id");
+
+/** The fields of a new entry; the writer adds the sequence number and the hashes. */
+export type EntryFields = Omit<AuditRow, "seq" | "redacted" | "payload_hash" | "prev_hash" | "hash">;
+
+export interface Statement {
+  sql: string;
+  params: SqlStorageValue[];
+}
+
+const INSERT_ENTRY = `INSERT INTO entries (${ENTRY_COLUMNS.join(", ")}) VALUES (${ENTRY_COLUMNS.map(() => "?").join(", ")})`;
+const REDACT_ENTRY = `UPDATE entries SET redacted = 1, ${ERASED_COLUMNS.map((c) => `${c} = NULL`).join(", ")} WHERE seq = ?`;
+
+export const SELECT_BY_SEQ = "SELECT * FROM entries WHERE seq = ?";
+export const SELECT_BY_EVENT_ID = "SELECT * FROM entries WHERE event_id = ?";
+export const SELECT_CHUNK = "SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?";
+export const SELECT_LATEST_ANNOTATION = `SELECT * FROM entries WHERE target_seq = ? AND action = '${ANNOTATION_ACTION}' AND redacted = 0 ORDER BY seq DESC LIMIT 1`;
+
+function one(sql: SqlStorage, query: string, ...params: SqlStorageValue[]): AuditRow | null {
+  return sql.exec<AuditRow>(query, ...params).toArray()[0] ?? null;
+}
+
+export const rowBySeq = (sql: SqlStorage, seq: number) => one(sql, SELECT_BY_SEQ, seq);
+export const rowByEventId = (sql: SqlStorage, eventId: string) => one(sql, SELECT_BY_EVENT_ID, eventId);
+export const latestAnnotationRow = (sql: SqlStorage, seq: number) => one(sql, SELECT_LATEST_ANNOTATION, seq);
+
+export function rowsAfter(sql: SqlStorage, seq: number, limit: number): AuditRow[] {
+  return sql.exec<AuditRow>(SELECT_CHUNK, seq, limit).toArray();
+}
+
+export function readHead(sql: SqlStorage): StoredHead | null {
+  return (
+    sql
+      .exec<{ seq: number; hash: string; checkpoint: string }>(
+        "SELECT seq, hash, checkpoint FROM chain_head WHERE id = 1",
+      )
+      .toArray()[0] ?? null
+  );
+}
+
+function mentorsOf(row: Pick<AuditRow, "mentor_id" | "mentor_ids">): Set<string> {
+  const mentors = new Set<string>(row.mentor_ids ? (JSON.parse(row.mentor_ids) as string[]) : []);
+  if (row.mentor_id) mentors.add(row.mentor_id);
+  return mentors;
+}
+
+/**
+ * Appends entries after the stored head. Use inside one `transactionSync`: the head is read
+ * once, advanced per entry, and its checkpoint written once by `commit`.
+ */
+export class ChainWriter {
+  private seq: number;
+  private hash: string;
+  private readonly startSeq: number;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly key: string,
+  ) {
+    const head = readHead(sql);
+    this.seq = head?.seq ?? 0;
+    this.hash = head?.hash ?? GENESIS_HASH;
+    this.startSeq = this.seq;
+  }
+
+  add(fields: EntryFields): AuditRow {
+    const seq = this.seq + 1;
+    const unhashed: AuditRow = {
+      seq,
+      redacted: 0,
+      ...fields,
+      payload_hash: "",
+      prev_hash: this.hash,
+      hash: "",
+    };
+    const payload_hash = payloadHash(unhashed);
+    const row: AuditRow = { ...unhashed, payload_hash, hash: linkHash(this.hash, payload_hash) };
+    this.sql.exec(INSERT_ENTRY, ...ENTRY_COLUMNS.map((column) => row[column]));
+    for (const mentor of mentorsOf(row)) {
+      this.sql.exec("INSERT INTO entry_mentors (mentor_id, seq) VALUES (?, ?)", mentor, seq);
+    }
+    this.seq = seq;
+    this.hash = row.hash;
+    return row;
+  }
+
+  commit(): void {
+    if (this.seq === this.startSeq) return;
+    this.sql.exec(
+      `INSERT INTO chain_head (id, seq, hash, checkpoint) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
+      this.seq,
+      this.hash,
+      headCheckpoint(this.key, this.seq, this.hash),
+    );
+  }
+}
+
+/** Erases an entry's payload and its mentor index rows; its hashes stay so the chain holds. */
+export function redactRow(sql: SqlStorage, row: AuditRow): void {
+  sql.exec(REDACT_ENTRY, row.seq);
+  for (const mentor of mentorsOf(row)) {
+    sql.exec("DELETE FROM entry_mentors WHERE mentor_id = ? AND seq = ?", mentor, row.seq);
+  }
+}
+
+const FILTER_COLUMNS = ["actor_id", "coordinator_id", "activity_id", "attribution_id", "batch_id"] as const;
+
+/** The page and count statements of a list query; exported so their plans can be checked. */
+export function listStatements(query: AuditListQuery): { page: Statement; count: Statement } {
+  const where = ["e.redacted = 0"];
+  const params: SqlStorageValue[] = [];
+  let from = "entries e";
+  // Ordering by the column the driving index holds lets SQLite read a page without sorting.
+  let orderColumn = "e.seq";
+  if (query.mentor_id !== undefined) {
+    from = "entry_mentors m JOIN entries e ON e.seq = m.seq";
+    orderColumn = "m.seq";
+    where.push("m.mentor_id = ?");
+    params.push(query.mentor_id);
+  }
+  for (const column of FILTER_COLUMNS) {
+    const value = query[column];
+    if (value === undefined) continue;
+    where.push(`e.${column} = ?`);
+    params.push(value);
+  }
+  if (query.actions !== undefined) {
+    where.push(`e.action IN (${query.actions.map(() => "?").join(", ")})`);
+    params.push(...query.actions);
+  }
+  if (query.from !== undefined) {
+    where.push("e.timestamp >= ?");
+    params.push(query.from);
+  }
+  if (query.to !== undefined) {
+    where.push("e.timestamp <= ?");
+    params.push(query.to);
+  }
+  const body = `FROM ${from} WHERE ${where.join(" AND ")}`;
+  const order = query.order === "asc" ? "ASC" : "DESC";
+  return {
+    page: {
+      sql: `SELECT e.* ${body} ORDER BY ${orderColumn} ${order} LIMIT ? OFFSET ?`,
+      params: [...params, query.limit, query.offset],
+    },
+    count: { sql: `SELECT count(*) AS total ${body}`, params },
+  };
+}
+
+export function listRows(sql: SqlStorage, query: AuditListQuery): { rows: AuditRow[]; total: number } {
+  const { page, count } = listStatements(query);
+  const rows = sql.exec<AuditRow>(page.sql, ...page.params).toArray();
+  const total = sql.exec<{ total: number }>(count.sql, ...count.params).one().total;
+  return { rows, total };
+}
+
+function present<T>(value: T | null, column: string, seq: number): T {
+  if (value === null) throw new Error(`Audit entry ${entryId(seq)} has no ${column}`);
+  return value;
+}
+
+/** A live row as the object answers it. */
+export function toEntry(row: AuditRow): AuditEntry {
+  return {
+    id: entryId(row.seq),
+    seq: row.seq,
+    event_id: row.event_id,
+    action: present(row.action, "action", row.seq),
+    actor_id: present(row.actor_id, "actor_id", row.seq),
+    actor_name: row.actor_name,
+    coordinator_id: row.coordinator_id,
+    mentor_id: row.mentor_id,
+    mentor_name: row.mentor_name,
+    activity_id: row.activity_id,
+    attribution_id: row.attribution_id,
+    batch_id: row.batch_id,
+    mentor_ids: row.mentor_ids === null ? null : (JSON.parse(row.mentor_ids) as string[]),
+    activity_type_id: row.activity_type_id,
+    activity_date: row.activity_date,
+    mentor_count: row.mentor_count,
+    skipped_count: row.skipped_count,
+    changes: row.changes === null ? null : (JSON.parse(row.changes) as AuditChanges),
+    ip_address: row.ip_address,
+    user_agent: row.user_agent,
+    target_seq: row.target_seq,
+    annotation: row.annotation,
+    reviewed_by: row.reviewed_by,
+    timestamp: present(row.timestamp, "timestamp", row.seq),
+    recorded_at: present(row.recorded_at, "recorded_at", row.seq),
+    payload_hash: row.payload_hash,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export function toAnnotation(record: AuditEntry): AuditAnnotation {
+  return {
+    annotation: present(record.annotation, "annotation", record.seq),
+    reviewed_by: present(record.reviewed_by, "reviewed_by", record.seq),
+    updated_at: record.timestamp,
+    record_id: record.id,
+  };
+}

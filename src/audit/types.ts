@@ -1,0 +1,211 @@
+/** A JSON value as stored in an audit entry (`changes` values). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a producer (the attribution service, the create endpoint) hands to the audit log. */
+export interface AuditEventInput {
+  /** Idempotency key, unique per organisation. */
+  event_id: string;
+  /** proxy_created | proxy_updated | proxy_deleted | bulk_submission | bulk_confirmed | any ^[a-z][a-z0-9_]{2,63}$ */
+  action: string;
+  actor_id: string;
+  /** The actor's name at the time of the event. */
+  actor_name?: string | null;
+  coordinator_id?: string | null;
+  mentor_id?: string | null;
+  /** The mentor's name at the time of the event. */
+  mentor_name?: string | null;
+  activity_id?: string | null;
+  attribution_id?: string | null;
+  batch_id?: string | null;
+  mentor_ids?: string[] | null;
+  activity_type_id?: string | null;
+  activity_date?: string | null;
+  mentor_count?: number | null;
+  skipped_count?: number | null;
+  changes?: Record<string, { from: unknown; to: unknown }> | null;
+  ip_address?: string | null;
+  user_agent?: string | null;
+  /** ISO 8601 with any offset; becomes the entry's `timestamp`. Absent: the append time. */
+  occurred_at?: string | null;
+}
+
+/**
+ * `{field: {from, to}}` with JSON values. Typed `unknown` rather than JsonValue because the
+ * RPC stub types cannot expand a recursive type.
+ */
+export type AuditChanges = Record<string, { from: unknown; to: unknown }>;
+
+/** An entry of the log as the object answers it. Absent fields are null. */
+export interface AuditEntry {
+  /** `log-NNN`, from `seq`. */
+  id: string;
+  seq: number;
+  event_id: string;
+  action: string;
+  actor_id: string;
+  actor_name: string | null;
+  coordinator_id: string | null;
+  mentor_id: string | null;
+  mentor_name: string | null;
+  activity_id: string | null;
+  attribution_id: string | null;
+  batch_id: string | null;
+  mentor_ids: string[] | null;
+  activity_type_id: string | null;
+  activity_date: string | null;
+  mentor_count: number | null;
+  skipped_count: number | null;
+  changes: AuditChanges | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  /** The entry an `entry_annotated` or `entry_deleted` record is about. */
+  target_seq: number | null;
+  /** Set on `entry_annotated` records only. */
+  annotation: string | null;
+  reviewed_by: string | null;
+  /** When the event happened (its `occurred_at`, else the append time). */
+  timestamp: string;
+  /** When the object appended it. */
+  recorded_at: string;
+  payload_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The latest annotation of an entry. */
+export interface AuditAnnotation {
+  annotation: string;
+  reviewed_by: string;
+  /** The annotation record's timestamp. */
+  updated_at: string;
+  /** The `entry_annotated` record that holds it. */
+  record_id: string;
+}
+
+export interface AuditEntryDetail {
+  entry: AuditEntry;
+  annotation: AuditAnnotation | null;
+}
+
+export type AppendResult =
+  | { status: "created"; entry: AuditEntry }
+  /** The event ID was appended before; nothing was written. */
+  | { status: "existing"; entry: AuditEntry }
+  /** The event ID was appended before and that entry has since been deleted. */
+  | { status: "redacted"; id: string; seq: number };
+
+export interface AuditListQuery {
+  actions?: string[];
+  actor_id?: string;
+  coordinator_id?: string;
+  /** Matches the entry's `mentor_id` or any of its `mentor_ids`. */
+  mentor_id?: string;
+  activity_id?: string;
+  attribution_id?: string;
+  batch_id?: string;
+  /** Inclusive bounds on `timestamp`, ISO 8601 UTC with second precision. */
+  from?: string;
+  to?: string;
+  /** By sequence number; default `desc` (newest first). */
+  order?: "asc" | "desc";
+  limit: number;
+  offset: number;
+}
+
+export interface AuditListResult {
+  entries: AuditEntry[];
+  total: number;
+}
+
+/** Who changes the log through annotate or redact, and from which request. */
+export interface AuditActor {
+  actor_id: string;
+  actor_name?: string | null;
+  ip_address?: string | null;
+  user_agent?: string | null;
+}
+
+export interface AuditNote {
+  annotation: string;
+  reviewed_by: string;
+}
+
+export type AnnotateResult =
+  | { status: "annotated"; annotation: AuditAnnotation; record: AuditEntry }
+  | { status: "not_found" }
+  /** Annotation and deletion records are not annotated themselves. */
+  | { status: "not_annotatable"; action: string };
+
+export type RedactResult =
+  | { status: "redacted"; record: AuditEntry }
+  | { status: "not_found" }
+  /** Deletion records are the evidence of a redaction and stay. */
+  | { status: "not_redactable"; action: string };
+
+/** Why a chain failed verification. */
+export const CHAIN_FAULT_REASONS = [
+  "sequence_gap",
+  "prev_hash_mismatch",
+  "payload_hash_mismatch",
+  "hash_mismatch",
+  "unrecorded_redaction",
+  "deletion_record_mismatch",
+  "head_mismatch",
+  "checkpoint_mismatch",
+] as const;
+
+export type ChainFaultReason = (typeof CHAIN_FAULT_REASONS)[number];
+
+export interface ChainFault {
+  /** The first sequence number that fails; null when the fault is not tied to one entry. */
+  seq: number | null;
+  reason: ChainFaultReason;
+  detail: string;
+}
+
+export interface VerifyReport {
+  valid: boolean;
+  entries_checked: number;
+  /** The head the object holds. */
+  head: { seq: number; hash: string };
+  /** HMAC-SHA-256 of the head under the chain key; null unless the chain is valid. */
+  checkpoint: string | null;
+  fault: ChainFault | null;
+}
+
+/**
+ * A row of the object's `entries` table, which is also the line format of an
+ * exported log. A redacted row keeps `seq`, `event_id` and its hashes; every
+ * other payload column is null. `mentor_ids` and `changes` hold canonical JSON.
+ * A type alias rather than an interface, so that it satisfies the SQL cursor's row constraint.
+ */
+export type AuditRow = {
+  seq: number;
+  event_id: string;
+  redacted: number;
+  action: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+  coordinator_id: string | null;
+  mentor_id: string | null;
+  mentor_name: string | null;
+  activity_id: string | null;
+  attribution_id: string | null;
+  batch_id: string | null;
+  mentor_ids: string | null;
+  activity_type_id: string | null;
+  activity_date: string | null;
+  mentor_count: number | null;
+  skipped_count: number | null;
+  changes: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  target_seq: number | null;
+  annotation: string | null;
+  reviewed_by: string | null;
+  timestamp: string | null;
+  recorded_at: string | null;
+  payload_hash: string;
+  prev_hash: string;
+  hash: string;
+};

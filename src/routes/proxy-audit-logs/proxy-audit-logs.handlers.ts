@@ -1,0 +1,210 @@
+import { auditClient } from "../../audit/client";
+import { requestActor } from "../../audit/context";
+import { entryId, entrySeq } from "../../audit/entry-id";
+import type { AuditAnnotation, AuditEntry, AuditListQuery } from "../../audit/types";
+import { allow } from "../../auth/authorize";
+import { type Caller, hasRole } from "../../auth/caller";
+import { AppError, forbidden, notFound } from "../../lib/errors";
+import { HttpStatus } from "../../lib/http-status";
+import { pageOffset } from "../../lib/openapi";
+import type { AppRouteHandler } from "../../lib/types";
+import type {
+  AnnotateRoute,
+  ByCoordinatorRoute,
+  CreateRoute,
+  GetRoute,
+  ListRoute,
+  RemoveRoute,
+  VerifyRoute,
+} from "./proxy-audit-logs.routes";
+
+const READERS = ["coordinator", "admin", "compliance"] as const;
+/** Roles that see every coordinator's entries. */
+const AUDITORS = ["admin", "compliance"] as const;
+
+/** The coordinator whose entries the caller may read; undefined means any. */
+function coordinatorScope(caller: Caller, requested: string | undefined): string | undefined {
+  if (hasRole(caller, ...AUDITORS)) return requested;
+  if (requested !== undefined && requested !== caller.sub) {
+    throw forbidden("A coordinator may read only its own audit entries");
+  }
+  return caller.sub;
+}
+
+function seqOf(id: string): number {
+  const seq = entrySeq(id);
+  if (seq === null) throw notFound(`Audit entry ${id}`);
+  return seq;
+}
+
+type Present<T> = { [K in keyof T]?: Exclude<T[K], null> };
+
+/** Absent fields are left out of responses rather than sent as null, as the seed shows them. */
+function present<T extends Record<string, unknown>>(fields: T): Present<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as Present<T>;
+}
+
+export function toSummary(entry: AuditEntry) {
+  return {
+    id: entry.id,
+    action: entry.action,
+    ...present({
+      coordinator_id: entry.coordinator_id,
+      mentor_id: entry.mentor_id,
+      activity_id: entry.activity_id,
+      batch_id: entry.batch_id,
+      mentor_ids: entry.mentor_ids,
+      target_id: entry.target_seq === null ? null : entryId(entry.target_seq),
+    }),
+    timestamp: entry.timestamp,
+  };
+}
+
+function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null) {
+  return {
+    ...toSummary(entry),
+    actor_id: entry.actor_id,
+    seq: entry.seq,
+    event_id: entry.event_id,
+    ...present({
+      actor_name: entry.actor_name,
+      mentor_name: entry.mentor_name,
+      attribution_id: entry.attribution_id,
+      activity_type_id: entry.activity_type_id,
+      activity_date: entry.activity_date,
+      mentor_count: entry.mentor_count,
+      skipped_count: entry.skipped_count,
+      annotation: annotation?.annotation ?? entry.annotation,
+      reviewed_by: annotation?.reviewed_by ?? entry.reviewed_by,
+      updated_at: annotation?.updated_at ?? null,
+    }),
+    changes: entry.changes,
+    ip_address: entry.ip_address,
+    user_agent: entry.user_agent,
+    recorded_at: entry.recorded_at,
+    payload_hash: entry.payload_hash,
+    prev_hash: entry.prev_hash,
+    hash: entry.hash,
+  };
+}
+
+interface PageFilters {
+  page: number;
+  limit: number;
+  action?: string;
+  mentor_id?: string;
+  activity_id?: string;
+  batch_id?: string;
+  from?: string;
+  to?: string;
+}
+
+function listQuery(filters: PageFilters, coordinatorId: string | undefined): AuditListQuery {
+  const { page, limit, action, ...rest } = filters;
+  return {
+    ...rest,
+    coordinator_id: coordinatorId,
+    actions: action === undefined ? undefined : [action],
+    ...pageOffset({ page, limit }),
+  };
+}
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const caller = allow(c, ...READERS);
+  const { coordinator_id, ...filters } = c.req.valid("query");
+  const query = listQuery(filters, coordinatorScope(caller, coordinator_id));
+  const { entries, total } = await auditClient(c.env, caller.org).list(query);
+  const pagination = { page: filters.page, limit: filters.limit, total };
+  return c.json({ data: entries.map(toSummary), pagination }, HttpStatus.OK);
+};
+
+export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
+  const caller = allow(c, ...READERS);
+  const { coordinator_id } = c.req.valid("param");
+  const filters = c.req.valid("query");
+  const query = listQuery(filters, coordinatorScope(caller, coordinator_id));
+  const { entries, total } = await auditClient(c.env, caller.org).list(query);
+  const pagination = { page: filters.page, limit: filters.limit, total };
+  return c.json({ data: entries.map(toSummary), pagination }, HttpStatus.OK);
+};
+
+export const get: AppRouteHandler<GetRoute> = async (c) => {
+  const caller = allow(c, ...READERS);
+  const { id } = c.req.valid("param");
+  const found = await auditClient(c.env, caller.org).get(seqOf(id));
+  const visible = found && (hasRole(caller, ...AUDITORS) || found.entry.coordinator_id === caller.sub);
+  if (!found || !visible) throw notFound(`Audit entry ${id}`);
+  return c.json(toDetail(found.entry, found.annotation), HttpStatus.OK);
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const caller = allow(c, "system");
+  const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
+  const [result] = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
+  if (result === undefined) throw new Error("The audit log answered no result for one event");
+  switch (result.status) {
+    case "created":
+      return c.json(toSummary(result.entry), HttpStatus.CREATED);
+    case "existing":
+      return c.json(toSummary(result.entry), HttpStatus.OK);
+    case "redacted":
+      throw new AppError(
+        "conflict",
+        `Event ${event_id} was recorded as ${result.id}, which has since been deleted`,
+      );
+  }
+};
+
+export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
+  const caller = allow(c, "admin");
+  const { id } = c.req.valid("param");
+  const result = await auditClient(c.env, caller.org).annotate(
+    seqOf(id),
+    c.req.valid("json"),
+    requestActor(c),
+  );
+  switch (result.status) {
+    case "not_found":
+      throw notFound(`Audit entry ${id}`);
+    case "not_annotatable":
+      throw new AppError("conflict", `${id} is an ${result.action} record, which cannot be annotated`);
+    case "annotated": {
+      const { annotation, reviewed_by, updated_at, record_id } = result.annotation;
+      return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK);
+    }
+  }
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const caller = allow(c, ...AUDITORS);
+  const { id } = c.req.valid("param");
+  const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
+  switch (result.status) {
+    case "not_found":
+      throw notFound(`Audit entry ${id}`);
+    case "not_redactable":
+      throw new AppError("conflict", `${id} is an ${result.action} record, the evidence of a deletion`);
+    case "redacted":
+      return c.json(
+        { success: true as const, deleted_id: id, deletion_record_id: result.record.id },
+        HttpStatus.OK,
+      );
+  }
+};
+
+export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
+  const caller = allow(c, ...AUDITORS);
+  const { valid, entries_checked, head, checkpoint, fault } = await auditClient(c.env, caller.org).verify();
+  const verdict = { valid, entries_checked, head, checkpoint };
+  if (fault === null) return c.json(verdict, HttpStatus.OK);
+  return c.json(
+    {
+      ...verdict,
+      first_bad_seq: fault.seq,
+      first_bad_id: fault.seq === null ? null : entryId(fault.seq),
+      reason: fault.reason,
+      detail: fault.detail,
+    },
+    HttpStatus.OK,
+  );
+};
