@@ -2,6 +2,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import { createApp } from "./lib/create-app";
 import type { AppOpenAPI } from "./lib/types";
+import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
 import { activityLogsRouter } from "./routes/activity-logs/activity-logs.index";
 import { activityTypesRouter } from "./routes/activity-types/activity-types.index";
 import { docsRouter } from "./routes/docs/docs.index";
@@ -12,7 +13,13 @@ import { proxyAuditLogsRouter } from "./routes/proxy-audit-logs/proxy-audit-logs
 export const API_VERSION = "1.0.0";
 
 /** Routers of the authenticated API under /api/v1, in the order they are matched. */
-const apiRouters = [membersRouter, activityTypesRouter, activityLogsRouter, proxyAuditLogsRouter] as const;
+const apiRouters = [
+  membersRouter,
+  activityTypesRouter,
+  activityLogsRouter,
+  activityAttributionsRouter,
+  proxyAuditLogsRouter,
+] as const;
 
 function registerOpenApi(app: AppOpenAPI): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

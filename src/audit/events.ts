@@ -102,7 +102,7 @@ export const auditEventSchema = z.strictObject({
   batch_id: AuditRef.nullish(),
   mentor_ids: MentorIds.nullish(),
   activity_type_id: AuditRef.nullish(),
-  activity_date: z.iso.date().nullish(),
+  activity_date: IsoDateTime.nullish(),
   mentor_count: z.number().int().min(0).nullish(),
   skipped_count: z.number().int().min(0).nullish(),
   changes: ChangesSchema.nullish(),

@@ -73,19 +73,12 @@ export const forbidden = (detail = "Your role does not allow this operation"): A
 
 /** Turns a zod error into the field list of a validation problem. */
 export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((issue) => {
-    const segments = issue.path.map((p) => String(p));
-    if (issue.code === "unrecognized_keys") {
-      return {
-        path: [prefix, ...segments, ...issue.keys].filter(Boolean).join("."),
-        message: "This field cannot be set",
-      };
-    }
-    return {
-      path: [prefix, ...segments].filter(Boolean).join(".") || (prefix ?? ""),
-      message: issue.message,
-    };
-  });
+  const join = (segments: PropertyKey[]) => [prefix, ...segments.map(String)].filter(Boolean).join(".");
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: join([...issue.path, key]), message: "This field cannot be set" }))
+      : [{ path: join(issue.path), message: issue.message }],
+  );
 }
 
 export function problemBody(

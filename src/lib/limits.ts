@@ -15,3 +15,6 @@ export const MIN_DURATION_MINUTES = 1;
 export const MAX_DURATION_MINUTES = 24 * 60;
 /** Longer than any IANA zone name (the longest is about 30 characters). */
 export const MAX_TIME_ZONE_LENGTH = 64;
+
+/** Most mentors one bulk registration may name. */
+export const BATCH_MAX_MENTORS = 100;

@@ -90,7 +90,7 @@ describe("appending", () => {
       batch_id: "batch-0042",
       mentor_ids: ["mentor-482", "mentor-510"],
       activity_type_id: "one-on-one",
-      activity_date: "2026-03-24",
+      activity_date: "2026-03-24T14:00:00Z",
       mentor_count: 2,
       skipped_count: 0,
       changes: { duration_minutes: { from: 30, to: 45 }, notes: { from: null, to: "moved" } },

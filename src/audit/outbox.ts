@@ -1,0 +1,80 @@
+import { createDb } from "../db/client";
+import type { OutboxEvent } from "../db/queries/attributions";
+import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
+import type { Env } from "../lib/env";
+import { auditClient } from "./client";
+import type { AuditEventInput } from "./types";
+
+/** How many outbox rows one scheduled run drains. */
+export const DRAIN_BATCH_SIZE = 500;
+
+function toInput(event: OutboxEvent): AuditEventInput {
+  return JSON.parse(event.payload) as AuditEventInput;
+}
+
+export interface Deferrer {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * Appends committed events to the organisation's audit object. The data is
+ * already in D1 with its outbox rows, so a failure here is logged and left to
+ * the scheduled drain; the caller's request still succeeds. The object ignores
+ * event IDs it holds, so a later retry cannot write twice.
+ */
+export async function deliver(
+  env: Env,
+  defer: Deferrer,
+  orgId: string,
+  events: OutboxEvent[],
+): Promise<boolean> {
+  if (events.length === 0) return true;
+  try {
+    await auditClient(env, orgId).append(events.map(toInput));
+  } catch (err) {
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "audit append failed; left in outbox",
+        org: orgId,
+        events: events.length,
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
+    return false;
+  }
+  // Clearing the outbox is off the response path: a row left behind is only re-sent, never duplicated.
+  defer.waitUntil(
+    clearOutbox(
+      createDb(env.DB),
+      events.map((e) => e.eventId),
+    ),
+  );
+  return true;
+}
+
+/** Drains undelivered audit events, oldest first, one append per organisation. */
+export async function drainOutbox(env: Env): Promise<{ delivered: number; failed: number }> {
+  const db = createDb(env.DB);
+  const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE);
+  const byOrg = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const list = byOrg.get(row.orgId) ?? [];
+    list.push(row);
+    byOrg.set(row.orgId, list);
+  }
+  let delivered = 0;
+  let failed = 0;
+  for (const [orgId, list] of byOrg) {
+    const ids = list.map((r) => r.eventId);
+    try {
+      await auditClient(env, orgId).append(list.map(toInput));
+      await clearOutbox(db, ids);
+      delivered += list.length;
+    } catch (err) {
+      failed += list.length;
+      await markOutboxFailed(db, ids, err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { delivered, failed };
+}

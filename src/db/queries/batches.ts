@@ -1,0 +1,372 @@
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { batchSql, type Db } from "../client";
+import type { AttributionRow } from "../schema";
+import {
+  activities,
+  attributions,
+  auditOutbox,
+  type BatchRow,
+  batches,
+  idCounters,
+  members,
+} from "../schema";
+import {
+  type ActorContext,
+  type AttributionFields,
+  type AttributionRowRaw,
+  fromRaw,
+  idDay,
+  type OutboxEvent,
+} from "./attributions";
+
+/**
+ * Bulk registration in set-based SQL: the per-mentor decision (will_create or
+ * skipped, with a reason) is computed by one query over the batch's mentor list,
+ * stored on the batch, and the confirmation creates every will_create row with
+ * INSERT … SELECT over that list, all inside one D1 batch.
+ */
+
+function counterValue(orgId: string, scope: string, day: string): SQL {
+  return sql`(select last_value from ${idCounters} where org_id = ${orgId} and scope = ${scope} and day = ${day})`;
+}
+
+/**
+ * The decision for each mentor of `ids` (a JSON array), as a JSON array of
+ * BatchItem in list order. Unknown or non-mentor members are `unknown_mentor`,
+ * inactive ones `inactive_mentor`, and a mentor already holding the same type and
+ * date `duplicate`.
+ */
+function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL): SQL {
+  return sql`(select json_group_array(json_object(
+        'mentor_id', mentor_id,
+        'status', case when reason is null then 'will_create' else 'skipped' end,
+        'reason', reason,
+        'ordinal', case when reason is null then ordinal end))
+      from (select idx, mentor_id, reason,
+              sum(case when reason is null then 1 else 0 end) over (order by idx) as ordinal
+            from (select j.key as idx, j.value as mentor_id,
+                    case
+                      when m.member_id is null
+                        or not exists (select 1 from json_each(m.roles) r where r.value = 'mentor')
+                        then 'unknown_mentor'
+                      when m.active = 0 then 'inactive_mentor'
+                      when exists (select 1 from ${attributions} d where d.org_id = ${orgId}
+                        and d.mentor_id = j.value and d.activity_type_id = ${typeId}
+                        and d.activity_date = ${activityDate}) then 'duplicate'
+                    end as reason
+                  from json_each(${ids}) j
+                  left join ${members} m on m.org_id = ${orgId} and m.member_id = j.value)
+            order by idx))`;
+}
+
+const skippedIn = (items: SQL) =>
+  sql`(select count(*) from json_each(${items}) where json_extract(value, '$.status') = 'skipped')`;
+
+export interface CreateBatchInput extends AttributionFields {
+  orgId: string;
+  coordinatorId: string;
+  checkCoordinator: boolean;
+  mentorIds: string[];
+  submissionEventId: string;
+  /** Set to confirm in the same call. */
+  confirmEventId: string | null;
+  now: string;
+  actor: ActorContext;
+}
+
+export interface BatchOutcome {
+  batch: BatchRow;
+  created: AttributionRow[];
+  events: OutboxEvent[];
+}
+
+export type CreateBatchResult =
+  | { ok: true; outcome: BatchOutcome }
+  | { ok: false; reason: "type_unknown" | "coordinator_not_active" };
+
+interface OutboxRaw {
+  event_id: string;
+  payload: string;
+}
+
+interface BatchRaw {
+  org_id: string;
+  batch_id: string;
+  coordinator_id: string;
+  created_by: string;
+  activity_type_id: string;
+  activity_date: string;
+  duration_minutes: number | null;
+  location: string | null;
+  notes: string | null;
+  mentor_ids: string;
+  items: string;
+  mentor_count: number;
+  skipped_count: number;
+  status: "pending" | "confirmed";
+  created_at: string;
+  confirmed_at: string | null;
+}
+
+function batchFromRaw(raw: BatchRaw): BatchRow {
+  return {
+    orgId: raw.org_id,
+    batchId: raw.batch_id,
+    coordinatorId: raw.coordinator_id,
+    createdBy: raw.created_by,
+    activityTypeId: raw.activity_type_id,
+    activityDate: raw.activity_date,
+    durationMinutes: raw.duration_minutes,
+    location: raw.location,
+    notes: raw.notes,
+    mentorIds: JSON.parse(raw.mentor_ids) as string[],
+    items: JSON.parse(raw.items) as BatchRow["items"],
+    mentorCount: raw.mentor_count,
+    skippedCount: raw.skipped_count,
+    status: raw.status,
+    createdAt: raw.created_at,
+    confirmedAt: raw.confirmed_at,
+  };
+}
+
+function actorName(orgId: string, actor: ActorContext): SQL {
+  return sql`coalesce((select name from ${members} where org_id = ${orgId} and member_id = ${actor.actorId}), ${actor.actorName})`;
+}
+
+/** The statements that confirm a pending batch; they change nothing once it is confirmed. */
+function confirmStatements(
+  orgId: string,
+  batchId: SQL,
+  guard: SQL,
+  eventId: string,
+  now: string,
+  actor: ActorContext,
+) {
+  const day = idDay(now);
+  const pendingBatch = sql`b.org_id = ${orgId} and b.batch_id = ${batchId} and b.status = 'pending' and ${guard}`;
+  const pendingRow = sql`org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${guard}`;
+  const description = sql`coalesce(b.notes, (select label from activity_types where id = b.activity_type_id))`;
+  const toCreate = sql`(select count(*) from ${batches} b, json_each(b.items) j
+    where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create')`;
+  const attributionId = sql`('attr-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "attr", day)}
+    - ${toCreate} + json_extract(j.value, '$.ordinal')))`;
+  const activityId = sql`('pact-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "pact", day)}
+    - ${toCreate} + json_extract(j.value, '$.ordinal')))`;
+  const creatable = sql`from ${batches} b, json_each(b.items) j
+    where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create'`;
+  const bump = (scope: string): SQL =>
+    sql`insert into ${idCounters} (org_id, scope, day, last_value)
+      select ${orgId}, ${scope}, ${day}, ${toCreate} where ${toCreate} > 0
+      on conflict (org_id, scope, day) do update set last_value = last_value + excluded.last_value`;
+  const createdEvent = sql`json_object(
+      'event_id', ${eventId} || ':' || a.attribution_id,
+      'action', 'proxy_created',
+      'actor_id', ${actor.actorId},
+      'actor_name', ${actorName(orgId, actor)},
+      'coordinator_id', a.coordinator_id,
+      'mentor_id', a.mentor_id,
+      'mentor_name', (select name from ${members} where org_id = ${orgId} and member_id = a.mentor_id),
+      'activity_id', a.activity_id,
+      'attribution_id', a.attribution_id,
+      'batch_id', a.batch_id,
+      'activity_type_id', a.activity_type_id,
+      'activity_date', a.activity_date,
+      'ip_address', ${actor.ipAddress},
+      'user_agent', ${actor.userAgent},
+      'occurred_at', ${now})`;
+  return [
+    // Decide again at confirmation: members may have changed since the preview.
+    sql`update ${batches} set items = ${evaluateItems(
+      orgId,
+      sql`${batches.mentorIds}`,
+      sql`${batches.activityTypeId}`,
+      sql`${batches.activityDate}`,
+    )} where ${pendingRow}`,
+    sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)} where ${pendingRow}`,
+    bump("attr"),
+    bump("pact"),
+    sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
+        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, created_by, created_at, updated_at)
+      select ${orgId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.activity_type_id, ${description}, null,
+        b.duration_minutes, b.location, b.notes, b.activity_date, 'bulk', ${attributionId}, b.batch_id,
+        ${actor.actorId}, ${now}, ${now}
+      ${creatable}`,
+    sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
+        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, created_by,
+        last_event_id, created_at, updated_at)
+      select ${orgId}, ${attributionId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.coordinator_id,
+        b.activity_type_id, b.activity_date, b.duration_minutes, b.location, b.notes,
+        json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, ${actor.actorId},
+        ${eventId}, ${now}, ${now}
+      ${creatable}`,
+    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
+      select ${eventId} || ':' || a.attribution_id, ${orgId}, ${createdEvent}, ${now}
+      from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
+    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
+      select ${eventId}, ${orgId}, json_object(
+        'event_id', ${eventId},
+        'action', 'bulk_confirmed',
+        'actor_id', ${actor.actorId},
+        'actor_name', ${actorName(orgId, actor)},
+        'coordinator_id', b.coordinator_id,
+        'batch_id', b.batch_id,
+        'mentor_ids', json(b.mentor_ids),
+        'activity_type_id', b.activity_type_id,
+        'activity_date', b.activity_date,
+        'mentor_count', b.mentor_count,
+        'skipped_count', b.skipped_count,
+        'ip_address', ${actor.ipAddress},
+        'user_agent', ${actor.userAgent},
+        'occurred_at', ${now}), ${now}
+      from ${batches} b where ${pendingBatch}`,
+    sql`update ${batches} set status = 'confirmed', confirmed_at = ${now},
+        items = (select json_group_array(case when json_extract(j.value, '$.status') = 'will_create'
+            then json_set(j.value, '$.status', 'created', '$.attribution_id',
+              (select a.attribution_id from ${attributions} a where a.org_id = ${orgId}
+                and a.batch_id = ${batchId} and a.mentor_id = json_extract(j.value, '$.mentor_id')))
+            else json(j.value) end)
+          from json_each(${batches.items}) j)
+      where ${pendingRow}`,
+  ];
+}
+
+function resultStatements(orgId: string, batchId: SQL, eventIds: string[], confirmEventId: string | null) {
+  return [
+    sql`select * from ${batches} where org_id = ${orgId} and batch_id = ${batchId}`,
+    sql`select *, null as mentor_name, null as coordinator_name from ${attributions}
+      where org_id = ${orgId} and batch_id = ${batchId} order by attribution_id`,
+    sql`select event_id, payload from ${auditOutbox}
+      where event_id in (select value from json_each(${JSON.stringify(eventIds)}))
+        or ${confirmEventId ? sql`event_id like ${`${confirmEventId}:%`}` : sql`0`}
+      order by created_at, event_id`,
+  ];
+}
+
+function toOutcome(
+  batchRows: BatchRaw[],
+  created: AttributionRowRaw[],
+  events: OutboxRaw[],
+): BatchOutcome | null {
+  const batch = batchRows[0];
+  if (!batch) return null;
+  return {
+    batch: batchFromRaw(batch),
+    created: created.map(fromRaw),
+    events: orderEvents(events).map((e) => ({ eventId: e.event_id, payload: e.payload })),
+  };
+}
+
+/** Submission first, then each created attribution, then the confirmation. */
+function orderEvents(events: OutboxRaw[]): OutboxRaw[] {
+  const rank = (e: OutboxRaw) => {
+    const action = (JSON.parse(e.payload) as { action?: string }).action;
+    return action === "bulk_submission" ? 0 : action === "proxy_created" ? 1 : 2;
+  };
+  return [...events].sort((a, b) => rank(a) - rank(b) || a.event_id.localeCompare(b.event_id));
+}
+
+/** Records a batch with its per-mentor decisions (and confirms it when asked), in one D1 batch. */
+export async function createBatch(db: Db, input: CreateBatchInput): Promise<CreateBatchResult> {
+  const { orgId, now, actor } = input;
+  const day = idDay(now);
+  const typeKnown = sql`exists (select 1 from activity_types where id = ${input.activityTypeId})`;
+  const coordinatorOk = input.checkCoordinator
+    ? sql`exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${input.coordinatorId}
+        and m.active = 1 and exists (select 1 from json_each(m.roles) where value = 'coordinator'))`
+    : sql`1`;
+  const valid = sql`(${typeKnown} and ${coordinatorOk})`;
+  const batchId = sql`('batch-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "batch", day)}))`;
+  const ids = JSON.stringify(input.mentorIds);
+  const items = evaluateItems(orgId, sql`${ids}`, sql`${input.activityTypeId}`, sql`${input.activityDate}`);
+  const eventIds = [input.submissionEventId, ...(input.confirmEventId ? [input.confirmEventId] : [])];
+  // A batch ID expression reads today's counter, which may point at an earlier batch when this
+  // one is invalid, so every statement is guarded by `valid` as well.
+
+  const head = [
+    sql`insert into ${idCounters} (org_id, scope, day, last_value) select ${orgId}, 'batch', ${day}, 1
+      where ${valid} on conflict (org_id, scope, day) do update set last_value = last_value + 1`,
+    sql`insert into ${batches} (org_id, batch_id, coordinator_id, created_by, activity_type_id, activity_date,
+        duration_minutes, location, notes, mentor_ids, items, mentor_count, skipped_count, status, created_at)
+      select ${orgId}, ${batchId}, ${input.coordinatorId}, ${actor.actorId}, ${input.activityTypeId},
+        ${input.activityDate}, ${input.durationMinutes}, ${input.location}, ${input.notes}, ${ids}, ${items},
+        ${input.mentorIds.length}, 0, 'pending', ${now}
+      where ${valid}`,
+    sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)}
+      where org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${valid}`,
+    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
+      select ${input.submissionEventId}, ${orgId}, json_object(
+        'event_id', ${input.submissionEventId},
+        'action', 'bulk_submission',
+        'actor_id', ${actor.actorId},
+        'actor_name', ${actorName(orgId, actor)},
+        'coordinator_id', b.coordinator_id,
+        'batch_id', b.batch_id,
+        'mentor_ids', json(b.mentor_ids),
+        'activity_type_id', b.activity_type_id,
+        'activity_date', b.activity_date,
+        'mentor_count', b.mentor_count,
+        'skipped_count', b.skipped_count,
+        'ip_address', ${actor.ipAddress},
+        'user_agent', ${actor.userAgent},
+        'occurred_at', ${now}), ${now}
+      from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
+  ];
+  const confirm = input.confirmEventId
+    ? confirmStatements(orgId, batchId, valid, input.confirmEventId, now, actor)
+    : [];
+  const results = await batchSql<unknown[][]>(db, [
+    ...head,
+    ...confirm,
+    ...resultStatements(orgId, batchId, eventIds, input.confirmEventId),
+    sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok`,
+  ]);
+  const tail = results.slice(-4) as [
+    BatchRaw[],
+    AttributionRowRaw[],
+    OutboxRaw[],
+    { type_known: number; coordinator_ok: number }[],
+  ];
+  const check = tail[3][0];
+  if (!check?.type_known) return { ok: false, reason: "type_unknown" };
+  if (!check.coordinator_ok) return { ok: false, reason: "coordinator_not_active" };
+  const outcome = toOutcome(tail[0], tail[1], tail[2]);
+  if (!outcome) throw new Error("batch insert returned no row");
+  return { ok: true, outcome };
+}
+
+export async function getBatch(db: Db, orgId: string, batchId: string): Promise<BatchRow | undefined> {
+  return db
+    .select()
+    .from(batches)
+    .where(and(eq(batches.orgId, orgId), eq(batches.batchId, batchId)))
+    .get();
+}
+
+/**
+ * Confirms a pending batch: creates every will_create attribution with its
+ * activity and audit events. On a confirmed batch it changes nothing and answers
+ * the batch as it is, with no events.
+ */
+export async function confirmBatch(
+  db: Db,
+  input: {
+    orgId: string;
+    batchId: string;
+    /** Set when the caller may only confirm its own batches. */
+    onlyCoordinator: string | null;
+    eventId: string;
+    now: string;
+    actor: ActorContext;
+  },
+): Promise<BatchOutcome | null> {
+  const { orgId, now, actor, eventId } = input;
+  const batchId = sql`${input.batchId}`;
+  // Unqualified, so it names the batch row in every statement it guards.
+  const owner = input.onlyCoordinator === null ? sql`1` : sql`coordinator_id = ${input.onlyCoordinator}`;
+  const results = await batchSql<unknown[][]>(db, [
+    ...confirmStatements(orgId, batchId, owner, eventId, now, actor),
+    ...resultStatements(orgId, batchId, [eventId], eventId),
+  ]);
+  const tail = results.slice(-3) as [BatchRaw[], AttributionRowRaw[], OutboxRaw[]];
+  return toOutcome(tail[0], tail[1], tail[2]);
+}

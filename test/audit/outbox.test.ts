@@ -1,0 +1,109 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { auditClient } from "../../src/audit/client";
+import { createDb } from "../../src/db/client";
+import { outboxSize } from "../../src/db/queries/outbox";
+import { auditOutbox } from "../../src/db/schema";
+import worker from "../../src/index";
+import type { Env } from "../../src/lib/env";
+import { signToken } from "../helpers/auth";
+import { demoOrg } from "../helpers/org";
+
+/** An audit namespace whose objects cannot be reached, as during an outage. */
+const unreachableAuditLog = {
+  idFromName: (name: string) => env.AUDIT_LOG.idFromName(name),
+  get: () => ({
+    append: async () => {
+      throw new Error("audit object unavailable");
+    },
+  }),
+} as unknown as Env["AUDIT_LOG"];
+
+async function registerThrough(workerEnv: Env, claims: Parameters<typeof signToken>[0], mentorId: string) {
+  const ctx = createExecutionContext();
+  const request = new Request("https://api.test/api/v1/activity-attributions", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await signToken(claims)}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      activity_type_id: "one-on-one",
+      activity_date: "2026-03-24T14:00:00Z",
+      duration_minutes: 60,
+      coordinator_id: "coord-007",
+      mentor_id: mentorId,
+    }),
+  });
+  const response = await worker.fetch(request, workerEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+async function drain(): Promise<void> {
+  await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+}
+
+const entriesOf = async (org: string) =>
+  (await auditClient(env, org).list({ limit: 100, offset: 0 })).entries.filter(
+    (e) => e.action === "proxy_created",
+  );
+
+describe("the audit outbox", () => {
+  it("clears the outbox row once the audit object has the event", async () => {
+    const o = await demoOrg();
+    const res = await registerThrough(env, o.coordinator, "mentor-042");
+    expect(res.status).toBe(201);
+    expect(await outboxSize(createDb(env.DB), o.org)).toBe(0);
+    expect(await entriesOf(o.org)).toHaveLength(1);
+  });
+
+  it("keeps the event when the audit object fails, answers 2xx, and the scheduled drain appends it exactly once", async () => {
+    const o = await demoOrg();
+    const res = await registerThrough(
+      { ...env, AUDIT_LOG: unreachableAuditLog },
+      o.coordinator,
+      "mentor-042",
+    );
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { attribution_id: string };
+    const db = createDb(env.DB);
+    expect(await outboxSize(db, o.org)).toBe(1);
+    expect(await entriesOf(o.org)).toHaveLength(0);
+
+    await drain();
+    expect(await outboxSize(db, o.org)).toBe(0);
+    const entries = await entriesOf(o.org);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      attribution_id: created.attribution_id,
+      actor_id: "coord-007",
+      mentor_name: "Sam Rivera",
+    });
+
+    await drain();
+    expect(await entriesOf(o.org)).toHaveLength(1);
+  });
+
+  it("never appends an event twice when a delivered row is sent again", async () => {
+    const o = await demoOrg();
+    const res = await registerThrough(
+      { ...env, AUDIT_LOG: unreachableAuditLog },
+      o.coordinator,
+      "mentor-033",
+    );
+    expect(res.status).toBe(201);
+    const db = createDb(env.DB);
+    const [row] = await db
+      .select()
+      .from(auditOutbox)
+      .all()
+      .then((rows) => rows.filter((r) => r.orgId === o.org));
+    expect(row).toBeDefined();
+    await drain();
+    // As if the first drain's clean-up had been lost: the same event is in the outbox again.
+    if (row) await db.insert(auditOutbox).values(row);
+    expect(await outboxSize(db, o.org)).toBe(1);
+    await drain();
+    expect(await outboxSize(db, o.org)).toBe(0);
+    expect(await entriesOf(o.org)).toHaveLength(1);
+  });
+});
