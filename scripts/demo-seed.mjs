@@ -28,6 +28,59 @@ async function request(base, token, method, path, body) {
   return res.status === 204 ? null : res.json();
 }
 
+const MENTORS = ["mentor-042", "mentor-033", "mentor-482", "mentor-510", "mentor_a1b2c3"];
+const SELF_TYPES = ["session_completed", "check_in", "referral_made", "documentation", "training_attended"];
+const CONTACTS = ["contact_xyz123", "contact_abc456", "contact_def789", null];
+
+/** An instant `daysAgo` days before now at `hour`:00 UTC, second precision. */
+function daysAgo(days, hour) {
+  const d = new Date(Date.now() - days * 86_400_000);
+  d.setUTCHours(hour, 0, 0, 0);
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+async function seedActivity(base, token) {
+  // Each mentor logs a few weeks of its own work…
+  for (const [m, mentorId] of MENTORS.entries()) {
+    const mentor = await token(mentorId, ["mentor"], DEMO_MEMBERS.find((p) => p.id === mentorId).name);
+    for (let i = 0; i < 8; i += 1) {
+      const type = SELF_TYPES[(i + m) % SELF_TYPES.length];
+      await request(base, mentor, "POST", "/api/v1/activity-logs", {
+        activity_type: type,
+        description: `${type.replaceAll("_", " ")} (demo)`,
+        contact_id: CONTACTS[(i + m) % CONTACTS.length],
+        duration_minutes: 30 + 15 * ((i + m) % 4),
+        occurred_at: daysAgo(2 + i * 3 + m, 9 + (i % 6)),
+      });
+    }
+  }
+  // …coordinators register sessions on mentors' behalf…
+  const jordan = await token("coord-007", ["coordinator"], "Jordan Lee");
+  const casey = await token("coord-119", ["coordinator"], "Casey Morgan");
+  for (const [i, mentorId] of MENTORS.entries()) {
+    await request(base, i % 2 ? casey : jordan, "POST", "/api/v1/activity-attributions", {
+      activity_type_id: "one-on-one",
+      activity_date: daysAgo(1 + i * 4, 14),
+      duration_minutes: 60,
+      location: "Community Centre",
+      notes: "Registered by the coordinator after the session",
+      coordinator_id: i % 2 ? "coord-119" : "coord-007",
+      mentor_id: mentorId,
+    });
+  }
+  // …and one workshop for the whole group, in one bulk registration.
+  await request(base, jordan, "POST", "/api/v1/activity-attributions/batches", {
+    activity_type_id: "workshop",
+    activity_date: daysAgo(6, 9),
+    duration_minutes: 120,
+    location: "Innovation Lab",
+    notes: "Ran resume workshop for junior cohort",
+    coordinator_id: "coord-007",
+    mentor_ids: MENTORS,
+    confirm: true,
+  });
+}
+
 /** Seeds org-demo unless it already has members; answers whether it seeded. */
 export async function seedDemo(base, token) {
   const admin = await token("admin-007", ["admin"], "Riley Admin");
@@ -41,5 +94,6 @@ export async function seedDemo(base, token) {
       active: true,
     });
   }
+  await seedActivity(base, token);
   return true;
 }
