@@ -9,6 +9,7 @@ import {
   finishWalk,
   GENESIS_HASH,
   headCheckpoint,
+  RECORD_ACTIONS,
   startWalk,
   walkRows,
 } from "./chain";
@@ -116,8 +117,6 @@ function recordFields(
     recorded_at: now,
   };
 }
-
-const RECORD_ACTIONS: readonly string[] = [ANNOTATION_ACTION, DELETION_ACTION];
 
 /**
  * One per organisation: the single writer of that organisation's audit log. Every write runs

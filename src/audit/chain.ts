@@ -31,6 +31,7 @@ export const GENESIS_HASH = "0".repeat(64);
 /** Actions of the records the object writes itself; producers may not use them. */
 export const ANNOTATION_ACTION = "entry_annotated";
 export const DELETION_ACTION = "entry_deleted";
+export const RECORD_ACTIONS: readonly string[] = [ANNOTATION_ACTION, DELETION_ACTION];
 
 export function canonicalJson(value: unknown): string {
   if (value === null) return "null";
@@ -98,7 +99,7 @@ export function entryPayload(row: AuditRow): { [key: string]: JsonValue } {
   return payload;
 }
 
-export function sha256Hex(text: string): string {
+function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
