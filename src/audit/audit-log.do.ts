@@ -145,10 +145,12 @@ export class AuditLog extends DurableObject<Env> {
       const writer = new ChainWriter(sql, key);
       const results = parsed.map((event): AppendResult => {
         const existing = rowByEventId(sql, event.event_id);
-        if (existing === null)
+        if (existing === null) {
           return { status: "created", entry: toEntry(writer.add(eventFields(event, recordedAt))) };
-        if (existing.redacted !== 0)
+        }
+        if (existing.redacted !== 0) {
           return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
+        }
         return { status: "existing", entry: toEntry(existing) };
       });
       writer.commit();

@@ -21,6 +21,9 @@
  * - `hash` = lowercase hex SHA-256 of the ASCII text `prev_hash + payload_hash` (128 hex digits);
  * - the first entry's `prev_hash` is GENESIS_HASH;
  * - the head checkpoint = lowercase hex HMAC-SHA-256 under the chain key of `${seq}:${hash}`.
+ *
+ * A redacted row (`redacted` = 1) has lost its payload, so only its stored payload hash and its
+ * link are checked, and a later `entry_deleted` record must name it in `target_seq`.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { entryId } from "./entry-id";

@@ -17,7 +17,7 @@ import type { AuditAnnotation, AuditChanges, AuditEntry, AuditListQuery, AuditRo
 /** Every column of `entries`. */
 const ENTRY_COLUMNS = [...PAYLOAD_FIELDS, "redacted", "payload_hash", "prev_hash", "hash"] as const;
 
-/** The columns a redaction erases: the payload but its sequence number and idempotency key. */
+/** The columns a redaction erases: the whole payload except its sequence number and idempotency key. */
 const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => column !== "seq" && column !== "event_id");
 
 /** The fields of a new entry; the writer adds the sequence number and the hashes. */
