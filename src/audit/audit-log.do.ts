@@ -92,29 +92,10 @@ function recordFields(
   note: AuditNote | null,
 ): EntryFields {
   return {
-    event_id: `${action}:${crypto.randomUUID()}`,
-    action,
-    actor_id: actor.actor_id,
-    actor_name: actor.actor_name ?? null,
-    coordinator_id: null,
-    mentor_id: null,
-    mentor_name: null,
-    activity_id: null,
-    attribution_id: null,
-    batch_id: null,
-    mentor_ids: null,
-    activity_type_id: null,
-    activity_date: null,
-    mentor_count: null,
-    skipped_count: null,
-    changes: null,
-    ip_address: actor.ip_address ?? null,
-    user_agent: actor.user_agent ?? null,
+    ...eventFields({ event_id: `${action}:${crypto.randomUUID()}`, action, ...actor }, now),
     target_seq: targetSeq,
     annotation: note?.annotation ?? null,
     reviewed_by: note?.reviewed_by ?? null,
-    timestamp: now,
-    recorded_at: now,
   };
 }
 
