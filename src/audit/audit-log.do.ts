@@ -9,6 +9,7 @@ import {
   finishWalk,
   GENESIS_HASH,
   headCheckpoint,
+  RECORD_ACTIONS,
   startWalk,
   walkRows,
 } from "./chain";
@@ -91,33 +92,12 @@ function recordFields(
   note: AuditNote | null,
 ): EntryFields {
   return {
-    event_id: `${action}:${crypto.randomUUID()}`,
-    action,
-    actor_id: actor.actor_id,
-    actor_name: actor.actor_name ?? null,
-    coordinator_id: null,
-    mentor_id: null,
-    mentor_name: null,
-    activity_id: null,
-    attribution_id: null,
-    batch_id: null,
-    mentor_ids: null,
-    activity_type_id: null,
-    activity_date: null,
-    mentor_count: null,
-    skipped_count: null,
-    changes: null,
-    ip_address: actor.ip_address ?? null,
-    user_agent: actor.user_agent ?? null,
+    ...eventFields({ event_id: `${action}:${crypto.randomUUID()}`, action, ...actor }, now),
     target_seq: targetSeq,
     annotation: note?.annotation ?? null,
     reviewed_by: note?.reviewed_by ?? null,
-    timestamp: now,
-    recorded_at: now,
   };
 }
-
-const RECORD_ACTIONS: readonly string[] = [ANNOTATION_ACTION, DELETION_ACTION];
 
 /**
  * One per organisation: the single writer of that organisation's audit log. Every write runs
@@ -146,10 +126,12 @@ export class AuditLog extends DurableObject<Env> {
       const writer = new ChainWriter(sql, key);
       const results = parsed.map((event): AppendResult => {
         const existing = rowByEventId(sql, event.event_id);
-        if (existing === null)
+        if (existing === null) {
           return { status: "created", entry: toEntry(writer.add(eventFields(event, recordedAt))) };
-        if (existing.redacted !== 0)
+        }
+        if (existing.redacted !== 0) {
           return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
+        }
         return { status: "existing", entry: toEntry(existing) };
       });
       writer.commit();

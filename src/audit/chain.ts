@@ -21,6 +21,9 @@
  * - `hash` = lowercase hex SHA-256 of the ASCII text `prev_hash + payload_hash` (128 hex digits);
  * - the first entry's `prev_hash` is GENESIS_HASH;
  * - the head checkpoint = lowercase hex HMAC-SHA-256 under the chain key of `${seq}:${hash}`.
+ *
+ * A redacted row (`redacted` = 1) has lost its payload, so only its stored payload hash and its
+ * link are checked, and a later `entry_deleted` record must name it in `target_seq`.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { entryId } from "./entry-id";
@@ -31,6 +34,7 @@ export const GENESIS_HASH = "0".repeat(64);
 /** Actions of the records the object writes itself; producers may not use them. */
 export const ANNOTATION_ACTION = "entry_annotated";
 export const DELETION_ACTION = "entry_deleted";
+export const RECORD_ACTIONS: readonly string[] = [ANNOTATION_ACTION, DELETION_ACTION];
 
 export function canonicalJson(value: unknown): string {
   if (value === null) return "null";
@@ -98,7 +102,7 @@ export function entryPayload(row: AuditRow): { [key: string]: JsonValue } {
   return payload;
 }
 
-export function sha256Hex(text: string): string {
+function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 

@@ -25,6 +25,8 @@ export interface AuditClient {
 /** The audit log of one organisation: its own Durable Object, named by the organisation ID. */
 export function auditClient(env: Pick<Env, "AUDIT_LOG">, orgId: string): AuditClient {
   const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(orgId));
+  // Each call awaits its RpcPromise so callers get a plain Promise: a rejected RpcPromise handed
+  // on as is was reported as unhandled even when the caller caught it.
   return {
     append: async (events) => await stub.append(events),
     list: async (query) => await stub.list(query),

@@ -2,25 +2,24 @@ import { z } from "@hono/zod-openapi";
 import { fieldErrors } from "../lib/errors";
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from "../lib/limits";
 import { IsoDateTime } from "../lib/time";
-import { ANNOTATION_ACTION, DELETION_ACTION } from "./chain";
+import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
 
 /** How an action is named; the stored vocabulary is open so producers can add actions. */
-export const ACTION_PATTERN = /^[a-z][a-z0-9_]{2,63}$/;
-const RECORD_ACTIONS: readonly string[] = [ANNOTATION_ACTION, DELETION_ACTION];
+const ACTION_PATTERN = /^[a-z][a-z0-9_]{2,63}$/;
 
 /** A bulk registration names at most this many mentors. */
 export const MAX_EVENT_MENTORS = 100;
-export const MAX_CHANGED_FIELDS = 50;
+const MAX_CHANGED_FIELDS = 50;
 /** A bulk confirmation appends one event per mentor plus its own, in one call. */
 export const MAX_APPEND_EVENTS = 500;
-export const MAX_EVENT_ID_LENGTH = 128;
+const MAX_EVENT_ID_LENGTH = 128;
 /** An IPv6 address with a zone fits in 64 characters. */
 export const MAX_IP_LENGTH = 64;
 export const MAX_USER_AGENT_LENGTH = 512;
 /** Largest page the object answers in one call. */
 export const MAX_LIST_LIMIT = 500;
 /** Most actions one list filter may name. */
-export const MAX_FILTER_ACTIONS = 20;
+const MAX_FILTER_ACTIONS = 20;
 
 export const ActionName = z
   .string()
@@ -43,7 +42,7 @@ export const AuditRef = z
  * An ID as a token may carry it (a service's subject need not look like a member ID). Actors
  * and filter values are only stored and compared, so no pattern is imposed.
  */
-export const OpaqueId = z.string().min(1).max(MAX_ID_LENGTH);
+const OpaqueId = z.string().min(1).max(MAX_ID_LENGTH);
 
 export const EventId = z
   .string()
@@ -55,7 +54,7 @@ export const EventId = z
 const Name = z.string().trim().min(1).max(MAX_NAME_LENGTH);
 
 /** How deeply a changed value may nest; bounds the recursion of checking and hashing it. */
-export const MAX_JSON_DEPTH = 16;
+const MAX_JSON_DEPTH = 16;
 
 function isJsonValue(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
@@ -85,8 +84,8 @@ export const ChangesSchema = z
 
 export const MentorIds = z.array(AuditRef).min(1).max(MAX_EVENT_MENTORS);
 
-export const IpAddress = z.string().min(1).max(MAX_IP_LENGTH);
-export const UserAgent = z.string().min(1).max(MAX_USER_AGENT_LENGTH);
+const IpAddress = z.string().min(1).max(MAX_IP_LENGTH);
+const UserAgent = z.string().min(1).max(MAX_USER_AGENT_LENGTH);
 
 /** The object checks every event itself: it is the last line before the chain. */
 export const auditEventSchema = z.strictObject({

@@ -7,8 +7,8 @@ export interface Migration {
   statements: readonly string[];
 }
 
-// Every filter index is partial on live rows and ends in `seq`, so a filtered page is read
-// in sequence order straight from the index. Queries must say `redacted = 0` literally for
+// Every filter index is partial on live rows and ends in `seq`, so a page filtered on one
+// column is read in sequence order straight from the index. Queries must say `redacted = 0` literally for
 // SQLite to pick a partial index.
 const LIVE = "WHERE redacted = 0";
 

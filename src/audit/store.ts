@@ -17,7 +17,7 @@ import type { AuditAnnotation, AuditChanges, AuditEntry, AuditListQuery, AuditRo
 /** Every column of `entries`. */
 const ENTRY_COLUMNS = [...PAYLOAD_FIELDS, "redacted", "payload_hash", "prev_hash", "hash"] as const;
 
-/** The columns a redaction erases: the payload but its sequence number and idempotency key. */
+/** The columns a redaction erases: the whole payload except its sequence number and idempotency key. */
 const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => column !== "seq" && column !== "event_id");
 
 /** The fields of a new entry; the writer adds the sequence number and the hashes. */
@@ -31,7 +31,7 @@ export interface Statement {
 const INSERT_ENTRY = `INSERT INTO entries (${ENTRY_COLUMNS.join(", ")}) VALUES (${ENTRY_COLUMNS.map(() => "?").join(", ")})`;
 const REDACT_ENTRY = `UPDATE entries SET redacted = 1, ${ERASED_COLUMNS.map((c) => `${c} = NULL`).join(", ")} WHERE seq = ?`;
 
-export const SELECT_BY_SEQ = "SELECT * FROM entries WHERE seq = ?";
+const SELECT_BY_SEQ = "SELECT * FROM entries WHERE seq = ?";
 export const SELECT_BY_EVENT_ID = "SELECT * FROM entries WHERE event_id = ?";
 export const SELECT_CHUNK = "SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?";
 export const SELECT_LATEST_ANNOTATION = `SELECT * FROM entries WHERE target_seq = ? AND action = '${ANNOTATION_ACTION}' AND redacted = 0 ORDER BY seq DESC LIMIT 1`;
@@ -175,7 +175,7 @@ export function listRows(sql: SqlStorage, query: AuditListQuery): { rows: AuditR
   return { rows, total };
 }
 
-function present<T>(value: T | null, column: string, seq: number): T {
+function required<T>(value: T | null, column: string, seq: number): T {
   if (value === null) throw new Error(`Audit entry ${entryId(seq)} has no ${column}`);
   return value;
 }
@@ -186,8 +186,8 @@ export function toEntry(row: AuditRow): AuditEntry {
     id: entryId(row.seq),
     seq: row.seq,
     event_id: row.event_id,
-    action: present(row.action, "action", row.seq),
-    actor_id: present(row.actor_id, "actor_id", row.seq),
+    action: required(row.action, "action", row.seq),
+    actor_id: required(row.actor_id, "actor_id", row.seq),
     actor_name: row.actor_name,
     coordinator_id: row.coordinator_id,
     mentor_id: row.mentor_id,
@@ -206,8 +206,8 @@ export function toEntry(row: AuditRow): AuditEntry {
     target_seq: row.target_seq,
     annotation: row.annotation,
     reviewed_by: row.reviewed_by,
-    timestamp: present(row.timestamp, "timestamp", row.seq),
-    recorded_at: present(row.recorded_at, "recorded_at", row.seq),
+    timestamp: required(row.timestamp, "timestamp", row.seq),
+    recorded_at: required(row.recorded_at, "recorded_at", row.seq),
     payload_hash: row.payload_hash,
     prev_hash: row.prev_hash,
     hash: row.hash,
@@ -216,8 +216,8 @@ export function toEntry(row: AuditRow): AuditEntry {
 
 export function toAnnotation(record: AuditEntry): AuditAnnotation {
   return {
-    annotation: present(record.annotation, "annotation", record.seq),
-    reviewed_by: present(record.reviewed_by, "reviewed_by", record.seq),
+    annotation: required(record.annotation, "annotation", record.seq),
+    reviewed_by: required(record.reviewed_by, "reviewed_by", record.seq),
     updated_at: record.timestamp,
     record_id: record.id,
   };

@@ -313,9 +313,10 @@ describe("GET /proxy-audit-logs/:id", () => {
     await expectProblem(await call("GET", `${BASE}/pa-001`, { as: who.admin }), 400, "id");
   });
 
-  it("refuses mentors", async () => {
+  it("refuses mentors and the system role", async () => {
     const { who } = await seeded();
     await expectProblem(await call("GET", `${BASE}/log-001`, { as: who.mentor }), 403);
+    await expectProblem(await call("GET", `${BASE}/log-001`, { as: who.system }), 403);
   });
 });
 
@@ -422,13 +423,14 @@ describe("GET /proxy-audit-logs/by-coordinator/:coordinator_id", () => {
     await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-007`, { as: who.coordinator }), 403);
   });
 
-  it("lets admin and compliance read any coordinator and refuses mentors", async () => {
+  it("lets admin and compliance read any coordinator and refuses mentors and the system role", async () => {
     const { who } = await seeded();
     for (const caller of [who.admin, who.compliance]) {
       const page = await json<Page>(await call("GET", `${BASE}/by-coordinator/coord-007`, { as: caller }));
       expect(ids(page)).toEqual(["log-003"]);
     }
     await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-119`, { as: who.mentor }), 403);
+    await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-119`, { as: who.system }), 403);
   });
 });
 
@@ -462,10 +464,11 @@ describe("GET /proxy-audit-logs/verify", () => {
     });
   });
 
-  it("refuses coordinators and mentors", async () => {
+  it("refuses coordinators, mentors and the system role", async () => {
     const { who } = await seeded();
-    await expectProblem(await call("GET", `${BASE}/verify`, { as: who.coordinator }), 403);
-    await expectProblem(await call("GET", `${BASE}/verify`, { as: who.mentor }), 403);
+    for (const caller of [who.coordinator, who.mentor, who.system]) {
+      await expectProblem(await call("GET", `${BASE}/verify`, { as: caller }), 403);
+    }
   });
 });
 

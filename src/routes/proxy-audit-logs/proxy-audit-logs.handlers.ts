@@ -1,9 +1,10 @@
 import { auditClient } from "../../audit/client";
 import { requestActor } from "../../audit/context";
 import { entryId, entrySeq } from "../../audit/entry-id";
-import type { AuditAnnotation, AuditEntry, AuditListQuery } from "../../audit/types";
+import type { AuditAnnotation, AuditEntry } from "../../audit/types";
 import { allow } from "../../auth/authorize";
 import { type Caller, hasRole } from "../../auth/caller";
+import type { Env } from "../../lib/env";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -44,7 +45,7 @@ function present<T extends Record<string, unknown>>(fields: T): Present<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as Present<T>;
 }
 
-export function toSummary(entry: AuditEntry) {
+function toSummary(entry: AuditEntry) {
   return {
     id: entry.id,
     action: entry.action,
@@ -99,33 +100,28 @@ interface PageFilters {
   to?: string;
 }
 
-function listQuery(filters: PageFilters, coordinatorId: string | undefined): AuditListQuery {
+/** One page of entries as both list routes answer it. */
+async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordinatorId: string | undefined) {
   const { page, limit, action, ...rest } = filters;
-  return {
+  const { entries, total } = await auditClient(env, caller.org).list({
     ...rest,
-    coordinator_id: coordinatorId,
+    coordinator_id: coordinatorScope(caller, coordinatorId),
     actions: action === undefined ? undefined : [action],
     ...pageOffset({ page, limit }),
-  };
+  });
+  return { data: entries.map(toSummary), pagination: { page, limit, total } };
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = allow(c, ...READERS);
   const { coordinator_id, ...filters } = c.req.valid("query");
-  const query = listQuery(filters, coordinatorScope(caller, coordinator_id));
-  const { entries, total } = await auditClient(c.env, caller.org).list(query);
-  const pagination = { page: filters.page, limit: filters.limit, total };
-  return c.json({ data: entries.map(toSummary), pagination }, HttpStatus.OK);
+  return c.json(await entryPage(c.env, caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
   const caller = allow(c, ...READERS);
   const { coordinator_id } = c.req.valid("param");
-  const filters = c.req.valid("query");
-  const query = listQuery(filters, coordinatorScope(caller, coordinator_id));
-  const { entries, total } = await auditClient(c.env, caller.org).list(query);
-  const pagination = { page: filters.page, limit: filters.limit, total };
-  return c.json({ data: entries.map(toSummary), pagination }, HttpStatus.OK);
+  return c.json(await entryPage(c.env, caller, c.req.valid("query"), coordinator_id), HttpStatus.OK);
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {

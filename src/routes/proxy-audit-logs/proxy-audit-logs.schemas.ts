@@ -50,16 +50,19 @@ const summaryFields = {
   }),
 };
 
-export const EntrySummarySchema = z.object(summaryFields).openapi("ProxyAuditLogSummary", {
-  example: {
-    id: "log-001",
-    action: "proxy_created",
-    coordinator_id: "coord-119",
-    mentor_id: "mentor-482",
-    activity_id: "pa-001",
-    timestamp: "2026-03-20T09:00:00Z",
-  },
-});
+/** The seed's first entry. */
+const SEED_ENTRY = {
+  id: "log-001",
+  action: "proxy_created",
+  coordinator_id: "coord-119",
+  mentor_id: "mentor-482",
+  activity_id: "pa-001",
+  timestamp: "2026-03-20T09:00:00Z",
+};
+
+export const EntrySummarySchema = z
+  .object(summaryFields)
+  .openapi("ProxyAuditLogSummary", { example: SEED_ENTRY });
 
 export const EntryDetailSchema = z
   .object({
@@ -100,14 +103,9 @@ export const EntryDetailSchema = z
   })
   .openapi("ProxyAuditLogEntry", {
     example: {
-      id: "log-001",
-      action: "proxy_created",
+      ...SEED_ENTRY,
       actor_id: "coord-119",
-      coordinator_id: "coord-119",
-      mentor_id: "mentor-482",
-      activity_id: "pa-001",
       changes: null,
-      timestamp: "2026-03-20T09:00:00Z",
       ip_address: "192.168.1.42",
       user_agent: "EircodexApp/2.1 Android",
       seq: 1,
@@ -147,14 +145,7 @@ export const ByCoordinatorQuery = z.object(filterFields).refine(fromNotAfterTo, 
 export const EntryPage = pageOf(EntrySummarySchema).openapi("ProxyAuditLogPage", {
   example: {
     data: [
-      {
-        id: "log-001",
-        action: "proxy_created",
-        coordinator_id: "coord-119",
-        mentor_id: "mentor-482",
-        activity_id: "pa-001",
-        timestamp: "2026-03-20T09:00:00Z",
-      },
+      SEED_ENTRY,
       {
         id: "log-002",
         action: "bulk_submission",

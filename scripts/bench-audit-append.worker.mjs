@@ -1,0 +1,54 @@
+// The measuring end of `npm run bench:audit`: a Worker bound to the API Worker's AuditLog
+// objects that appends from inside workerd, as the API does. Its clock only advances across
+// I/O, and every append awaits the object, so the elapsed time of a run is wall time.
+import { WorkerEntrypoint } from "cloudflare:workers";
+
+const WARM_UP_CALLS = 20;
+
+function event(run, n) {
+  return {
+    event_id: `${run}-${n}`,
+    action: "proxy_created",
+    actor_id: "coord-119",
+    actor_name: "Jordan Lee",
+    coordinator_id: "coord-119",
+    mentor_id: `mentor-${n % 500}`,
+    mentor_name: "Sam Rivera",
+    activity_id: `pact-20260324-${n}`,
+    attribution_id: `attr-20260324-${n}`,
+    activity_type_id: "one-on-one",
+    activity_date: "2026-03-24",
+    ip_address: "192.168.1.42",
+    user_agent: "EircodexApp/2.1 Android",
+  };
+}
+
+export default class AuditAppendBench extends WorkerEntrypoint {
+  fetch() {
+    return new Response("Call run() over RPC");
+  }
+
+  /** Appends `events` events in batches of `batchSize`, `inFlight` calls at a time, to a fresh object. */
+  async run(batchSize, inFlight, events) {
+    const name = `bench-${batchSize}-${inFlight}-${crypto.randomUUID()}`;
+    const stub = this.env.AUDIT_LOG.get(this.env.AUDIT_LOG.idFromName(name));
+    let next = 0;
+    const batch = () => Array.from({ length: batchSize }, () => event(name, next++));
+    for (let i = 0; i < WARM_UP_CALLS; i += 1) await stub.append(batch());
+
+    const calls = Math.ceil(events / batchSize);
+    let issued = 0;
+    const caller = async () => {
+      while (issued < calls) {
+        issued += 1;
+        await stub.append(batch());
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, caller));
+    const milliseconds = performance.now() - started;
+
+    const { valid, entries_checked } = await stub.verify();
+    return { calls, events: calls * batchSize, milliseconds, valid, entries: entries_checked, next };
+  }
+}
