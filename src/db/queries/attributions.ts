@@ -66,28 +66,30 @@ export interface OutboxEvent {
   payload: string;
 }
 
-/** The audit payload of a created attribution, with names as they are now. */
-function createdEventPayload(
+/**
+ * The audit payload of an event about the attribution row aliased `a`, with the
+ * actor's and the mentor's names as they are at this moment.
+ */
+export function attributionEventPayload(
   orgId: string,
-  eventId: SQL,
+  event: { id: SQL; action: "proxy_created" | "proxy_updated" | "proxy_deleted"; changes?: string },
   actor: ActorContext,
   now: string,
-  row: string,
 ): SQL {
-  const col = (name: string) => sql.raw(`${row}.${name}`);
   return sql`json_object(
-    'event_id', ${eventId},
-    'action', 'proxy_created',
+    'event_id', ${event.id},
+    'action', ${event.action},
     'actor_id', ${actor.actorId},
     'actor_name', coalesce(${memberName(orgId, actor.actorId)}, ${actor.actorName}),
-    'coordinator_id', ${col("coordinator_id")},
-    'mentor_id', ${col("mentor_id")},
-    'mentor_name', ${memberName(orgId, col("mentor_id"))},
-    'activity_id', ${col("activity_id")},
-    'attribution_id', ${col("attribution_id")},
-    'batch_id', ${col("batch_id")},
-    'activity_type_id', ${col("activity_type_id")},
-    'activity_date', ${col("activity_date")},
+    'coordinator_id', a.coordinator_id,
+    'mentor_id', a.mentor_id,
+    'mentor_name', ${memberName(orgId, sql`a.mentor_id`)},
+    'activity_id', a.activity_id,
+    'attribution_id', a.attribution_id,
+    'batch_id', a.batch_id,
+    'activity_type_id', a.activity_type_id,
+    'activity_date', a.activity_date,
+    ${event.changes === undefined ? sql`` : sql`'changes', json(${event.changes}),`}
     'ip_address', ${actor.ipAddress},
     'user_agent', ${actor.userAgent},
     'occurred_at', ${now})`;
@@ -158,7 +160,7 @@ export async function createAttribution(
       where ${valid}
       returning *, ${memberName(orgId, mentorId)} as mentor_name, ${memberName(orgId, coordinatorId)} as coordinator_name`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${input.eventId}, ${orgId}, ${createdEventPayload(orgId, sql`${input.eventId}`, input.actor, now, "a")}, ${now}
+      select ${input.eventId}, ${orgId}, ${attributionEventPayload(orgId, { id: sql`${input.eventId}`, action: "proxy_created" }, input.actor, now)}, ${now}
       from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${input.eventId}
       returning event_id, payload`,
     sql`select
@@ -409,23 +411,12 @@ export async function updateAttribution(
     sql`update ${activities} set ${sql.join(activitySet, sql`, `)}
       where org_id = ${orgId} and activity_id = ${input.activityId} and ${written}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId}, ${orgId}, json_object(
-        'event_id', ${eventId},
-        'action', 'proxy_updated',
-        'actor_id', ${input.actor.actorId},
-        'actor_name', coalesce(${memberName(orgId, input.actor.actorId)}, ${input.actor.actorName}),
-        'coordinator_id', a.coordinator_id,
-        'mentor_id', a.mentor_id,
-        'mentor_name', ${memberName(orgId, sql`a.mentor_id`)},
-        'activity_id', a.activity_id,
-        'attribution_id', a.attribution_id,
-        'batch_id', a.batch_id,
-        'activity_type_id', a.activity_type_id,
-        'activity_date', a.activity_date,
-        'changes', json(${JSON.stringify(input.changes)}),
-        'ip_address', ${input.actor.ipAddress},
-        'user_agent', ${input.actor.userAgent},
-        'occurred_at', ${now}), ${now}
+      select ${eventId}, ${orgId}, ${attributionEventPayload(
+        orgId,
+        { id: sql`${eventId}`, action: "proxy_updated", changes: JSON.stringify(input.changes) },
+        input.actor,
+        now,
+      )}, ${now}
       from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
         and a.last_event_id = ${eventId}
       returning event_id, payload`,
@@ -471,22 +462,7 @@ export async function deleteAttribution(
     sql`select coordinator_id from ${attributions}
       where org_id = ${orgId} and attribution_id = ${attributionId}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId}, ${orgId}, json_object(
-        'event_id', ${eventId},
-        'action', 'proxy_deleted',
-        'actor_id', ${input.actor.actorId},
-        'actor_name', coalesce(${memberName(orgId, input.actor.actorId)}, ${input.actor.actorName}),
-        'coordinator_id', a.coordinator_id,
-        'mentor_id', a.mentor_id,
-        'mentor_name', ${memberName(orgId, sql`a.mentor_id`)},
-        'activity_id', a.activity_id,
-        'attribution_id', a.attribution_id,
-        'batch_id', a.batch_id,
-        'activity_type_id', a.activity_type_id,
-        'activity_date', a.activity_date,
-        'ip_address', ${input.actor.ipAddress},
-        'user_agent', ${input.actor.userAgent},
-        'occurred_at', ${now}), ${now}
+      select ${eventId}, ${orgId}, ${attributionEventPayload(orgId, { id: sql`${eventId}`, action: "proxy_deleted" }, input.actor, now)}, ${now}
       from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId} and ${allowed}
       returning event_id, payload`,
     sql`delete from ${activities} where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,

@@ -14,6 +14,7 @@ import {
   type ActorContext,
   type AttributionFields,
   type AttributionRowRaw,
+  attributionEventPayload,
   fromRaw,
   idDay,
   type OutboxEvent,
@@ -133,6 +134,30 @@ function actorName(orgId: string, actor: ActorContext): SQL {
   return sql`coalesce((select name from ${members} where org_id = ${orgId} and member_id = ${actor.actorId}), ${actor.actorName})`;
 }
 
+/** The audit payload of an event about the batch row aliased `b`. */
+function batchEventPayload(
+  orgId: string,
+  event: { id: string; action: "bulk_submission" | "bulk_confirmed" },
+  actor: ActorContext,
+  now: string,
+): SQL {
+  return sql`json_object(
+    'event_id', ${event.id},
+    'action', ${event.action},
+    'actor_id', ${actor.actorId},
+    'actor_name', ${actorName(orgId, actor)},
+    'coordinator_id', b.coordinator_id,
+    'batch_id', b.batch_id,
+    'mentor_ids', json(b.mentor_ids),
+    'activity_type_id', b.activity_type_id,
+    'activity_date', b.activity_date,
+    'mentor_count', b.mentor_count,
+    'skipped_count', b.skipped_count,
+    'ip_address', ${actor.ipAddress},
+    'user_agent', ${actor.userAgent},
+    'occurred_at', ${now})`;
+}
+
 /** The statements that confirm a pending batch; they change nothing once it is confirmed. */
 function confirmStatements(
   orgId: string,
@@ -158,22 +183,6 @@ function confirmStatements(
     sql`insert into ${idCounters} (org_id, scope, day, last_value)
       select ${orgId}, ${scope}, ${day}, ${toCreate} where ${toCreate} > 0
       on conflict (org_id, scope, day) do update set last_value = last_value + excluded.last_value`;
-  const createdEvent = sql`json_object(
-      'event_id', ${eventId} || ':' || a.attribution_id,
-      'action', 'proxy_created',
-      'actor_id', ${actor.actorId},
-      'actor_name', ${actorName(orgId, actor)},
-      'coordinator_id', a.coordinator_id,
-      'mentor_id', a.mentor_id,
-      'mentor_name', (select name from ${members} where org_id = ${orgId} and member_id = a.mentor_id),
-      'activity_id', a.activity_id,
-      'attribution_id', a.attribution_id,
-      'batch_id', a.batch_id,
-      'activity_type_id', a.activity_type_id,
-      'activity_date', a.activity_date,
-      'ip_address', ${actor.ipAddress},
-      'user_agent', ${actor.userAgent},
-      'occurred_at', ${now})`;
   return [
     // Decide again at confirmation: members may have changed since the preview.
     sql`update ${batches} set items = ${evaluateItems(
@@ -200,24 +209,10 @@ function confirmStatements(
         ${eventId}, ${now}, ${now}
       ${creatable}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId} || ':' || a.attribution_id, ${orgId}, ${createdEvent}, ${now}
+      select ${eventId} || ':' || a.attribution_id, ${orgId}, ${attributionEventPayload(orgId, { id: sql`${eventId} || ':' || a.attribution_id`, action: "proxy_created" }, actor, now)}, ${now}
       from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId}, ${orgId}, json_object(
-        'event_id', ${eventId},
-        'action', 'bulk_confirmed',
-        'actor_id', ${actor.actorId},
-        'actor_name', ${actorName(orgId, actor)},
-        'coordinator_id', b.coordinator_id,
-        'batch_id', b.batch_id,
-        'mentor_ids', json(b.mentor_ids),
-        'activity_type_id', b.activity_type_id,
-        'activity_date', b.activity_date,
-        'mentor_count', b.mentor_count,
-        'skipped_count', b.skipped_count,
-        'ip_address', ${actor.ipAddress},
-        'user_agent', ${actor.userAgent},
-        'occurred_at', ${now}), ${now}
+      select ${eventId}, ${orgId}, ${batchEventPayload(orgId, { id: eventId, action: "bulk_confirmed" }, actor, now)}, ${now}
       from ${batches} b where ${pendingBatch}`,
     sql`update ${batches} set status = 'confirmed', confirmed_at = ${now},
         items = (select json_group_array(case when json_extract(j.value, '$.status') = 'will_create'
@@ -294,21 +289,7 @@ export async function createBatch(db: Db, input: CreateBatchInput): Promise<Crea
     sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)}
       where org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${valid}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${input.submissionEventId}, ${orgId}, json_object(
-        'event_id', ${input.submissionEventId},
-        'action', 'bulk_submission',
-        'actor_id', ${actor.actorId},
-        'actor_name', ${actorName(orgId, actor)},
-        'coordinator_id', b.coordinator_id,
-        'batch_id', b.batch_id,
-        'mentor_ids', json(b.mentor_ids),
-        'activity_type_id', b.activity_type_id,
-        'activity_date', b.activity_date,
-        'mentor_count', b.mentor_count,
-        'skipped_count', b.skipped_count,
-        'ip_address', ${actor.ipAddress},
-        'user_agent', ${actor.userAgent},
-        'occurred_at', ${now}), ${now}
+      select ${input.submissionEventId}, ${orgId}, ${batchEventPayload(orgId, { id: input.submissionEventId, action: "bulk_submission" }, actor, now)}, ${now}
       from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
   ];
   const confirm = input.confirmEventId
