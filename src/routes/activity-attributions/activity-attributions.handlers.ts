@@ -115,6 +115,44 @@ function registrant(caller: Caller, coordinatorId: string): { checkCoordinator: 
   return { checkCoordinator: !(hasRole(caller, "coordinator") && coordinatorId === caller.sub) };
 }
 
+/** Runs a write, turning a unique-constraint race into a 409. */
+async function conflictOnDuplicate<T>(
+  write: () => Promise<T>,
+  conflict: () => AppError = duplicate,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict();
+    throw err;
+  }
+}
+
+interface RegistrationBody {
+  coordinator_id: string;
+  activity_type_id: string;
+  activity_date: string;
+  duration_minutes?: number | undefined;
+  location?: string | undefined;
+  notes?: string | undefined;
+}
+
+/** The fields single and bulk registration share, checked for who may register as whom. */
+function registration(c: Context<AppBindings>, caller: Caller, body: RegistrationBody) {
+  return {
+    orgId: caller.org,
+    coordinatorId: body.coordinator_id,
+    ...registrant(caller, body.coordinator_id),
+    activityTypeId: body.activity_type_id,
+    activityDate: body.activity_date,
+    durationMinutes: body.duration_minutes ?? null,
+    location: body.location ?? null,
+    notes: body.notes ?? null,
+    now: nowIso(),
+    actor: actorOf(c, caller),
+  };
+}
+
 const field = (path: string, message: string) =>
   new AppError("validation_failed", message, { errors: [{ path, message }] });
 
@@ -172,27 +210,13 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = allow(c, ...WRITERS);
   const body = c.req.valid("json");
-  const { checkCoordinator } = registrant(caller, body.coordinator_id);
-  let result: Awaited<ReturnType<typeof createAttribution>>;
-  try {
-    result = await createAttribution(createDb(c.env.DB), {
-      orgId: caller.org,
+  const result = await conflictOnDuplicate(() =>
+    createAttribution(createDb(c.env.DB), {
+      ...registration(c, caller, body),
       mentorId: body.mentor_id,
-      coordinatorId: body.coordinator_id,
-      checkCoordinator,
-      activityTypeId: body.activity_type_id,
-      activityDate: body.activity_date,
-      durationMinutes: body.duration_minutes ?? null,
-      location: body.location ?? null,
-      notes: body.notes ?? null,
       eventId: crypto.randomUUID(),
-      now: nowIso(),
-      actor: actorOf(c, caller),
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicate();
-    throw err;
-  }
+    }),
+  );
   if (!result.ok) {
     const d = result.diagnosis;
     if (!d.typeKnown) throw field("activity_type_id", `Unknown activity type ${body.activity_type_id}`);
@@ -260,9 +284,8 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   }
   if (Object.keys(changes).length === 0) return c.json(fromNamed(found), HttpStatus.OK);
 
-  let result: Awaited<ReturnType<typeof updateAttribution>>;
-  try {
-    result = await updateAttribution(db, {
+  const result = await conflictOnDuplicate(() =>
+    updateAttribution(db, {
       orgId: caller.org,
       attributionId: id,
       activityId: found.row.activityId,
@@ -272,11 +295,8 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
       eventId: crypto.randomUUID(),
       now: nowIso(),
       actor: actorOf(c, caller),
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicate();
-    throw err;
-  }
+    }),
+  );
   if (!result.ok) {
     if (result.reason === "mentor_not_active") {
       throw field("mentor_id", `${body.mentor_id} is not an active mentor of this organisation`);
@@ -391,28 +411,14 @@ function toBatch(outcome: BatchOutcome) {
 export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
   const caller = allow(c, ...WRITERS);
   const body = c.req.valid("json");
-  const { checkCoordinator } = registrant(caller, body.coordinator_id);
-  let result: Awaited<ReturnType<typeof createBatchQuery>>;
-  try {
-    result = await createBatchQuery(createDb(c.env.DB), {
-      orgId: caller.org,
-      coordinatorId: body.coordinator_id,
-      checkCoordinator,
+  const result = await conflictOnDuplicate(() =>
+    createBatchQuery(createDb(c.env.DB), {
+      ...registration(c, caller, body),
       mentorIds: body.mentor_ids,
-      activityTypeId: body.activity_type_id,
-      activityDate: body.activity_date,
-      durationMinutes: body.duration_minutes ?? null,
-      location: body.location ?? null,
-      notes: body.notes ?? null,
       submissionEventId: crypto.randomUUID(),
       confirmEventId: body.confirm ? crypto.randomUUID() : null,
-      now: nowIso(),
-      actor: actorOf(c, caller),
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicate();
-    throw err;
-  }
+    }),
+  );
   if (!result.ok) {
     if (result.reason === "type_unknown") {
       throw field("activity_type_id", `Unknown activity type ${body.activity_type_id}`);
@@ -426,25 +432,22 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
 export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
   const caller = allow(c, ...WRITERS);
   const { batch_id } = c.req.valid("param");
-  let outcome: BatchOutcome | null;
-  try {
-    outcome = await confirmBatchQuery(createDb(c.env.DB), {
-      orgId: caller.org,
-      batchId: batch_id,
-      onlyCoordinator: hasRole(caller, "admin") ? null : caller.sub,
-      eventId: crypto.randomUUID(),
-      now: nowIso(),
-      actor: actorOf(c, caller),
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) {
-      throw new AppError(
+  const outcome = await conflictOnDuplicate(
+    () =>
+      confirmBatchQuery(createDb(c.env.DB), {
+        orgId: caller.org,
+        batchId: batch_id,
+        onlyCoordinator: hasRole(caller, "admin") ? null : caller.sub,
+        eventId: crypto.randomUUID(),
+        now: nowIso(),
+        actor: actorOf(c, caller),
+      }),
+    () =>
+      new AppError(
         "conflict",
         "A mentor of this batch was registered for the same activity meanwhile; retry",
-      );
-    }
-    throw err;
-  }
+      ),
+  );
   if (!outcome) throw notFound(`Batch ${batch_id}`);
   if (outcome.batch.coordinatorId !== caller.sub && !hasRole(caller, "admin")) {
     throw forbidden("Only the coordinator who submitted this batch, or an admin, may confirm it");
