@@ -329,7 +329,7 @@ describe("correcting an attribution", () => {
     expect(log.data[0]?.changes?.duration_minutes).toEqual({ from: 120, to: 90 });
   });
 
-  it("moves the activity to the corrected mentor", async () => {
+  it("moves the activity to the corrected mentor, in lists and summaries", async () => {
     const o = await demoOrg();
     const created = await register(o.coordinator, workshop("mentor-033"));
     const res = await call("PUT", `${BASE}/${created.attribution_id}`, {
@@ -345,6 +345,12 @@ describe("correcting an attribution", () => {
       await call("GET", `/api/v1/activity-logs?entry_mode=proxy`, { as: o.admin }),
     );
     expect(logs.data.map((l) => [l.log_id, l.mentor_id])).toEqual([[created.activity_id, "mentor-042"]]);
+    const summary = async (mentorId: string) =>
+      json<{ total_activities: number; total_duration_minutes: number }>(
+        await call("GET", `/api/v1/activity-logs/mentor/${mentorId}/summary?date=2026-03-26`, { as: o.admin }),
+      );
+    expect(await summary("mentor-033")).toMatchObject({ total_activities: 0, total_duration_minutes: 0 });
+    expect(await summary("mentor-042")).toMatchObject({ total_activities: 1, total_duration_minutes: 120 });
   });
 
   it("refuses a correction to an inactive mentor or into a duplicate, and changes nothing", async () => {
