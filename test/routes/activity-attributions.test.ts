@@ -347,7 +347,9 @@ describe("correcting an attribution", () => {
     expect(logs.data.map((l) => [l.log_id, l.mentor_id])).toEqual([[created.activity_id, "mentor-042"]]);
     const summary = async (mentorId: string) =>
       json<{ total_activities: number; total_duration_minutes: number }>(
-        await call("GET", `/api/v1/activity-logs/mentor/${mentorId}/summary?date=2026-03-26`, { as: o.admin }),
+        await call("GET", `/api/v1/activity-logs/mentor/${mentorId}/summary?date=2026-03-26`, {
+          as: o.admin,
+        }),
       );
     expect(await summary("mentor-033")).toMatchObject({ total_activities: 0, total_duration_minutes: 0 });
     expect(await summary("mentor-042")).toMatchObject({ total_activities: 1, total_duration_minutes: 120 });

@@ -228,12 +228,17 @@ function confirmStatements(
 function resultStatements(orgId: string, batchId: SQL, eventIds: string[], confirmEventId: string | null) {
   return [
     sql`select * from ${batches} where org_id = ${orgId} and batch_id = ${batchId}`,
+    // Unordered, so SQLite reads the batch index rather than walking the organisation's keys in order.
     sql`select *, null as mentor_name, null as coordinator_name from ${attributions}
-      where org_id = ${orgId} and batch_id = ${batchId} order by attribution_id`,
+      where org_id = ${orgId} and batch_id = ${batchId}`,
     sql`select event_id, payload from ${auditOutbox}
-      where event_id in (select value from json_each(${JSON.stringify(eventIds)}))
-        or ${confirmEventId ? sql`event_id like ${`${confirmEventId}:%`}` : sql`0`}
-      order by created_at, event_id`,
+      where event_id in (select value from json_each(${JSON.stringify(eventIds)})
+        ${
+          confirmEventId
+            ? sql`union all select ${confirmEventId} || ':' || a.attribution_id from ${attributions} a
+                where a.org_id = ${orgId} and a.last_event_id = ${confirmEventId}`
+            : sql``
+        })`,
   ];
 }
 
@@ -246,7 +251,7 @@ function toOutcome(
   if (!batch) return null;
   return {
     batch: batchFromRaw(batch),
-    created: created.map(fromRaw),
+    created: created.map(fromRaw).sort((x, y) => x.attributionId.localeCompare(y.attributionId)),
     events: orderEvents(events).map((e) => ({ eventId: e.event_id, payload: e.payload })),
   };
 }
