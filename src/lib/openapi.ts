@@ -35,6 +35,11 @@ export const errorResponses = {
   preconditionFailed: {
     [HttpStatus.PRECONDITION_FAILED]: problem("If-Match does not match the current ETag"),
   },
+  unprocessable: {
+    [HttpStatus.UNPROCESSABLE_ENTITY]: problem(
+      "The Idempotency-Key was already used for a different request",
+    ),
+  },
   payloadTooLarge: { [HttpStatus.PAYLOAD_TOO_LARGE]: problem("The request body is too large") },
   unsupportedMediaType: {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problem("The request body is not application/json"),
@@ -55,6 +60,33 @@ export const bodyErrors = {
   ...authedErrors,
   ...errorResponses.payloadTooLarge,
   ...errorResponses.unsupportedMediaType,
+};
+
+/**
+ * The request header of every POST. Only documented here: the idempotency
+ * middleware reads and checks it before the route's validator runs.
+ */
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, " +
+        "as a structured-field string or bare. A retry with the same key and the same method, path and body " +
+        "within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with " +
+        "`Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the " +
+        "key. Keys belong to the caller within its organisation.",
+      example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+    }),
+});
+
+/** What a POST with an Idempotency-Key can answer besides its own statuses. */
+export const idempotencyErrors = {
+  [HttpStatus.CONFLICT]: problem(
+    "The request conflicts with the current state, or the first request with this Idempotency-Key is still running",
+  ),
+  ...errorResponses.unprocessable,
 };
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

@@ -5,6 +5,8 @@ import {
   bearerSecurity,
   bodyErrors,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
 } from "../../lib/openapi";
@@ -89,11 +91,15 @@ export const create = createRoute({
     "and `activity_date` registered twice is 409.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateAttributionBody, "The activity and who it is for") },
+  request: {
+    headers: IdempotencyHeaders,
+    body: jsonBody(CreateAttributionBody, "The activity and who it is for"),
+  },
   responses: {
     [HttpStatus.CREATED]: jsonContent(AttributionSchema, "The attribution was created"),
     ...bodyErrors,
     ...errorResponses.conflict,
+    ...idempotencyErrors,
   },
 });
 
@@ -149,10 +155,14 @@ export const createBatch = createRoute({
     'send `"confirm": true` to do both in one call.',
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateBatchBody, "The activity and the mentors it is for (1..100)") },
+  request: {
+    headers: IdempotencyHeaders,
+    body: jsonBody(CreateBatchBody, "The activity and the mentors it is for (1..100)"),
+  },
   responses: {
     [HttpStatus.CREATED]: jsonContent(BatchSchema, "The batch (confirmed when `confirm` was true)"),
     ...bodyErrors,
+    ...idempotencyErrors,
   },
 });
 
@@ -167,11 +177,12 @@ export const confirmBatch = createRoute({
     "answers it as it is.",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ batch_id: BatchIdParam }) },
+  request: { headers: IdempotencyHeaders, params: z.object({ batch_id: BatchIdParam }) },
   responses: {
     [HttpStatus.OK]: jsonContent(BatchSchema, "The confirmed batch"),
     ...bodyErrors,
     ...errorResponses.notFound,
+    ...idempotencyErrors,
   },
 });
 

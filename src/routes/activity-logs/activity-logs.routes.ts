@@ -5,6 +5,8 @@ import {
   bearerSecurity,
   bodyErrors,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
 } from "../../lib/openapi";
@@ -94,10 +96,11 @@ export const create = createRoute({
     "`entry_mode: self`.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(ActivityLogCreateSchema, "The activity") },
+  request: { headers: IdempotencyHeaders, body: jsonBody(ActivityLogCreateSchema, "The activity") },
   responses: {
     [HttpStatus.CREATED]: jsonExample(ActivityLogSchema, "The recorded entry", activityLogExamples.create),
     ...bodyErrors,
+    ...idempotencyErrors,
   },
 });
 

@@ -5,6 +5,8 @@ import {
   bearerSecurity,
   bodyErrors,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
 } from "../../lib/openapi";
@@ -101,12 +103,13 @@ export const create = createRoute({
     "For the system role only. The request's CF-Connecting-IP and User-Agent are recorded with the entry.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateEntryBody, "The event to record") },
+  request: { headers: IdempotencyHeaders, body: jsonBody(CreateEntryBody, "The event to record") },
   responses: {
     [HttpStatus.CREATED]: jsonContent(CreatedEntrySchema, "The entry was appended"),
     [HttpStatus.OK]: jsonContent(CreatedEntrySchema, "The event ID was recorded before; nothing was written"),
     ...bodyErrors,
     ...errorResponses.conflict,
+    ...idempotencyErrors,
   },
 });
 
