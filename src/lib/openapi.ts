@@ -89,6 +89,48 @@ export const idempotencyErrors = {
   ...errorResponses.unprocessable,
 };
 
+const etagHeader = {
+  ETag: {
+    description: "Strong validator of this version of the resource; send it in If-Match or If-None-Match",
+    schema: { type: "string" as const, example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"' },
+  },
+};
+
+/** A JSON response that carries the resource's ETag. */
+export const jsonWithETag = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
+  description,
+  headers: etagHeader,
+  content: { "application/json": example === undefined ? { schema } : { schema, example } },
+});
+
+/** Request header of a single-resource GET. */
+export const ConditionalGetHeaders = z.object({
+  "if-none-match": z.string().optional().openapi({
+    description: "ETags the client holds (or `*`); when one is current the answer is 304 without a body",
+    example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"',
+  }),
+});
+
+/** Request header of a PUT or DELETE of a single resource. */
+export const ConditionalWriteHeaders = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and " +
+        "nothing changes. A missing resource is 404 either way.",
+      example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"',
+    }),
+});
+
+export const notModifiedResponse = {
+  [HttpStatus.NOT_MODIFIED]: {
+    description: "If-None-Match names the current ETag; no body",
+    headers: etagHeader,
+  },
+};
+
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },

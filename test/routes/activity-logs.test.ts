@@ -882,10 +882,10 @@ describe("OpenAPI document", () => {
     );
     expect(statuses).toEqual({
       listActivityLogs: "200,400,401,403,500",
-      getActivityLog: "200,400,401,403,404,500",
+      getActivityLog: "200,304,400,401,403,404,500",
       createActivityLog: "201,400,401,403,409,413,415,422,500",
-      updateActivityLog: "200,400,401,403,404,409,413,415,500",
-      deleteActivityLog: "200,400,401,403,404,409,500",
+      updateActivityLog: "200,400,401,403,404,409,412,413,415,500",
+      deleteActivityLog: "200,400,401,403,404,409,412,500",
       getActivitySummary: "200,400,401,403,500",
       countActivitiesByType: "200,400,401,403,500",
     });

@@ -4,11 +4,15 @@ import {
   authedErrors,
   bearerSecurity,
   bodyErrors,
+  ConditionalGetHeaders,
+  ConditionalWriteHeaders,
   errorResponses,
   IdempotencyHeaders,
   idempotencyErrors,
   jsonBody,
   jsonContent,
+  jsonWithETag,
+  notModifiedResponse,
 } from "../../lib/openapi";
 import {
   AttributionDetailSchema,
@@ -71,11 +75,12 @@ export const get = createRoute({
   summary: "Get one attribution with its audit trail",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalGetHeaders, params: z.object({ id: AttributionIdParam }) },
   responses: {
-    [HttpStatus.OK]: jsonContent(AttributionDetailSchema, "The attribution; audit_trail oldest first"),
+    [HttpStatus.OK]: jsonWithETag(AttributionDetailSchema, "The attribution; audit_trail oldest first"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...notModifiedResponse,
   },
 });
 
@@ -115,14 +120,16 @@ export const update = createRoute({
   tags,
   security: bearerSecurity,
   request: {
+    headers: ConditionalWriteHeaders,
     params: z.object({ id: AttributionIdParam }),
     body: jsonBody(UpdateAttributionBody, "The fields to correct"),
   },
   responses: {
-    [HttpStatus.OK]: jsonContent(UpdatedAttributionSchema, "The corrected attribution"),
+    [HttpStatus.OK]: jsonWithETag(UpdatedAttributionSchema, "The corrected attribution"),
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 
@@ -136,11 +143,12 @@ export const remove = createRoute({
     "or an admin.",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalWriteHeaders, params: z.object({ id: AttributionIdParam }) },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedAttributionSchema, "The attribution was deleted"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...errorResponses.preconditionFailed,
   },
 });
 
