@@ -1,6 +1,7 @@
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import { idempotency } from "./http/idempotency";
+import { rateLimit } from "./http/rate-limit";
 import { createApp } from "./lib/create-app";
 import type { AppOpenAPI } from "./lib/types";
 import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
@@ -62,6 +63,7 @@ export function buildApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", docsRouter);
   app.use("/api/v1/*", authenticate);
+  app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", idempotency);
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);

@@ -44,6 +44,21 @@ export const errorResponses = {
   unsupportedMediaType: {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problem("The request body is not application/json"),
   },
+  rateLimited: {
+    [HttpStatus.TOO_MANY_REQUESTS]: {
+      ...problem("The caller sent more requests than its quota allows in the period"),
+      headers: {
+        "Retry-After": {
+          description: "Seconds to wait before retrying",
+          schema: { type: "integer" as const },
+        },
+        RateLimit: {
+          description: 'draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>`',
+          schema: { type: "string" as const },
+        },
+      },
+    },
+  },
   internal: { [HttpStatus.INTERNAL_SERVER_ERROR]: problem("Unexpected error; quote the request ID") },
 } as const;
 
@@ -52,6 +67,7 @@ export const authedErrors = {
   ...errorResponses.badRequest,
   ...errorResponses.unauthorized,
   ...errorResponses.forbidden,
+  ...errorResponses.rateLimited,
   ...errorResponses.internal,
 };
 
