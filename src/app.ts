@@ -1,4 +1,3 @@
-import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import { idempotency } from "./http/idempotency";
 import { rateLimit } from "./http/rate-limit";
@@ -59,7 +58,6 @@ function registerOpenApi(app: AppOpenAPI): void {
 
 export function buildApp(): AppOpenAPI {
   const app = createApp();
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.route("/", healthRouter);
   app.route("/", docsRouter);
   app.use("/api/v1/*", authenticate);

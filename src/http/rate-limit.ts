@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../lib/env";
 import { AppError } from "../lib/errors";
+import { logLine } from "../lib/log";
 import type { AppBindings } from "../lib/types";
 
 /** Used when the vars are unset; the values wrangler.toml ships with. */
@@ -50,14 +51,9 @@ export const rateLimit = createMiddleware<AppBindings>(async (c, next) => {
   try {
     ({ success: allowed } = await c.env.RATE_LIMITER.limit({ key: callerKey(caller.org, caller.sub) }));
   } catch (err) {
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "rate limiter unavailable; request let through",
-        request_id: c.get("requestId"),
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
+    logLine("warn", "rate limiter unavailable; request let through", {
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
   if (!allowed) {
     throw new AppError(
