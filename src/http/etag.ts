@@ -51,14 +51,17 @@ export function ifMatchHeader(c: Context): string | undefined {
 }
 
 /**
- * Throws 412 unless If-Match names the current tag (strong comparison, RFC 9110,
- * 13.1.1) or is `*`. Callers check that the resource exists first: a missing one is a 404,
- * as it is without the header, so a precondition never reveals more than a plain request.
+ * Throws 412 unless If-Match names a current tag (strong comparison, RFC 9110,
+ * 13.1.1) or is `*`. A resource has more than one current tag when representations of
+ * one version differ (see the attribution's audit trail). Callers check that the
+ * resource exists first: a missing one is a 404, as it is without the header, so a
+ * precondition never reveals more than a plain request.
  */
-export function requireIfMatch(header: string, currentTag: string): void {
+export function requireIfMatch(header: string, current: string | readonly string[]): void {
+  const currentTags: readonly string[] = typeof current === "string" ? [current] : current;
   const list = parseTagList(header);
   const matches =
-    list !== null && (list.any || list.tags.some((tag) => !tag.weak && tag.opaque === currentTag));
+    list !== null && (list.any || list.tags.some((tag) => !tag.weak && currentTags.includes(tag.opaque)));
   if (!matches) {
     throw new AppError(
       "precondition_failed",

@@ -1,6 +1,10 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import type { Env } from "../../src/lib/env";
 import { call, json } from "../helpers/api";
-import type { TokenClaims } from "../helpers/auth";
+import { signToken, type TokenClaims } from "../helpers/auth";
 import { type DemoOrg, demoOrg } from "../helpers/org";
 
 const STRONG_TAG = /^"[0-9a-f]{32}"$/;
@@ -258,6 +262,58 @@ describe("If-Match on attributions", () => {
     });
     expect(put.status).toBe(200);
     expect(tagOf(put)).toBe(tagOf(await call("GET", path, { as: o.coordinator })));
+  });
+});
+
+describe("an attribution whose audit event is delivered late", () => {
+  const unreachableAuditLog = {
+    idFromName: (name: string) => env.AUDIT_LOG.idFromName(name),
+    get: () => ({
+      append: async () => {
+        throw new Error("audit object unavailable");
+      },
+    }),
+  } as unknown as Env["AUDIT_LOG"];
+
+  it("changes its tag once the trail shows the event, and accepts either tag as a precondition", async () => {
+    const o = await demoOrg();
+    const ctx = createExecutionContext();
+    const created = await worker.fetch(
+      new Request("https://api.test/api/v1/activity-attributions", {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${await signToken(o.coordinator)}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify({
+          activity_type_id: "one-on-one",
+          activity_date: "2026-03-24T14:00:00Z",
+          coordinator_id: "coord-007",
+          mentor_id: "mentor-042",
+        }),
+      }),
+      { ...env, AUDIT_LOG: unreachableAuditLog },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(created.status).toBe(201);
+    const path = `/api/v1/activity-attributions/${(await json<{ attribution_id: string }>(created)).attribution_id}`;
+    const pending = await call("GET", path, { as: o.coordinator });
+    expect(await json(pending)).toMatchObject({ audit_trail: [] });
+    const pendingTag = tagOf(pending);
+
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+    const complete = await call("GET", path, { as: o.coordinator, headers: { "If-None-Match": pendingTag } });
+    expect(complete.status).toBe(200);
+    expect(await json(complete)).toMatchObject({ audit_trail: [{ event: "created" }] });
+    expect(tagOf(complete)).not.toBe(pendingTag);
+
+    const put = await call("PUT", path, {
+      as: o.coordinator,
+      body: { location: "Library" },
+      headers: { "If-Match": pendingTag },
+    });
+    expect(put.status).toBe(200);
   });
 });
 

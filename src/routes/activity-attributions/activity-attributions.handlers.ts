@@ -96,12 +96,22 @@ function toAttribution(row: AttributionRow, mentorName: string | null, coordinat
 const fromNamed = (a: AttributionWithNames) => toAttribution(a.row, a.mentorName, a.coordinatorName);
 
 /**
- * Every write to an attribution records a new event and so a new `last_event_id`, which
- * also stands for the record's audit trail; the names are in the representation too.
- * The tag thus comes from D1 alone, and a 304 spares the audit object's call.
+ * Every write to an attribution records a new event and so a new `last_event_id`,
+ * which is the record's version. Its audit trail can still lag: an event whose delivery
+ * to the audit object failed shows up only after the outbox drain, so a representation
+ * without it gets a tag of its own. A precondition accepts either, since the attribution
+ * itself is the same.
  */
-const attributionTag = (org: string, a: AttributionWithNames) =>
-  entityTag("attribution", org, a.row.attributionId, { ...fromNamed(a), version: a.row.lastEventId });
+const attributionTag = (org: string, a: AttributionWithNames, trailComplete = true) =>
+  entityTag("attribution", org, a.row.attributionId, {
+    ...fromNamed(a),
+    version: a.row.lastEventId,
+    trailComplete,
+  });
+const attributionTags = (org: string, a: AttributionWithNames) => [
+  attributionTag(org, a, true),
+  attributionTag(org, a, false),
+];
 
 const isUniqueViolation = (err: unknown) =>
   err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
@@ -168,8 +178,6 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const found = await getAttribution(createDb(c.env.DB), caller.org, id);
   const onlyOwn = !hasRole(caller, "coordinator", "admin", "compliance");
   if (!found || (onlyOwn && found.row.mentorId !== caller.sub)) throw notFound(`Attribution ${id}`);
-  const tag = attributionTag(caller.org, found);
-  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
   const trail = await auditClient(c.env, caller.org).list({
     attribution_id: id,
     actions: Object.keys(TRAIL_EVENT_OF),
@@ -177,6 +185,9 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
     limit: MAX_TRAIL_EVENTS,
     offset: 0,
   });
+  const trailComplete = trail.entries.some((entry) => entry.event_id === found.row.lastEventId);
+  const tag = attributionTag(caller.org, found, trailComplete);
+  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
   return c.json({ ...fromNamed(found), audit_trail: trail.entries.map(trailEvent) }, HttpStatus.OK, {
     ETag: tag,
   });
@@ -262,7 +273,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     throw forbidden("Only the coordinator who registered this attribution, or an admin, may change it");
   }
   const precondition = ifMatchHeader(c);
-  if (precondition !== undefined) requireIfMatch(precondition, attributionTag(caller.org, found));
+  if (precondition !== undefined) requireIfMatch(precondition, attributionTags(caller.org, found));
   const patch: AttributionPatch = {};
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of PATCHABLE) {
@@ -308,10 +319,12 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
       "The attribution changed while this correction was made; read it and retry",
     );
   }
-  await deliver(c.env, c.executionCtx, caller.org, [result.event]);
+  const delivered = await deliver(c.env, c.executionCtx, caller.org, [result.event]);
   const refreshed = await getAttribution(db, caller.org, id);
   if (!refreshed) throw notFound(`Attribution ${id}`);
-  return c.json(fromNamed(refreshed), HttpStatus.OK, { ETag: attributionTag(caller.org, refreshed) });
+  return c.json(fromNamed(refreshed), HttpStatus.OK, {
+    ETag: attributionTag(caller.org, refreshed, delivered),
+  });
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
@@ -329,7 +342,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     if (onlyCoordinator !== null && found.row.coordinatorId !== onlyCoordinator) {
       throw forbidden("Only the coordinator who registered this attribution, or an admin, may delete it");
     }
-    requireIfMatch(precondition, attributionTag(caller.org, found));
+    requireIfMatch(precondition, attributionTags(caller.org, found));
     seenEventId = found.row.lastEventId;
   }
   const result = await deleteAttribution(db, {
