@@ -10,6 +10,7 @@ import {
 } from "../db/queries/idempotency";
 import { AppError } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
+import { logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../lib/types";
 import { sha256Hex } from "./digest";
@@ -121,13 +122,22 @@ export const idempotency = createMiddleware<AppBindings>(async (c, next) => {
   }
 
   await next();
-  if (c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) {
-    await releaseIdempotencyKey(db, scope, fingerprint);
-    return;
+  // The request's own outcome stands even if the bookkeeping fails: its writes are
+  // committed. The key then stays held until its lease ends, and a retry after that runs again.
+  try {
+    if (c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) {
+      await releaseIdempotencyKey(db, scope, fingerprint);
+      return;
+    }
+    await storeIdempotentResponse(db, scope, fingerprint, {
+      status: c.res.status,
+      headers: storedHeaders(c.res),
+      body: await c.res.clone().text(),
+    });
+  } catch (err) {
+    logLine("warn", "idempotency key not recorded; it is freed when its lease ends", {
+      status: c.res.status,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
-  await storeIdempotentResponse(db, scope, fingerprint, {
-    status: c.res.status,
-    headers: storedHeaders(c.res),
-    body: await c.res.clone().text(),
-  });
 });

@@ -232,6 +232,34 @@ describe("Idempotency-Key on POST", () => {
     expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
   });
 
+  it("answers the request's own outcome when its key cannot be recorded", async () => {
+    const o = await demoOrg();
+    // A database that refuses only the write recording the response.
+    const failingStore = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (query: string) => {
+            if (/^update "idempotency_keys"/i.test(query)) throw new Error("D1 unavailable");
+            return target.prepare(query);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const res = await postThrough(
+      { ...env, DB: failingStore },
+      o.coordinator,
+      ATTRIBUTIONS,
+      REGISTRATION,
+      "key-8",
+    );
+    expect(res.status).toBe(201);
+    expect(await attributionCount(o.org)).toBe(1);
+    const [held] = await keyRows(o.org);
+    expect(held?.responseStatus).toBeNull();
+  });
+
   it("keeps keys apart per caller", async () => {
     const o = await demoOrg();
     const first = await call("POST", ATTRIBUTIONS, {
