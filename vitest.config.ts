@@ -1,6 +1,9 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/** The quota of LOW_RATE_LIMITER; test/routes/rate-limit.test.ts reads it as the binding LOW_RATE_LIMIT. */
+const LOW_RATE_LIMIT = 3;
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
   return {
@@ -12,6 +15,13 @@ export default defineConfig(async () => {
             JWT_SECRET: "test-secret-with-enough-entropy-for-hs256",
             AUDIT_CHAIN_KEY: "test-audit-chain-key",
             TEST_MIGRATIONS: migrations,
+            LOW_RATE_LIMIT: String(LOW_RATE_LIMIT),
+          },
+          ratelimits: {
+            // Test files send many requests as one caller; the production quota is not under test here.
+            RATE_LIMITER: { namespace_id: "1001", simple: { limit: 100_000, period: 60 } },
+            // Passed as RATE_LIMITER by the rate-limit tests, so a 429 takes a handful of requests.
+            LOW_RATE_LIMITER: { namespace_id: "9001", simple: { limit: LOW_RATE_LIMIT, period: 60 } },
           },
         },
       }),

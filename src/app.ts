@@ -1,5 +1,6 @@
-import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
+import { idempotency } from "./http/idempotency";
+import { rateLimit } from "./http/rate-limit";
 import { createApp } from "./lib/create-app";
 import type { AppOpenAPI } from "./lib/types";
 import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
@@ -40,7 +41,12 @@ function registerOpenApi(app: AppOpenAPI): void {
         "action lands in a tamper-evident audit log.\n\n" +
         "Errors are application/problem+json (RFC 9457). Times are ISO 8601 UTC with second precision; " +
         "input may carry any offset and is normalised. Lists take `page` (from 1) and `limit` and answer " +
-        "`{data, pagination: {page, limit, total}}`, newest first.",
+        "`{data, pagination: {page, limit, total}}`, newest first.\n\n" +
+        "Every POST takes an optional `Idempotency-Key`; a retry with the same key and request replays " +
+        "the first response with `Idempotent-Replayed: true`. Single-resource GETs send a strong `ETag` and " +
+        "answer `If-None-Match` with 304; their PUT and DELETE honour `If-Match` (412 when stale). Each " +
+        'caller has a request quota, stated on every /api/v1 response as `RateLimit-Policy: "default";q=…;w=…`; ' +
+        'over it the answer is 429 with `Retry-After` and `RateLimit: "default";r=0;t=…`.',
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
@@ -57,10 +63,11 @@ function registerOpenApi(app: AppOpenAPI): void {
 
 export function buildApp(): AppOpenAPI {
   const app = createApp();
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.route("/", healthRouter);
   app.route("/", docsRouter);
   app.use("/api/v1/*", authenticate);
+  app.use("/api/v1/*", rateLimit);
+  app.use("/api/v1/*", idempotency);
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);
   return app;

@@ -5,6 +5,9 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** A limiter with a quota of LOW_RATE_LIMIT requests per minute, for the 429 tests. */
+      LOW_RATE_LIMITER: RateLimit;
+      LOW_RATE_LIMIT: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -2,6 +2,7 @@ import { createDb } from "../db/client";
 import type { OutboxEvent } from "../db/queries/attributions";
 import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
 import type { Env } from "../lib/env";
+import { logLine } from "../lib/log";
 import { auditClient } from "./client";
 import type { AuditEventInput } from "./types";
 
@@ -32,15 +33,11 @@ export async function deliver(
   try {
     await auditClient(env, orgId).append(events.map(toInput));
   } catch (err) {
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "audit append failed; left in outbox",
-        org: orgId,
-        events: events.length,
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
+    logLine("warn", "audit append failed; left in outbox", {
+      org: orgId,
+      events: events.length,
+      error: err instanceof Error ? err.message : String(err),
+    });
     return false;
   }
   // Clearing the outbox is off the response path: a row left behind is only re-sent, never duplicated.

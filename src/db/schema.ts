@@ -186,3 +186,33 @@ export const auditOutbox = sqliteTable(
 
 export type AttributionRow = typeof attributions.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
+
+/**
+ * Responses remembered per `Idempotency-Key`, scoped to the organisation and the
+ * caller, so a client that lost a response can retry a POST without doing it twice.
+ * A row without `response_status` is a request still running; `locked_until` bounds
+ * how long a crashed request can hold its key. The scheduled handler deletes expired rows.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    orgId: text("org_id").notNull(),
+    callerId: text("caller_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 (hex) of the method, path and body of the first request. */
+    fingerprint: text("fingerprint").notNull(),
+    responseStatus: integer("response_status"),
+    /** JSON object of the replayed headers (content type, ETag, Location). */
+    responseHeaders: text("response_headers", { mode: "json" }).$type<Record<string, string>>(),
+    responseBody: text("response_body"),
+    createdAt: text("created_at").notNull(),
+    lockedUntil: text("locked_until").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.callerId, t.key] }),
+    index("idempotency_keys_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { requestLog } from "../http/request-log";
 import { AppError, fieldErrors, handleError, problemResponse } from "./errors";
 import { MAX_BODY_BYTES } from "./limits";
 import type { AppBindings } from "./types";
@@ -36,10 +38,16 @@ function hasBody(req: Request): boolean {
   return req.body !== null;
 }
 
-/** The app with the cross-cutting middleware: request ID, body limits, media types, errors. */
+/**
+ * The app with the cross-cutting middleware: request ID, request log, security headers,
+ * body limits, media types, errors. The first three come first so that every response,
+ * including the problems the later ones answer, carries them and is logged.
+ */
 export function createApp(): OpenAPIHono<AppBindings> {
   const app = createRouter();
   app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(requestLog);
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.use(async (c, next) => {
     if (BODY_METHODS.has(c.req.method) && hasBody(c.req.raw)) {
       const contentType = c.req.header("content-type") ?? "";

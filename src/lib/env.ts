@@ -13,4 +13,9 @@ export interface Env {
   JWT_AUDIENCE?: string;
   /** Key of the HMAC checkpoint over the audit chain head. */
   AUDIT_CHAIN_KEY?: string;
+  /** Requests per caller and period on /api/v1 (`[[ratelimits]]` in wrangler.toml). */
+  RATE_LIMITER: RateLimit;
+  /** The limiter's `simple.limit` and `simple.period`, repeated for the RateLimit-Policy header. */
+  RATE_LIMIT_REQUESTS?: string;
+  RATE_LIMIT_PERIOD_SECONDS?: string;
 }

@@ -35,9 +35,29 @@ export const errorResponses = {
   preconditionFailed: {
     [HttpStatus.PRECONDITION_FAILED]: problem("If-Match does not match the current ETag"),
   },
+  unprocessable: {
+    [HttpStatus.UNPROCESSABLE_ENTITY]: problem(
+      "The Idempotency-Key was already used for a different request",
+    ),
+  },
   payloadTooLarge: { [HttpStatus.PAYLOAD_TOO_LARGE]: problem("The request body is too large") },
   unsupportedMediaType: {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problem("The request body is not application/json"),
+  },
+  rateLimited: {
+    [HttpStatus.TOO_MANY_REQUESTS]: {
+      ...problem("The caller sent more requests than its quota allows in the period"),
+      headers: {
+        "Retry-After": {
+          description: "Seconds to wait before retrying",
+          schema: { type: "integer" as const },
+        },
+        RateLimit: {
+          description: 'draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>`',
+          schema: { type: "string" as const },
+        },
+      },
+    },
   },
   internal: { [HttpStatus.INTERNAL_SERVER_ERROR]: problem("Unexpected error; quote the request ID") },
 } as const;
@@ -47,6 +67,7 @@ export const authedErrors = {
   ...errorResponses.badRequest,
   ...errorResponses.unauthorized,
   ...errorResponses.forbidden,
+  ...errorResponses.rateLimited,
   ...errorResponses.internal,
 };
 
@@ -55,6 +76,75 @@ export const bodyErrors = {
   ...authedErrors,
   ...errorResponses.payloadTooLarge,
   ...errorResponses.unsupportedMediaType,
+};
+
+/**
+ * The request header of every POST. Only documented here: the idempotency
+ * middleware reads and checks it before the route's validator runs.
+ */
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, " +
+        "as a structured-field string or bare. A retry with the same key and the same method, path and body " +
+        "within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with " +
+        "`Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the " +
+        "key. Keys belong to the caller within its organisation.",
+      example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+    }),
+});
+
+/** What a POST with an Idempotency-Key can answer besides its own statuses. */
+export const idempotencyErrors = {
+  [HttpStatus.CONFLICT]: problem(
+    "The request conflicts with the current state, or the first request with this Idempotency-Key is still running",
+  ),
+  ...errorResponses.unprocessable,
+};
+
+const etagHeader = {
+  ETag: {
+    description: "Strong validator of this version of the resource; send it in If-Match or If-None-Match",
+    schema: { type: "string" as const, example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"' },
+  },
+};
+
+/** A JSON response that carries the resource's ETag. */
+export const jsonWithETag = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
+  description,
+  headers: etagHeader,
+  content: { "application/json": example === undefined ? { schema } : { schema, example } },
+});
+
+/** Request header of a single-resource GET. */
+export const ConditionalGetHeaders = z.object({
+  "if-none-match": z.string().optional().openapi({
+    description: "ETags the client holds (or `*`); when one is current the answer is 304 without a body",
+    example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"',
+  }),
+});
+
+/** Request header of a PUT or DELETE of a single resource. */
+export const ConditionalWriteHeaders = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and " +
+        "nothing changes. A missing resource is 404 either way.",
+      example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"',
+    }),
+});
+
+export const notModifiedResponse = {
+  [HttpStatus.NOT_MODIFIED]: {
+    description: "If-None-Match names the current ETag; no body",
+    headers: etagHeader,
+  },
 };
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

@@ -881,13 +881,13 @@ describe("OpenAPI document", () => {
       operations.map((op) => [op.operationId, Object.keys(op.responses).sort().join(",")]),
     );
     expect(statuses).toEqual({
-      listActivityLogs: "200,400,401,403,500",
-      getActivityLog: "200,400,401,403,404,500",
-      createActivityLog: "201,400,401,403,413,415,500",
-      updateActivityLog: "200,400,401,403,404,409,413,415,500",
-      deleteActivityLog: "200,400,401,403,404,409,500",
-      getActivitySummary: "200,400,401,403,500",
-      countActivitiesByType: "200,400,401,403,500",
+      listActivityLogs: "200,400,401,403,429,500",
+      getActivityLog: "200,304,400,401,403,404,429,500",
+      createActivityLog: "201,400,401,403,409,413,415,422,429,500",
+      updateActivityLog: "200,400,401,403,404,409,412,413,415,429,500",
+      deleteActivityLog: "200,400,401,403,404,409,412,429,500",
+      getActivitySummary: "200,400,401,403,429,500",
+      countActivitiesByType: "200,400,401,403,429,500",
     });
     for (const op of operations) {
       expect(op.tags, op.route).toEqual(["Activity logs"]);

@@ -130,11 +130,18 @@ const byId = (orgId: string, activityId: string) =>
  * Only entries made through activity logs are theirs to change: proxy and bulk
  * entries belong to an attribution. `ownerId` confines the write to one mentor's entries.
  */
-const ownSelfEntry = (orgId: string, activityId: string, ownerId: string | undefined) =>
+const ownSelfEntry = (
+  orgId: string,
+  activityId: string,
+  ownerId: string | undefined,
+  seenUpdatedAt: string | undefined,
+) =>
   and(
     byId(orgId, activityId),
     eq(activities.entryMode, SELF),
     ownerId === undefined ? undefined : eq(activities.mentorId, ownerId),
+    // A conditional write (If-Match) lands only on the version the caller's precondition was checked against.
+    seenUpdatedAt === undefined ? undefined : eq(activities.updatedAt, seenUpdatedAt),
   );
 
 const activityTypeExists = (db: Db, activityType: string) =>
@@ -233,22 +240,23 @@ export const activityStatements = {
     activityId: string,
     changes: ActivityLogChanges,
     ownerId: string | undefined,
+    seenUpdatedAt?: string,
   ) =>
     db
       .update(activities)
       .set({ ...changes, updatedAt: sqlNowIso })
       .where(
         and(
-          ownSelfEntry(orgId, activityId, ownerId),
+          ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
           changes.activityType === undefined ? undefined : activityTypeExists(db, changes.activityType),
         ),
       )
       .returning(),
 
-  delete: (db: Db, orgId: string, activityId: string, ownerId: string | undefined) =>
+  delete: (db: Db, orgId: string, activityId: string, ownerId: string | undefined, seenUpdatedAt?: string) =>
     db
       .delete(activities)
-      .where(ownSelfEntry(orgId, activityId, ownerId))
+      .where(ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt))
       .returning({ activityId: activities.activityId }),
 
   summary: (db: Db, orgId: string, mentorId: string, range: TimeRange) =>
@@ -328,8 +336,8 @@ export async function inspectCreateRejection(
 }
 
 /**
- * Changes a `self` entry (of `ownerId` when given); answers undefined when there
- * is no such entry or the new type is unknown.
+ * Changes a `self` entry (of `ownerId` when given, as it was at `seenUpdatedAt` when
+ * given); answers undefined when there is no such entry or the new type is unknown.
  */
 export async function updateActivityLog(
   db: Db,
@@ -337,8 +345,9 @@ export async function updateActivityLog(
   activityId: string,
   changes: ActivityLogChanges,
   ownerId: string | undefined,
+  seenUpdatedAt?: string,
 ): Promise<ActivityRow | undefined> {
-  const [row] = await activityStatements.update(db, orgId, activityId, changes, ownerId);
+  const [row] = await activityStatements.update(db, orgId, activityId, changes, ownerId, seenUpdatedAt);
   return row;
 }
 
@@ -359,14 +368,18 @@ export async function inspectUpdateRejection(
   return { row: rows[0], activityTypeKnown: type.length > 0 };
 }
 
-/** Deletes a `self` entry (of `ownerId` when given); answers whether one was deleted. */
+/**
+ * Deletes a `self` entry (of `ownerId` when given, as it was at `seenUpdatedAt` when
+ * given); answers whether one was deleted.
+ */
 export async function deleteActivityLog(
   db: Db,
   orgId: string,
   activityId: string,
   ownerId: string | undefined,
+  seenUpdatedAt?: string,
 ): Promise<boolean> {
-  const deleted = await activityStatements.delete(db, orgId, activityId, ownerId);
+  const deleted = await activityStatements.delete(db, orgId, activityId, ownerId, seenUpdatedAt);
   return deleted.length > 0;
 }
 

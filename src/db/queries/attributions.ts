@@ -439,6 +439,8 @@ export interface DeleteAttributionInput {
   attributionId: string;
   /** Set when the caller may only delete what it registered. */
   onlyCoordinator: string | null;
+  /** Set by a conditional delete: the `last_event_id` the attribution must still have. */
+  seenEventId?: string;
   eventId: string;
   now: string;
   actor: ActorContext;
@@ -446,7 +448,7 @@ export interface DeleteAttributionInput {
 
 export type DeleteAttributionResult =
   | { ok: true; event: OutboxEvent }
-  | { ok: false; reason: "not_found" | "forbidden" };
+  | { ok: false; reason: "not_found" | "forbidden" | "stale" };
 
 /** Deletes the attribution and its activity, leaving only the audit event, in one batch. */
 export async function deleteAttribution(
@@ -455,20 +457,27 @@ export async function deleteAttribution(
 ): Promise<DeleteAttributionResult> {
   const { orgId, attributionId, eventId, now } = input;
   const allowed = input.onlyCoordinator === null ? sql`1` : sql`a.coordinator_id = ${input.onlyCoordinator}`;
+  const unchanged = input.seenEventId === undefined ? sql`1` : sql`a.last_event_id = ${input.seenEventId}`;
   const recorded = sql`exists (select 1 from ${auditOutbox} where event_id = ${eventId})`;
   const [existing, outbox] = await batchSql<
-    [{ coordinator_id: string }[], OutboxRaw[], unknown[], unknown[]]
+    [{ coordinator_id: string; last_event_id: string }[], OutboxRaw[], unknown[], unknown[]]
   >(db, [
-    sql`select coordinator_id from ${attributions}
+    sql`select coordinator_id, last_event_id from ${attributions}
       where org_id = ${orgId} and attribution_id = ${attributionId}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
       select ${eventId}, ${orgId}, ${attributionEventPayload(orgId, { id: sql`${eventId}`, action: "proxy_deleted" }, input.actor, now)}, ${now}
       from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId} and ${allowed}
+        and ${unchanged}
       returning event_id, payload`,
     sql`delete from ${activities} where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
     sql`delete from ${attributions} where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
   ]);
   const event = outbox[0];
   if (event) return { ok: true, event: { eventId: event.event_id, payload: event.payload } };
-  return { ok: false, reason: existing.length === 0 ? "not_found" : "forbidden" };
+  const current = existing[0];
+  if (!current) return { ok: false, reason: "not_found" };
+  if (input.seenEventId !== undefined && current.last_event_id !== input.seenEventId) {
+    return { ok: false, reason: "stale" };
+  }
+  return { ok: false, reason: "forbidden" };
 }

@@ -77,13 +77,18 @@ export interface MemberInput {
   active: boolean;
 }
 
-/** Creates or replaces a member; answers the stored row and whether it was new. */
+/**
+ * Creates or replaces a member; answers the stored row and whether it was new.
+ * With `seenUpdatedAt` it only replaces the member as it was read, and answers
+ * undefined when someone changed (or deleted) it in between.
+ */
 export async function upsertMember(
   db: Db,
   orgId: string,
   memberId: string,
   input: MemberInput,
-): Promise<{ row: MemberRow; created: boolean }> {
+  seenUpdatedAt?: string,
+): Promise<{ row: MemberRow; created: boolean } | undefined> {
   const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
   const [existing, written] = await db.batch([
     db
@@ -96,10 +101,14 @@ export async function upsertMember(
       .onConflictDoUpdate({
         target: [members.orgId, members.memberId],
         set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
+        setWhere: seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
       })
       .returning(),
   ]);
   const row = written[0];
-  if (!row) throw new Error("member upsert returned no row");
+  if (!row) {
+    if (seenUpdatedAt !== undefined) return undefined;
+    throw new Error("member upsert returned no row");
+  }
   return { row, created: existing.length === 0 };
 }

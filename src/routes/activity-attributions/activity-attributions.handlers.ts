@@ -22,6 +22,7 @@ import {
   createBatch as createBatchQuery,
 } from "../../db/queries/batches";
 import type { AttributionRow } from "../../db/schema";
+import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -93,6 +94,24 @@ function toAttribution(row: AttributionRow, mentorName: string | null, coordinat
 }
 
 const fromNamed = (a: AttributionWithNames) => toAttribution(a.row, a.mentorName, a.coordinatorName);
+
+/**
+ * Every write to an attribution records a new event and so a new `last_event_id`,
+ * which is the record's version. Its audit trail can still lag: an event whose delivery
+ * to the audit object failed shows up only after the outbox drain, so a representation
+ * without it gets a tag of its own. A precondition accepts either, since the attribution
+ * itself is the same.
+ */
+const attributionTag = (org: string, a: AttributionWithNames, trailComplete = true) =>
+  entityTag("attribution", org, a.row.attributionId, {
+    ...fromNamed(a),
+    version: a.row.lastEventId,
+    trailComplete,
+  });
+const attributionTags = (org: string, a: AttributionWithNames) => [
+  attributionTag(org, a, true),
+  attributionTag(org, a, false),
+];
 
 const isUniqueViolation = (err: unknown) =>
   err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
@@ -204,7 +223,12 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
     limit: MAX_TRAIL_EVENTS,
     offset: 0,
   });
-  return c.json({ ...fromNamed(found), audit_trail: trail.entries.map(trailEvent) }, HttpStatus.OK);
+  const trailComplete = trail.entries.some((entry) => entry.event_id === found.row.lastEventId);
+  const tag = attributionTag(caller.org, found, trailComplete);
+  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
+  return c.json({ ...fromNamed(found), audit_trail: trail.entries.map(trailEvent) }, HttpStatus.OK, {
+    ETag: tag,
+  });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
@@ -272,6 +296,8 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   if (!hasRole(caller, "admin") && found.row.coordinatorId !== caller.sub) {
     throw forbidden("Only the coordinator who registered this attribution, or an admin, may change it");
   }
+  const precondition = ifMatchHeader(c);
+  if (precondition !== undefined) requireIfMatch(precondition, attributionTags(caller.org, found));
   const patch: AttributionPatch = {};
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of PATCHABLE) {
@@ -282,7 +308,9 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     Object.assign(patch, { [key]: next });
     changes[key] = { from: previous, to: next };
   }
-  if (Object.keys(changes).length === 0) return c.json(fromNamed(found), HttpStatus.OK);
+  if (Object.keys(changes).length === 0) {
+    return c.json(fromNamed(found), HttpStatus.OK, { ETag: attributionTag(caller.org, found) });
+  }
 
   const result = await conflictOnDuplicate(() =>
     updateAttribution(db, {
@@ -304,31 +332,51 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     if (result.reason === "type_unknown") {
       throw field("activity_type_id", `Unknown activity type ${body.activity_type_id}`);
     }
+    // The client's precondition held when read; a write in between now fails it.
+    if (precondition !== undefined) throw staleWrite();
     throw new AppError(
       "conflict",
       "The attribution changed while this correction was made; read it and retry",
     );
   }
-  await deliver(c.env, c.executionCtx, caller.org, [result.event]);
+  const delivered = await deliver(c.env, c.executionCtx, caller.org, [result.event]);
   const refreshed = await getAttribution(db, caller.org, id);
   if (!refreshed) throw notFound(`Attribution ${id}`);
-  return c.json(fromNamed(refreshed), HttpStatus.OK);
+  return c.json(fromNamed(refreshed), HttpStatus.OK, {
+    ETag: attributionTag(caller.org, refreshed, delivered),
+  });
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = allow(c, ...WRITERS);
   const { id } = c.req.valid("param");
   const now = nowIso();
-  const result = await deleteAttribution(createDb(c.env.DB), {
+  const db = createDb(c.env.DB);
+  const onlyCoordinator = hasRole(caller, "admin") ? null : caller.sub;
+  const precondition = ifMatchHeader(c);
+  let seenEventId: string | undefined;
+  if (precondition !== undefined) {
+    // The delete is one blind batch; only a request with If-Match pays a read to check it.
+    const found = await getAttribution(db, caller.org, id);
+    if (!found) throw notFound(`Attribution ${id}`);
+    if (onlyCoordinator !== null && found.row.coordinatorId !== onlyCoordinator) {
+      throw forbidden("Only the coordinator who registered this attribution, or an admin, may delete it");
+    }
+    requireIfMatch(precondition, attributionTags(caller.org, found));
+    seenEventId = found.row.lastEventId;
+  }
+  const result = await deleteAttribution(db, {
     orgId: caller.org,
     attributionId: id,
-    onlyCoordinator: hasRole(caller, "admin") ? null : caller.sub,
+    onlyCoordinator,
+    seenEventId,
     eventId: crypto.randomUUID(),
     now,
     actor: actorOf(c, caller),
   });
   if (!result.ok) {
     if (result.reason === "not_found") throw notFound(`Attribution ${id}`);
+    if (result.reason === "stale") throw staleWrite();
     throw forbidden("Only the coordinator who registered this attribution, or an admin, may delete it");
   }
   await deliver(c.env, c.executionCtx, caller.org, [result.event]);

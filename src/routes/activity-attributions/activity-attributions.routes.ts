@@ -4,9 +4,15 @@ import {
   authedErrors,
   bearerSecurity,
   bodyErrors,
+  ConditionalGetHeaders,
+  ConditionalWriteHeaders,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
+  jsonWithETag,
+  notModifiedResponse,
 } from "../../lib/openapi";
 import {
   AttributionDetailSchema,
@@ -69,11 +75,12 @@ export const get = createRoute({
   summary: "Get one attribution with its audit trail",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalGetHeaders, params: z.object({ id: AttributionIdParam }) },
   responses: {
-    [HttpStatus.OK]: jsonContent(AttributionDetailSchema, "The attribution; audit_trail oldest first"),
+    [HttpStatus.OK]: jsonWithETag(AttributionDetailSchema, "The attribution; audit_trail oldest first"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...notModifiedResponse,
   },
 });
 
@@ -89,11 +96,15 @@ export const create = createRoute({
     "and `activity_date` registered twice is 409.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateAttributionBody, "The activity and who it is for") },
+  request: {
+    headers: IdempotencyHeaders,
+    body: jsonBody(CreateAttributionBody, "The activity and who it is for"),
+  },
   responses: {
     [HttpStatus.CREATED]: jsonContent(AttributionSchema, "The attribution was created"),
     ...bodyErrors,
     ...errorResponses.conflict,
+    ...idempotencyErrors,
   },
 });
 
@@ -109,14 +120,16 @@ export const update = createRoute({
   tags,
   security: bearerSecurity,
   request: {
+    headers: ConditionalWriteHeaders,
     params: z.object({ id: AttributionIdParam }),
     body: jsonBody(UpdateAttributionBody, "The fields to correct"),
   },
   responses: {
-    [HttpStatus.OK]: jsonContent(UpdatedAttributionSchema, "The corrected attribution"),
+    [HttpStatus.OK]: jsonWithETag(UpdatedAttributionSchema, "The corrected attribution"),
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 
@@ -130,11 +143,12 @@ export const remove = createRoute({
     "or an admin.",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalWriteHeaders, params: z.object({ id: AttributionIdParam }) },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedAttributionSchema, "The attribution was deleted"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...errorResponses.preconditionFailed,
   },
 });
 
@@ -149,10 +163,14 @@ export const createBatch = createRoute({
     'send `"confirm": true` to do both in one call.',
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateBatchBody, "The activity and the mentors it is for (1..100)") },
+  request: {
+    headers: IdempotencyHeaders,
+    body: jsonBody(CreateBatchBody, "The activity and the mentors it is for (1..100)"),
+  },
   responses: {
     [HttpStatus.CREATED]: jsonContent(BatchSchema, "The batch (confirmed when `confirm` was true)"),
     ...bodyErrors,
+    ...idempotencyErrors,
   },
 });
 
@@ -167,11 +185,12 @@ export const confirmBatch = createRoute({
     "answers it as it is.",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ batch_id: BatchIdParam }) },
+  request: { headers: IdempotencyHeaders, params: z.object({ batch_id: BatchIdParam }) },
   responses: {
     [HttpStatus.OK]: jsonContent(BatchSchema, "The confirmed batch"),
     ...bodyErrors,
     ...errorResponses.notFound,
+    ...idempotencyErrors,
   },
 });
 

@@ -17,6 +17,7 @@ import {
   updateActivityLog,
 } from "../../db/queries/activities";
 import type { ActivityRow, MemberRow } from "../../db/schema";
+import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
 import { AppError, type FieldError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -113,6 +114,32 @@ function rejectWrite(
   throw new AppError("conflict", CONCURRENT_CHANGE);
 }
 
+const logTag = (org: string, row: ActivityRow) =>
+  entityTag("activity", org, row.activityId, toActivityLog(row));
+
+/**
+ * Checks a write's If-Match against the entry as it is now and answers the
+ * `updated_at` the write must still find, or undefined when the client set no
+ * precondition. The check costs one read, and only requests that send the header
+ * pay it; the write's WHERE then holds `updated_at`, so a change that lands between
+ * the read and the write makes the write miss rather than overwrite it.
+ */
+async function checkPrecondition(
+  precondition: string | undefined,
+  db: Db,
+  orgId: string,
+  id: string,
+  scope: string | undefined,
+  action: "change" | "delete",
+): Promise<string | undefined> {
+  if (precondition === undefined) return undefined;
+  const current = await getActivity(db, orgId, id);
+  if (!current) throw notFound(`Activity log ${id}`);
+  ensureInScope(scope, current.mentorId, action);
+  requireIfMatch(precondition, logTag(orgId, current));
+  return current.updatedAt;
+}
+
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = allow(c, ...READERS);
   const { page, limit, mentor_id, activity_type, contact_id, entry_mode, from, to } = c.req.valid("query");
@@ -140,7 +167,9 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const row = await getActivity(createDb(c.env.DB), caller.org, id);
   if (!row) throw notFound(`Activity log ${id}`);
   ensureInScope(readScope(caller), row.mentorId, "read");
-  return c.json(toActivityLog(row), HttpStatus.OK);
+  const tag = logTag(caller.org, row);
+  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
+  return c.json(toActivityLog(row), HttpStatus.OK, { ETag: tag });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
@@ -181,10 +210,13 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   };
   const scope = writeScope(caller);
   const db = createDb(c.env.DB);
-  const row = await updateActivityLog(db, caller.org, id, changes, scope);
-  if (row) return c.json(toActivityLog(row), HttpStatus.OK);
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), db, caller.org, id, scope, "change");
+  const row = await updateActivityLog(db, caller.org, id, changes, scope, seenUpdatedAt);
+  if (row) return c.json(toActivityLog(row), HttpStatus.OK, { ETag: logTag(caller.org, row) });
 
   const current = await inspectUpdateRejection(db, caller.org, id, changes.activityType);
+  if (seenUpdatedAt !== undefined && current.row && current.row.updatedAt !== seenUpdatedAt)
+    throw staleWrite();
   rejectWrite(current.row, id, scope, "change", current.activityTypeKnown ? undefined : changes.activityType);
 };
 
@@ -193,10 +225,13 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const scope = writeScope(caller);
   const db = createDb(c.env.DB);
-  if (await deleteActivityLog(db, caller.org, id, scope)) {
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), db, caller.org, id, scope, "delete");
+  if (await deleteActivityLog(db, caller.org, id, scope, seenUpdatedAt)) {
     return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
   }
-  rejectWrite(await getActivity(db, caller.org, id), id, scope, "delete");
+  const current = await getActivity(db, caller.org, id);
+  if (seenUpdatedAt !== undefined && current && current.updatedAt !== seenUpdatedAt) throw staleWrite();
+  rejectWrite(current, id, scope, "delete");
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {

@@ -4,9 +4,15 @@ import {
   authedErrors,
   bearerSecurity,
   bodyErrors,
+  ConditionalGetHeaders,
+  ConditionalWriteHeaders,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
+  jsonWithETag,
+  notModifiedResponse,
 } from "../../lib/openapi";
 import {
   ActivityLogCreateSchema,
@@ -71,11 +77,12 @@ export const get = createRoute({
   description: `${READ_ACCESS} An ID of another organisation answers 404, as a missing one does.`,
   tags,
   security: bearerSecurity,
-  request: { params: IdParams },
+  request: { headers: ConditionalGetHeaders, params: IdParams },
   responses: {
-    [HttpStatus.OK]: jsonExample(ActivityLogSchema, "The entry", activityLogExamples.get),
+    [HttpStatus.OK]: jsonWithETag(ActivityLogSchema, "The entry", activityLogExamples.get),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...notModifiedResponse,
   },
 });
 
@@ -94,10 +101,11 @@ export const create = createRoute({
     "`entry_mode: self`.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(ActivityLogCreateSchema, "The activity") },
+  request: { headers: IdempotencyHeaders, body: jsonBody(ActivityLogCreateSchema, "The activity") },
   responses: {
     [HttpStatus.CREATED]: jsonExample(ActivityLogSchema, "The recorded entry", activityLogExamples.create),
     ...bodyErrors,
+    ...idempotencyErrors,
   },
 });
 
@@ -113,14 +121,16 @@ export const update = createRoute({
   tags,
   security: bearerSecurity,
   request: {
+    headers: ConditionalWriteHeaders,
     params: IdParams,
     body: jsonBody(ActivityLogUpdateSchema, "The fields to change"),
   },
   responses: {
-    [HttpStatus.OK]: jsonExample(ActivityLogSchema, "The updated entry", activityLogExamples.update),
+    [HttpStatus.OK]: jsonWithETag(ActivityLogSchema, "The updated entry", activityLogExamples.update),
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 
@@ -135,12 +145,13 @@ export const remove = createRoute({
     WRITE_ACCESS,
   tags,
   security: bearerSecurity,
-  request: { params: IdParams },
+  request: { headers: ConditionalWriteHeaders, params: IdParams },
   responses: {
     [HttpStatus.OK]: jsonContent(ActivityLogDeletedSchema, "The entry was deleted"),
     ...authedErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 

@@ -4,6 +4,7 @@ import { forgetMemberStatus } from "../../auth/middleware";
 import { createDb } from "../../db/client";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
 import type { MemberRow } from "../../db/schema";
+import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
 import { notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -23,6 +24,9 @@ export function toMember(row: MemberRow) {
   };
 }
 
+const memberTag = (org: string, member: ReturnType<typeof toMember>) =>
+  entityTag("member", org, member.member_id, member);
+
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = allow(c, ...READERS);
   const { page, limit, role, active, q } = c.req.valid("query");
@@ -40,14 +44,32 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const { member_id } = c.req.valid("param");
   const row = await getMember(createDb(c.env.DB), caller.org, member_id);
   if (!row) throw notFound(`Member ${member_id}`);
-  return c.json(toMember(row), HttpStatus.OK);
+  const member = toMember(row);
+  const tag = memberTag(caller.org, member);
+  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
+  return c.json(member, HttpStatus.OK, { ETag: tag });
 };
 
 export const put: AppRouteHandler<PutRoute> = async (c) => {
   const caller = allow(c, "admin");
   const { member_id } = c.req.valid("param");
   const input = c.req.valid("json");
-  const { row, created } = await upsertMember(createDb(c.env.DB), caller.org, member_id, input);
+  const db = createDb(c.env.DB);
+  const precondition = ifMatchHeader(c);
+  let seenUpdatedAt: string | undefined;
+  if (precondition !== undefined) {
+    // If-Match only ever names an existing member, so this is the one write that reads first.
+    const current = await getMember(db, caller.org, member_id);
+    if (!current) throw notFound(`Member ${member_id}`);
+    requireIfMatch(precondition, memberTag(caller.org, toMember(current)));
+    seenUpdatedAt = current.updatedAt;
+  }
+  const written = await upsertMember(db, caller.org, member_id, input, seenUpdatedAt);
+  if (!written) throw staleWrite();
   forgetMemberStatus(caller.org, member_id);
-  return created ? c.json(toMember(row), HttpStatus.CREATED) : c.json(toMember(row), HttpStatus.OK);
+  const member = toMember(written.row);
+  const headers = { ETag: memberTag(caller.org, member) };
+  return written.created
+    ? c.json(member, HttpStatus.CREATED, headers)
+    : c.json(member, HttpStatus.OK, headers);
 };

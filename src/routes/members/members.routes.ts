@@ -4,9 +4,13 @@ import {
   authedErrors,
   bearerSecurity,
   bodyErrors,
+  ConditionalGetHeaders,
+  ConditionalWriteHeaders,
   errorResponses,
   jsonBody,
   jsonContent,
+  jsonWithETag,
+  notModifiedResponse,
 } from "../../lib/openapi";
 import {
   MemberIdParam,
@@ -39,11 +43,12 @@ export const get = createRoute({
   summary: "Get one member",
   tags,
   security: bearerSecurity,
-  request: { params: z.object({ member_id: MemberIdParam }) },
+  request: { headers: ConditionalGetHeaders, params: z.object({ member_id: MemberIdParam }) },
   responses: {
-    [HttpStatus.OK]: jsonContent(MemberSchema, "The member"),
+    [HttpStatus.OK]: jsonWithETag(MemberSchema, "The member"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...notModifiedResponse,
   },
 });
 
@@ -55,13 +60,15 @@ export const put = createRoute({
   tags,
   security: bearerSecurity,
   request: {
+    headers: ConditionalWriteHeaders,
     params: z.object({ member_id: MemberIdParam }),
     body: jsonBody(MemberInputSchema, "The member's name, roles and status"),
   },
   responses: {
-    [HttpStatus.OK]: jsonContent(MemberSchema, "The member was updated"),
-    [HttpStatus.CREATED]: jsonContent(MemberSchema, "The member was created"),
+    [HttpStatus.OK]: jsonWithETag(MemberSchema, "The member was updated"),
+    [HttpStatus.CREATED]: jsonWithETag(MemberSchema, "The member was created"),
     ...bodyErrors,
+    ...errorResponses.preconditionFailed,
   },
 });
 

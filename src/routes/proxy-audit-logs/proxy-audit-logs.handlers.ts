@@ -4,6 +4,7 @@ import { entryId, entrySeq } from "../../audit/entry-id";
 import type { AuditAnnotation, AuditEntry } from "../../audit/types";
 import { allow } from "../../auth/authorize";
 import { type Caller, hasRole } from "../../auth/caller";
+import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
 import type { Env } from "../../lib/env";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
@@ -89,6 +90,31 @@ function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null) {
   };
 }
 
+/**
+ * An entry's own fields never change (a deletion makes it 404), so its version is
+ * its latest annotation, the only thing a write adds to what GET shows.
+ */
+const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =>
+  entityTag("audit-entry", org, id, annotation);
+
+/**
+ * Checks If-Match against the entry's current tag with one more call to the audit
+ * object, paid only by requests that send the header. The check and the write are two
+ * calls, so an annotation landing between them is not caught; the object would need
+ * to take the expected version to close that window.
+ */
+async function checkPrecondition(
+  precondition: string | undefined,
+  env: Env,
+  org: string,
+  id: string,
+): Promise<void> {
+  if (precondition === undefined) return;
+  const found = await auditClient(env, org).get(seqOf(id));
+  if (!found) throw notFound(`Audit entry ${id}`);
+  requireIfMatch(precondition, entryTag(org, id, found.annotation));
+}
+
 interface PageFilters {
   page: number;
   limit: number;
@@ -130,7 +156,9 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const found = await auditClient(c.env, caller.org).get(seqOf(id));
   const visible = found && (hasRole(caller, ...AUDITORS) || found.entry.coordinator_id === caller.sub);
   if (!found || !visible) throw notFound(`Audit entry ${id}`);
-  return c.json(toDetail(found.entry, found.annotation), HttpStatus.OK);
+  const tag = entryTag(caller.org, id, found.annotation);
+  if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
+  return c.json(toDetail(found.entry, found.annotation), HttpStatus.OK, { ETag: tag });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
@@ -154,6 +182,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
 export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
   const caller = allow(c, "admin");
   const { id } = c.req.valid("param");
+  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
   const result = await auditClient(c.env, caller.org).annotate(
     seqOf(id),
     c.req.valid("json"),
@@ -166,7 +195,9 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
       throw new AppError("conflict", `${id} is an ${result.action} record, which cannot be annotated`);
     case "annotated": {
       const { annotation, reviewed_by, updated_at, record_id } = result.annotation;
-      return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK);
+      return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK, {
+        ETag: entryTag(caller.org, id, result.annotation),
+      });
     }
   }
 };
@@ -174,6 +205,7 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = allow(c, ...AUDITORS);
   const { id } = c.req.valid("param");
+  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
   const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
   switch (result.status) {
     case "not_found":

@@ -4,9 +4,15 @@ import {
   authedErrors,
   bearerSecurity,
   bodyErrors,
+  ConditionalGetHeaders,
+  ConditionalWriteHeaders,
   errorResponses,
+  IdempotencyHeaders,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
+  jsonWithETag,
+  notModifiedResponse,
 } from "../../lib/openapi";
 import {
   AnnotateBody,
@@ -84,11 +90,12 @@ export const get = createRoute({
   description: "With the request's IP address and user agent, the latest annotation and the entry's hashes.",
   tags,
   security: bearerSecurity,
-  request: { params: idParams },
+  request: { headers: ConditionalGetHeaders, params: idParams },
   responses: {
-    [HttpStatus.OK]: jsonContent(EntryDetailSchema, "The entry"),
+    [HttpStatus.OK]: jsonWithETag(EntryDetailSchema, "The entry"),
     ...authedErrors,
     ...errorResponses.notFound,
+    ...notModifiedResponse,
   },
 });
 
@@ -101,12 +108,13 @@ export const create = createRoute({
     "For the system role only. The request's CF-Connecting-IP and User-Agent are recorded with the entry.",
   tags,
   security: bearerSecurity,
-  request: { body: jsonBody(CreateEntryBody, "The event to record") },
+  request: { headers: IdempotencyHeaders, body: jsonBody(CreateEntryBody, "The event to record") },
   responses: {
     [HttpStatus.CREATED]: jsonContent(CreatedEntrySchema, "The entry was appended"),
     [HttpStatus.OK]: jsonContent(CreatedEntrySchema, "The event ID was recorded before; nothing was written"),
     ...bodyErrors,
     ...errorResponses.conflict,
+    ...idempotencyErrors,
   },
 });
 
@@ -120,12 +128,17 @@ export const annotate = createRoute({
     "Annotation and deletion records cannot be annotated (409).",
   tags,
   security: bearerSecurity,
-  request: { params: idParams, body: jsonBody(AnnotateBody, "The annotation and its reviewer") },
+  request: {
+    headers: ConditionalWriteHeaders,
+    params: idParams,
+    body: jsonBody(AnnotateBody, "The annotation and its reviewer"),
+  },
   responses: {
-    [HttpStatus.OK]: jsonContent(AnnotationSchema, "The annotation now shown with the entry"),
+    [HttpStatus.OK]: jsonWithETag(AnnotationSchema, "The annotation now shown with the entry"),
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 
@@ -140,12 +153,13 @@ export const remove = createRoute({
     "entry_deleted records themselves cannot be deleted (409).",
   tags,
   security: bearerSecurity,
-  request: { params: idParams },
+  request: { headers: ConditionalWriteHeaders, params: idParams },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedSchema, "The entry was redacted"),
     ...authedErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
+    ...errorResponses.preconditionFailed,
   },
 });
 

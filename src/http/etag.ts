@@ -1,0 +1,74 @@
+import type { Context } from "hono";
+import { AppError } from "../lib/errors";
+import { sha256Hex } from "./digest";
+
+/** Hex digits of SHA-256 kept in a tag: 128 bits, plenty to tell versions apart. */
+const TAG_HEX_DIGITS = 32;
+
+/**
+ * A strong ETag for one resource: a hash of its kind, organisation, ID and the
+ * representation it is served as (which holds `updated_at`, or for attributions the
+ * ID of the last write's event). Hashing the representation rather than `updated_at`
+ * alone matters because times have second precision: two writes in one second must
+ * still give two tags.
+ */
+export function entityTag(kind: string, orgId: string, id: string, representation: unknown): string {
+  const digest = sha256Hex(`${kind}\n${orgId}\n${id}\n${JSON.stringify(representation)}`);
+  return `"${digest.slice(0, TAG_HEX_DIGITS)}"`;
+}
+
+const TAG_LIST_ITEM = /\s*(?:(W\/)?("[\x21\x23-\x7e\x80-\xff]*")|(\*))\s*(?:,|$)/y;
+
+/** The tags of an If-Match / If-None-Match value, `*`, or null when it does not parse. */
+function parseTagList(header: string): { any: boolean; tags: { weak: boolean; opaque: string }[] } | null {
+  const tags: { weak: boolean; opaque: string }[] = [];
+  let any = false;
+  TAG_LIST_ITEM.lastIndex = 0;
+  while (TAG_LIST_ITEM.lastIndex < header.length) {
+    const match = TAG_LIST_ITEM.exec(header);
+    if (!match) return null;
+    if (match[3]) any = true;
+    else if (match[2]) tags.push({ weak: match[1] !== undefined, opaque: match[2] });
+  }
+  return { any, tags };
+}
+
+/**
+ * If-None-Match against the current tag, compared weakly (RFC 9110, 13.1.2):
+ * true means the client's copy is current and a 304 answers.
+ */
+export function isNotModified(c: Context, currentTag: string): boolean {
+  const header = c.req.header("if-none-match");
+  if (header === undefined) return false;
+  const list = parseTagList(header);
+  if (!list) return false;
+  return list.any || list.tags.some((tag) => tag.opaque === currentTag.replace(/^W\//, ""));
+}
+
+/** The If-Match value of a write, or undefined when the client set no precondition. */
+export function ifMatchHeader(c: Context): string | undefined {
+  return c.req.header("if-match");
+}
+
+/**
+ * Throws 412 unless If-Match names a current tag (strong comparison, RFC 9110,
+ * 13.1.1) or is `*`. A resource has more than one current tag when representations of
+ * one version differ (see the attribution's audit trail). Callers check that the
+ * resource exists first: a missing one is a 404, as it is without the header, so a
+ * precondition never reveals more than a plain request.
+ */
+export function requireIfMatch(header: string, current: string | readonly string[]): void {
+  const currentTags: readonly string[] = typeof current === "string" ? [current] : current;
+  const list = parseTagList(header);
+  const matches =
+    list !== null && (list.any || list.tags.some((tag) => !tag.weak && currentTags.includes(tag.opaque)));
+  if (!matches) {
+    throw new AppError(
+      "precondition_failed",
+      "If-Match does not match the current ETag; read the resource again",
+    );
+  }
+}
+
+export const staleWrite = (): AppError =>
+  new AppError("precondition_failed", "The resource changed while this request ran; read it again");
