@@ -115,3 +115,26 @@ export async function auditEntryOf(w: World, coordinatorId: string): Promise<str
     )
   ).id;
 }
+
+/**
+ * The organisation as its list routes show it, read by an auditor without a member record (so
+ * no member write can lock it out). The audit log is seen through its verified head: every
+ * append, annotation and redaction moves it.
+ */
+export async function observe(w: World): Promise<string[]> {
+  const observer: TokenClaims = { sub: "observer", org: w.org, roles: ["admin", "compliance"] };
+  const paths = [
+    "/api/v1/members?limit=100",
+    "/api/v1/activity-logs?limit=100",
+    "/api/v1/activity-attributions?limit=100",
+    "/api/v1/proxy-audit-logs/verify",
+  ];
+  return Promise.all(
+    paths.map(async (path) => {
+      const res = await call("GET", path, { as: observer });
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      return text;
+    }),
+  );
+}

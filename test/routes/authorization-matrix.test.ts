@@ -10,6 +10,7 @@ import {
   auditEntryOf,
   batchBody,
   newWorld,
+  observe,
   pendingBatchOf,
   type World,
 } from "../helpers/world";
@@ -294,7 +295,7 @@ describe("SPEC §4 authorization matrix", () => {
     CELLS.map(
       (cell) =>
         [
-          `${cell.role} · ${cell.action} · ${cell.operation} · ${TARGET_LABEL[cell.target]} → ${cell.expected}`,
+          `${cell.role} · ${cell.action} · ${cell.operation} · ${TARGET_LABEL[cell.target]} → ${cell.expected}${cell.expected >= 400 ? ", nothing changed" : ""}`,
           cell,
         ] as const,
     ),
@@ -306,12 +307,14 @@ describe("SPEC §4 authorization matrix", () => {
     const subject =
       cell.target === "own" ? caller.sub : op.owner === "coordinator" ? w.otherCoordinator : w.otherMentor;
     const req = await op.request(w, subject);
+    const before = await observe(w);
     const res = await call(req.method, req.path, { as: caller, body: req.body });
     const text = await res.text();
     expect(res.status, text).toBe(cell.expected);
     if (cell.expected >= 400) {
       expect(res.headers.get("Content-Type")).toBe("application/problem+json");
       expect(JSON.parse(text)).toMatchObject({ status: cell.expected });
+      expect(await observe(w), "a denied request changed data").toEqual(before);
     }
   });
 
