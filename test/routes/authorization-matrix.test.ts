@@ -315,6 +315,8 @@ describe("SPEC §4 authorization matrix", () => {
       expect(res.headers.get("Content-Type")).toBe("application/problem+json");
       expect(JSON.parse(text)).toMatchObject({ status: cell.expected });
       expect(await observe(w), "a denied request changed data").toEqual(before);
+    } else if (req.method !== "GET") {
+      expect(await observe(w), "an allowed write changed nothing").not.toEqual(before);
     }
   });
 
