@@ -366,7 +366,7 @@ async function expectWellBehaved(res: Response, what: string): Promise<number> {
 }
 
 const describeCase = (route: Route, c: FuzzCase) =>
-  `${c.role} ${route.method} ${c.path}${c.query} ${JSON.stringify(c.body).slice(0, 300)}`;
+  `${c.role}${c.alsoRole ? `+${c.alsoRole}` : ""} (name ${JSON.stringify(c.name)}) ${route.method} ${c.path}${c.query} ${JSON.stringify(c.body).slice(0, 300)}`;
 
 describe("fuzzing every route of the served OpenAPI document", () => {
   it("finds the authenticated routes in the document", () => {
