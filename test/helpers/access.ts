@@ -1,0 +1,79 @@
+import type { Role } from "../../src/auth/caller";
+
+/**
+ * SPEC §4's role table, literally: one row per line of the table, one cell per role.
+ * "own" stands for every ownership wording of the table ("own", "as itself", "registered by
+ * it", "attributed to it", "its own entries", "itself"); "any" for "any", "any coordinator" and
+ * "yes"; "none" for "–".
+ */
+export type Grant = "own" | "any" | "none";
+
+export const ALL_ROLES = ["mentor", "coordinator", "admin", "compliance", "system"] as const satisfies Role[];
+
+export interface SpecRow {
+  /** The action column of SPEC §4, word for word. */
+  action: string;
+  /** The operationIds of the served OpenAPI document this row governs. */
+  operations: string[];
+  grants: Record<Role, Grant>;
+}
+
+const row = (
+  action: string,
+  operations: string[],
+  [mentor, coordinator, admin, compliance, system]: [Grant, Grant, Grant, Grant, Grant],
+): SpecRow => ({ action, operations, grants: { mentor, coordinator, admin, compliance, system } });
+
+export const SPEC_ROLE_TABLE: SpecRow[] = [
+  row("activity logs: create", ["createActivityLog"], ["own", "none", "any", "none", "none"]),
+  row(
+    "activity logs: read, summary, counts",
+    ["listActivityLogs", "getActivityLog", "getActivitySummary", "countActivitiesByType"],
+    ["own", "any", "any", "any", "none"],
+  ),
+  row(
+    "activity logs: update, delete",
+    ["updateActivityLog", "deleteActivityLog"],
+    ["own", "none", "any", "none", "none"],
+  ),
+  row(
+    "attributions: create (single, bulk)",
+    ["createAttribution", "createAttributionBatch", "confirmAttributionBatch"],
+    ["none", "own", "any", "none", "none"],
+  ),
+  row("attributions: read", ["listAttributions", "getAttribution"], ["own", "any", "any", "any", "none"]),
+  row(
+    "attributions: update, delete",
+    ["updateAttribution", "deleteAttribution"],
+    ["none", "own", "any", "none", "none"],
+  ),
+  row("attributions: org audit log", ["getAttributionAuditLog"], ["none", "none", "any", "any", "none"]),
+  row(
+    "proxy audit logs: list, get",
+    ["listProxyAuditLogs", "getProxyAuditLog"],
+    ["none", "own", "any", "any", "none"],
+  ),
+  row(
+    "proxy audit logs: by-coordinator",
+    ["listProxyAuditLogsByCoordinator"],
+    ["none", "own", "any", "any", "none"],
+  ),
+  row("proxy audit logs: create", ["createProxyAuditLog"], ["none", "none", "none", "none", "any"]),
+  row("proxy audit logs: annotate (PUT)", ["annotateProxyAuditLog"], ["none", "none", "any", "none", "none"]),
+  row("proxy audit logs: delete", ["deleteProxyAuditLog"], ["none", "none", "any", "any", "none"]),
+  row("members: write", ["putMember"], ["none", "none", "any", "none", "none"]),
+  row(
+    "members, activity types: read",
+    ["listMembers", "getMember", "listActivityTypes"],
+    ["any", "any", "any", "any", "none"],
+  ),
+  // Not a line of the §4 table: SPEC §5 names verify "(admin, compliance)".
+  row("proxy audit logs: verify (§5)", ["verifyProxyAuditLog"], ["none", "none", "any", "any", "none"]),
+];
+
+/** The roles SPEC §4 lets call an operation at all (for some target). */
+export function rolesAllowed(operationId: string): Role[] {
+  const spec = SPEC_ROLE_TABLE.find((r) => r.operations.includes(operationId));
+  if (!spec) return [];
+  return ALL_ROLES.filter((role) => spec.grants[role] !== "none");
+}

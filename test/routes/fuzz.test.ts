@@ -1,0 +1,415 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Role } from "../../src/auth/caller";
+import { ALL_ROLES, rolesAllowed } from "../helpers/access";
+import { type CallOptions, call, json } from "../helpers/api";
+import type { TokenClaims } from "../helpers/auth";
+import { hostileString, hostileValue, RAW_BODIES, WRONG_CONTENT_TYPES } from "../helpers/hostile";
+import {
+  type JsonSchema,
+  objectFor,
+  resolve,
+  type SchemaContext,
+  valueFor,
+} from "../helpers/schema-arbitrary";
+import {
+  activityLogOf,
+  attributionOf,
+  auditEntryOf,
+  newWorld,
+  OTHER_COORDINATOR,
+  OTHER_MENTOR,
+  observe,
+  pendingBatchOf,
+  type World,
+} from "../helpers/world";
+
+/** Fixed, so a failure replays; fast-check prints the seed and path of any counterexample. */
+const SEED = 20260326;
+const RUNS_PER_READ_ROUTE = 40;
+const RUNS_PER_WRITE_ROUTE = 25;
+const ROUTE_TIMEOUT_MS = 60_000;
+
+interface OpenApiParameter {
+  name: string;
+  in: "path" | "query" | "header" | "cookie";
+  required?: boolean;
+  schema: JsonSchema;
+}
+interface OpenApiOperation {
+  operationId: string;
+  parameters?: OpenApiParameter[];
+  requestBody?: { content: Record<string, { schema: JsonSchema }> };
+  security?: unknown[];
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { schemas?: Record<string, JsonSchema> };
+}
+
+interface Route {
+  method: string;
+  template: string;
+  operation: OpenApiOperation;
+}
+
+// The routes, their parameters and bodies come from the document the Worker serves, so a
+// route added later is fuzzed without touching this file.
+const doc = await json<OpenApiDocument>(await call("GET", "/openapi.json"));
+const ROUTES: Route[] = Object.entries(doc.paths)
+  .filter(([path]) => path.startsWith("/api/v1/"))
+  .flatMap(([template, ops]) =>
+    Object.entries(ops).map(([method, operation]) => ({ method: method.toUpperCase(), template, operation })),
+  );
+
+/** A stack frame (`at fn (file.ts:12:3)`) or a message only the runtime or the database writes. */
+const LEAKS = [
+  /\bat\s+\S+\s+\(?[^\s()]+:\d+:\d+\)?/,
+  /\b\w+Error: .*\n\s+at /,
+  /\.(?:ts|js|mjs):\d+/,
+  /node_modules|src\/(?:routes|db|lib|audit|auth)\//,
+  /D1_ERROR|SQLITE_|no such (?:table|column)|constraint failed|syntax error at|near ".*": syntax error/i,
+  /Cannot read propert|is not a function|is not defined|Maximum call stack|Unexpected token/,
+  /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|URIError|ZodError|DOMException)\b/,
+];
+
+interface Problem {
+  type: unknown;
+  title: unknown;
+  status: unknown;
+  detail: unknown;
+}
+
+type BodySpec =
+  | { kind: "none" }
+  | { kind: "json"; value: unknown; contentType: string }
+  | { kind: "raw"; text: string; contentType: string };
+
+interface FuzzCase {
+  role: Role;
+  /** A second role in the same token, now and then. */
+  alsoRole: Role | null;
+  /** The token's `name` claim: absent, or odd (blank, huge, unicode). */
+  name: string | null;
+  path: string;
+  query: string;
+  body: BodySpec;
+}
+
+let casesRun = 0;
+const statusesSeen = new Map<number, number>();
+
+function contextFor(w: World, known: Known): SchemaContext {
+  const members = ["mentor-a", OTHER_MENTOR, "coord-a", OTHER_COORDINATOR, "ghost-member"];
+  const types = [
+    "session_completed",
+    "referral_made",
+    "check_in",
+    "documentation",
+    "training_attended",
+    "workshop",
+  ];
+  return {
+    components: doc.components?.schemas ?? {},
+    hints: {
+      id: known.ids,
+      batch_id: [known.batch],
+      // Members other than the callers, so a fuzzed write cannot lock a caller out.
+      member_id: [OTHER_MENTOR, OTHER_COORDINATOR, "ghost-member"],
+      mentor_id: ["mentor-a", OTHER_MENTOR, "ghost-member"],
+      "mentor_ids[]": ["mentor-a", OTHER_MENTOR, "ghost-member"],
+      coordinator_id: ["coord-a", OTHER_COORDINATOR, "ghost-member"],
+      actor_id: members,
+      reviewed_by: [w.admin.sub],
+      activity_type: types,
+      activity_type_id: types,
+      // Zones at the ends of the offset range and one with a 45-minute offset.
+      tz: ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kathmandu", "America/New_York", "europe/dublin"],
+    },
+  };
+}
+
+interface Known {
+  ids: string[];
+  batch: string;
+}
+
+/** The world a route is fuzzed in: two of everything, so IDs hit real rows of several kinds. */
+async function fuzzWorld(): Promise<{ w: World; known: Known }> {
+  const w = await newWorld("fuzz");
+  const logs = [await activityLogOf(w, "mentor-a"), await activityLogOf(w, OTHER_MENTOR)];
+  const attributions = [
+    await attributionOf(w, "coord-a", "mentor-a"),
+    await attributionOf(w, OTHER_COORDINATOR, OTHER_MENTOR),
+  ];
+  const batch = await pendingBatchOf(w, "coord-a");
+  const entries = [await auditEntryOf(w, "coord-a"), "log-001", "log-002", "log-003"];
+  return { w, known: { ids: [...logs, ...attributions, ...entries], batch } };
+}
+
+/** Percent-encodes, replacing lone surrogates first (encodeURIComponent throws on them). */
+const encoded = (value: string) => encodeURIComponent(value.toWellFormed());
+/** Mostly encoded; now and then raw, so `../`, `%00` and a bare `%` reach the URL parser as they are. */
+const encodings = fc.constantFrom<(value: string) => string>(encoded, encoded, encoded, (value) => value);
+
+function pathFor(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
+  const params = (route.operation.parameters ?? []).filter((p) => p.in === "path");
+  const values = params.map((p) =>
+    fc
+      .tuple(
+        fc.oneof(
+          { weight: 3, arbitrary: valueFor(p.schema, ctx, p.name).map(String) },
+          { weight: 2, arbitrary: hostileString },
+        ),
+        encodings,
+      )
+      .map(([value, encode]) => [p.name, encode(value)] as const),
+  );
+  return fc
+    .tuple(...values)
+    .map((pairs) => pairs.reduce((path, [name, value]) => path.replace(`{${name}}`, value), route.template));
+}
+
+const RAW_QUERY_TAILS = [
+  "",
+  "",
+  "",
+  "&page=%",
+  "&limit=%zz",
+  "&%00=1",
+  "&page[]=1",
+  "&page=1&page=2",
+  "&=",
+  "&&&",
+];
+
+function queryFor(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
+  const params = (route.operation.parameters ?? []).filter((p) => p.in === "query");
+  const values = params.map((p) =>
+    fc
+      .oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        { weight: 3, arbitrary: valueFor(p.schema, ctx, p.name) },
+        { weight: 2, arbitrary: hostileString },
+      )
+      .map((value) => [p.name, value] as const),
+  );
+  const extra = fc.array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom("page", "limit", "__proto__", "mentor_id", "org", "sort"), hostileString),
+      hostileString,
+    ),
+    { maxLength: 2 },
+  );
+  return fc
+    .tuple(fc.tuple(...values), extra, fc.constantFrom(...RAW_QUERY_TAILS))
+    .map(([pairs, more, tail]) => {
+      const search = new URLSearchParams();
+      for (const [name, value] of [...pairs, ...more]) {
+        if (value !== undefined)
+          search.append(name, typeof value === "string" ? value : JSON.stringify(value));
+      }
+      const text = `${search.toString()}${tail}`;
+      return text === "" ? "" : `?${text}`;
+    });
+}
+
+const FORBIDDEN_FIELDS = [
+  "created_at",
+  "updated_at",
+  "log_id",
+  "attribution_id",
+  "proxy",
+  "entry_mode",
+  "id",
+  "org_id",
+];
+
+/** Adds a field the schema does not know, `__proto__` included, as its own property. */
+function withExtraField(
+  value: Record<string, unknown>,
+  key: string,
+  extra: unknown,
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...value };
+  Object.defineProperty(copy, key, { value: extra, enumerable: true, configurable: true, writable: true });
+  return copy;
+}
+
+function bodyFor(route: Route, ctx: SchemaContext): fc.Arbitrary<BodySpec> {
+  const schema = route.operation.requestBody?.content["application/json"]?.schema;
+  if (route.method === "GET") return fc.constant({ kind: "none" });
+  const json = (value: unknown, contentType = "application/json"): BodySpec => ({
+    kind: "json",
+    value,
+    contentType,
+  });
+  const hostileBodies = [
+    { weight: 1, arbitrary: hostileValue.map((value) => json(value)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(...RAW_BODIES)
+        .map((text): BodySpec => ({ kind: "raw", text, contentType: "application/json" })),
+    },
+  ];
+  if (!schema) {
+    return fc.oneof({ weight: 4, arbitrary: fc.constant<BodySpec>({ kind: "none" }) }, ...hostileBodies);
+  }
+  const valid = objectFor(schema, ctx);
+  const keys = Object.keys(resolve(schema, ctx).properties ?? {});
+  const key = fc.constantFrom(...keys);
+  return fc.oneof(
+    { weight: 4, arbitrary: valid.map((value) => json(value)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(valid, key, hostileValue)
+        .map(([value, k, bad]) => json(withExtraField(value, k, bad))),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(valid, key).map(([value, k]) => {
+        const { [k]: _dropped, ...rest } = value;
+        return json(rest);
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          valid,
+          fc.oneof(fc.constantFrom("__proto__", "constructor", ...FORBIDDEN_FIELDS), hostileString),
+          hostileValue,
+        )
+        .map(([value, k, extra]) => json(withExtraField(value, k, extra))),
+    },
+    ...hostileBodies,
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(valid, fc.constantFrom(...WRONG_CONTENT_TYPES))
+        .map(([value, type]) => json(value, type)),
+    },
+    {
+      weight: 1,
+      arbitrary: valid.map((value) => json(withExtraField(value, "padding", "x".repeat(70_000)))),
+    },
+  );
+}
+
+function roleFor(route: Route): fc.Arbitrary<Role> {
+  const allowed = rolesAllowed(route.operation.operationId);
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...(allowed.length > 0 ? allowed : ALL_ROLES)) },
+    { weight: 1, arbitrary: fc.constantFrom(...ALL_ROLES) },
+  );
+}
+
+/** Names a token may carry; the claim allows up to 200 characters. */
+const tokenName = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(null) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("", "   ", "\t", "x".repeat(200), "😀".repeat(50), "\u202eevil", "a\u0000b"),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 60 }) },
+);
+
+function caseFor(route: Route, ctx: SchemaContext): fc.Arbitrary<FuzzCase> {
+  return fc.record({
+    role: roleFor(route),
+    alsoRole: fc.oneof(
+      { weight: 5, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.constantFrom(...ALL_ROLES) },
+    ),
+    name: tokenName,
+    path: pathFor(route, ctx),
+    query: queryFor(route, ctx),
+    body: bodyFor(route, ctx),
+  });
+}
+
+function send(w: World, route: Route, c: FuzzCase): Promise<Response> {
+  const base = w.caller[c.role];
+  const as: TokenClaims = {
+    ...base,
+    roles: c.alsoRole === null ? base.roles : [...base.roles, c.alsoRole],
+    ...(c.name === null ? {} : { name: c.name }),
+  };
+  const options: CallOptions = { as };
+  if (c.body.kind === "json") {
+    options.rawBody = JSON.stringify(c.body.value);
+    options.headers = { "Content-Type": c.body.contentType };
+  } else if (c.body.kind === "raw") {
+    options.rawBody = c.body.text;
+    options.headers = { "Content-Type": c.body.contentType };
+  }
+  return call(route.method, `${c.path}${c.query}`, options);
+}
+
+/** The properties every answer has, whatever was sent. */
+async function expectWellBehaved(res: Response, what: string): Promise<number> {
+  const text = await res.text();
+  statusesSeen.set(res.status, (statusesSeen.get(res.status) ?? 0) + 1);
+  expect(res.status, `${what} → ${text}`).toBeLessThan(500);
+  for (const leak of LEAKS) expect(text, what).not.toMatch(leak);
+  if (res.status >= 400) {
+    expect(res.headers.get("Content-Type"), what).toBe("application/problem+json");
+    const problem = JSON.parse(text) as Problem;
+    expect(typeof problem.type, what).toBe("string");
+    expect(typeof problem.title, what).toBe("string");
+    expect(typeof problem.detail, what).toBe("string");
+    expect(problem.status, what).toBe(res.status);
+  }
+  return res.status;
+}
+
+const describeCase = (route: Route, c: FuzzCase) =>
+  `${c.role}${c.alsoRole ? `+${c.alsoRole}` : ""} (name ${JSON.stringify(c.name)}) ${route.method} ${c.path}${c.query} ${JSON.stringify(c.body).slice(0, 300)}`;
+
+describe("fuzzing every route of the served OpenAPI document", () => {
+  it("finds the authenticated routes in the document", () => {
+    expect(ROUTES.length).toBeGreaterThanOrEqual(26);
+    for (const route of ROUTES)
+      expect(rolesAllowed(route.operation.operationId), route.template).not.toEqual([]);
+  });
+
+  for (const route of ROUTES) {
+    const writes = route.method !== "GET";
+    const title = writes
+      ? "never answers 5xx or a stack, answers errors as problem+json, and a rejected request changes nothing"
+      : "never answers 5xx or a stack, answers errors as problem+json, and changes nothing";
+    it(
+      `${route.method} ${route.template} ${title}`,
+      async () => {
+        const { w, known } = await fuzzWorld();
+        const ctx = contextFor(w, known);
+        const first = await observe(w);
+        let before = first;
+        await fc.assert(
+          fc.asyncProperty(caseFor(route, ctx), async (c) => {
+            casesRun += 1;
+            const what = describeCase(route, c);
+            const status = await expectWellBehaved(await send(w, route, c), what);
+            if (!writes) return;
+            const after = await observe(w);
+            if (status >= 400) expect(after, `a rejected ${what} changed data`).toEqual(before);
+            before = after;
+          }),
+          { seed: SEED, numRuns: writes ? RUNS_PER_WRITE_ROUTE : RUNS_PER_READ_ROUTE },
+        );
+        if (!writes) expect(await observe(w)).toEqual(first);
+      },
+      ROUTE_TIMEOUT_MS,
+    );
+  }
+
+  it("ran a bounded, reportable number of generated cases", () => {
+    const floor = ROUTES.length * Math.min(RUNS_PER_READ_ROUTE, RUNS_PER_WRITE_ROUTE);
+    console.log(
+      `fuzz: ${casesRun} generated cases over ${ROUTES.length} routes (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statusesSeen].sort(([a], [b]) => a - b)))}`,
+    );
+    expect(casesRun).toBeGreaterThanOrEqual(floor);
+  });
+});
