@@ -63,14 +63,27 @@ export async function drainOutbox(env: Env): Promise<{ delivered: number; failed
   let delivered = 0;
   let failed = 0;
   for (const [orgId, list] of byOrg) {
-    const ids = list.map((r) => r.eventId);
+    const client = auditClient(env, orgId);
     try {
-      await auditClient(env, orgId).append(list.map(toInput));
-      await clearOutbox(db, ids);
+      await client.append(list.map(toInput));
+      await clearOutbox(
+        db,
+        list.map((r) => r.eventId),
+      );
       delivered += list.length;
-    } catch (err) {
-      failed += list.length;
-      await markOutboxFailed(db, ids, err instanceof Error ? err.message : String(err));
+      continue;
+    } catch {
+      // One event the object refuses must not hold back the others: retry them one at a time.
+    }
+    for (const row of list) {
+      try {
+        await client.append([toInput(row)]);
+        await clearOutbox(db, [row.eventId]);
+        delivered += 1;
+      } catch (err) {
+        failed += 1;
+        await markOutboxFailed(db, [row.eventId], err instanceof Error ? err.message : String(err));
+      }
     }
   }
   return { delivered, failed };

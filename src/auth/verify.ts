@@ -65,5 +65,6 @@ export async function verifyToken(token: string, env: Env): Promise<Caller> {
     throw unauthorized("The token lacks the sub, org, roles or exp claims");
   }
   const { sub, org, roles, name } = claims.data;
-  return { sub, org, roles, name: name ?? null };
+  // A blank name is no name: audit records would otherwise carry an empty actor name.
+  return { sub, org, roles, name: name?.trim() || null };
 }

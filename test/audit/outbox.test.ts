@@ -1,5 +1,6 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditClient } from "../../src/audit/client";
 import { createDb } from "../../src/db/client";
@@ -105,5 +106,30 @@ describe("the audit outbox", () => {
     await drain();
     expect(await outboxSize(db, o.org)).toBe(0);
     expect(await entriesOf(o.org)).toHaveLength(1);
+  });
+});
+
+describe("draining the outbox", () => {
+  it("delivers the other events when the audit object refuses one of them", async () => {
+    const o = await demoOrg();
+    const down = { ...env, AUDIT_LOG: unreachableAuditLog };
+    expect((await registerThrough(down, o.coordinator, "mentor-042")).status).toBe(201);
+    expect((await registerThrough(down, o.coordinator, "mentor-033")).status).toBe(201);
+    const db = createDb(env.DB);
+    const rows = (await db.select().from(auditOutbox).all()).filter((r) => r.orgId === o.org);
+    expect(rows).toHaveLength(2);
+    const [bad] = rows;
+    if (!bad) throw new Error("setup: no outbox row");
+    // An event the object will never accept (an action name outside its rule).
+    await db
+      .update(auditOutbox)
+      .set({ payload: JSON.stringify({ ...JSON.parse(bad.payload), action: "Not-An-Action" }) })
+      .where(eq(auditOutbox.eventId, bad.eventId));
+
+    await drain();
+    expect(await entriesOf(o.org)).toHaveLength(1);
+    const left = (await db.select().from(auditOutbox).all()).filter((r) => r.orgId === o.org);
+    expect(left.map((r) => [r.eventId, r.attempts])).toEqual([[bad.eventId, 1]]);
+    expect(left[0]?.lastError).toMatch(/action/);
   });
 });

@@ -614,3 +614,22 @@ describe("bulk registration", () => {
     expect((await orgLog(o.admin, "&limit=200")).pagination.total).toBe(102);
   });
 });
+
+describe("edge cases found by fuzzing", () => {
+  it("answers the organisation log for a `to` in January 1970 without reaching before 1970", async () => {
+    const o = await demoOrg();
+    const res = await call("GET", `${BASE}/audit-log?to=1970-01-02T00:00:00Z`, { as: o.admin });
+    expect(res.status).toBe(200);
+    expect((await json<Page<OrgEvent>>(res)).pagination.total).toBe(0);
+  });
+
+  it("records the audit event of a caller whose token name is blank", async () => {
+    const o = await demoOrg();
+    const created = await register(
+      { ...o.as("coord-new", "coordinator"), name: "   " },
+      workshop("mentor-042", { coordinator_id: "coord-new" }),
+    );
+    const log = await orgLog(o.admin);
+    expect(log.data.map((e) => [e.attribution_id, e.actor_name])).toEqual([[created.attribution_id, null]]);
+  });
+});
