@@ -1,5 +1,6 @@
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
+import { d1Session } from "./db/session";
 import { createApp } from "./lib/create-app";
 import type { AppOpenAPI } from "./lib/types";
 import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
@@ -40,7 +41,11 @@ function registerOpenApi(app: AppOpenAPI): void {
         "action lands in a tamper-evident audit log.\n\n" +
         "Errors are application/problem+json (RFC 9457). Times are ISO 8601 UTC with second precision; " +
         "input may carry any offset and is normalised. Lists take `page` (from 1) and `limit` and answer " +
-        "`{data, pagination: {page, limit, total}}`, newest first.",
+        "`{data, pagination: {page, limit, total}}`, newest first.\n\n" +
+        "Read-your-writes across replicas: every /api/v1 response carries `X-D1-Bookmark`, the newest " +
+        "database state it saw. Send the last value you received back in the same header and the request " +
+        "reads at least that state, even when a read replica answers it; without it, a read may come from a " +
+        "replica that lags by a moment. A value that is not a bookmark is 400.",
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
@@ -60,6 +65,7 @@ export function buildApp(): AppOpenAPI {
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.route("/", healthRouter);
   app.route("/", docsRouter);
+  app.use("/api/v1/*", d1Session);
   app.use("/api/v1/*", authenticate);
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);
