@@ -350,10 +350,13 @@ export interface UpdateAttributionInput {
 }
 
 export type UpdateAttributionResult =
-  | { ok: true; row: AttributionRow; event: OutboxEvent }
+  | (AttributionWithNames & { ok: true; event: OutboxEvent })
   | { ok: false; reason: "mentor_not_active" | "type_unknown" | "stale" };
 
-/** Applies a correction to the attribution and its activity, with its audit event, in one batch. */
+/**
+ * Applies a correction to the attribution and its activity, with its audit event, in one
+ * batch that also answers the corrected row with its names, so no read follows the write.
+ */
 export async function updateAttribution(
   db: Db,
   input: UpdateAttributionInput,
@@ -405,7 +408,9 @@ export async function updateAttribution(
     [AttributionRowRaw[], unknown[], OutboxRaw[], { mentor_ok: number; type_ok: number }[]]
   >(db, [
     sql`update ${attributions} set ${sql.join(attributionSet, sql`, `)}
-      where ${sql.join(conditions, sql` and `)} returning *`,
+      where ${sql.join(conditions, sql` and `)}
+      returning *, ${memberName(orgId, sql`${attributions}.mentor_id`)} as mentor_name,
+        ${memberName(orgId, sql`${attributions}.coordinator_id`)} as coordinator_name`,
     sql`update ${activities} set ${sql.join(activitySet, sql`, `)}
       where org_id = ${orgId} and activity_id = ${input.activityId} and ${written}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
@@ -435,8 +440,15 @@ export async function updateAttribution(
   ]);
   const row = updated[0];
   const event = outbox[0];
-  if (row && event)
-    return { ok: true, row: fromRaw(row), event: { eventId: event.event_id, payload: event.payload } };
+  if (row && event) {
+    return {
+      ok: true,
+      row: fromRaw(row),
+      mentorName: row.mentor_name,
+      coordinatorName: row.coordinator_name,
+      event: { eventId: event.event_id, payload: event.payload },
+    };
+  }
   const d = diagnosis[0];
   if (!d?.mentor_ok) return { ok: false, reason: "mentor_not_active" };
   if (!d.type_ok) return { ok: false, reason: "type_unknown" };
