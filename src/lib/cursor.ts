@@ -83,3 +83,10 @@ export const NextCursorSchema = z.string().nullable().openapi({
     "Pass as `cursor` to get the next page; null when this page is the last. Cheaper than `page` for deep pages.",
   example: "WyIyMDI2LTAzLTE4VDEwOjAwOjAwWiIsImxvZ18wMDJiYmIiXQ",
 });
+
+/** A list takes a page number or a cursor, not both. */
+export function pageOrCursor(query: { page: number; cursor?: unknown }, ctx: z.RefinementCtx): void {
+  if (query.cursor !== undefined && query.page > 1) {
+    ctx.addIssue({ code: "custom", path: ["page"], message: "Give either page or cursor, not both" });
+  }
+}

@@ -1,4 +1,5 @@
-import { and, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, between, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import type { SortKey } from "../../lib/cursor";
 import { batchSql, type Db } from "../client";
 import { type AttributionRow, activities, attributions, auditOutbox, idCounters, members } from "../schema";
 
@@ -299,29 +300,67 @@ export interface AttributionFilter {
   to?: string;
 }
 
-/** One page, newest activity first, and the total under the filter, in one round trip. */
-export async function listAttributions(
-  db: Db,
-  orgId: string,
-  filter: AttributionFilter,
-  page: { limit: number; offset: number },
-): Promise<{ rows: AttributionWithNames[]; total: number }> {
+/** Where a page starts: `offset` rows in, or right after the row whose (activity_date, attribution_id) is `after`. */
+export interface AttributionPage {
+  limit: number;
+  offset: number;
+  after?: SortKey;
+}
+
+export const attributionSortKey = (a: AttributionWithNames): SortKey => [
+  a.row.activityDate,
+  a.row.attributionId,
+];
+
+/**
+ * The filter as SQL. Bounds on activity_date are one range term (BETWEEN when both are
+ * given; a cursor's date joins `to`), since two terms make SQLite, which has no statistics,
+ * prefer the broad (org_id, activity_date) index over a mentor's or a coordinator's; the
+ * cursor's tie-break on attribution_id is written `+activity_date`, checked row by row.
+ */
+function listConditions(orgId: string, filter: AttributionFilter, after?: SortKey): SQL | undefined {
   const conditions: SQL[] = [eq(attributions.orgId, orgId)];
   if (filter.mentorId !== undefined) conditions.push(eq(attributions.mentorId, filter.mentorId));
   if (filter.coordinatorId !== undefined)
     conditions.push(eq(attributions.coordinatorId, filter.coordinatorId));
   if (filter.activityTypeId !== undefined)
     conditions.push(eq(attributions.activityTypeId, filter.activityTypeId));
-  if (filter.from !== undefined) conditions.push(gte(attributions.activityDate, filter.from));
-  if (filter.to !== undefined) conditions.push(lte(attributions.activityDate, filter.to));
-  const where = and(...conditions);
-  const [rows, totals] = await db.batch([
+  const from = filter.from;
+  let to = filter.to;
+  if (after !== undefined && (to === undefined || after[0] < to)) to = after[0];
+  if (from !== undefined && to !== undefined) conditions.push(between(attributions.activityDate, from, to));
+  else if (from !== undefined) conditions.push(gte(attributions.activityDate, from));
+  else if (to !== undefined) conditions.push(lte(attributions.activityDate, to));
+  if (after !== undefined) {
+    conditions.push(
+      sql`(+${attributions.activityDate}, ${attributions.attributionId}) < (${after[0]}, ${after[1]})`,
+    );
+  }
+  return and(...conditions);
+}
+
+/** The statements of a list, built but not run, so a test can ask SQLite for their plans. */
+export const attributionListStatements = {
+  page: (db: Db, orgId: string, filter: AttributionFilter, page: AttributionPage) =>
     withNames(db)
-      .where(where)
+      .where(listConditions(orgId, filter, page.after))
       .orderBy(desc(attributions.activityDate), desc(attributions.attributionId))
       .limit(page.limit)
       .offset(page.offset),
-    db.select({ total: count() }).from(attributions).where(where),
+  total: (db: Db, orgId: string, filter: AttributionFilter) =>
+    db.select({ total: count() }).from(attributions).where(listConditions(orgId, filter)),
+};
+
+/** One page, newest activity first, and the total under the filter, in one round trip. */
+export async function listAttributions(
+  db: Db,
+  orgId: string,
+  filter: AttributionFilter,
+  page: AttributionPage,
+): Promise<{ rows: AttributionWithNames[]; total: number }> {
+  const [rows, totals] = await db.batch([
+    attributionListStatements.page(db, orgId, filter, page),
+    attributionListStatements.total(db, orgId, filter),
   ]);
   return { rows, total: totals[0]?.total ?? 0 };
 }

@@ -10,6 +10,7 @@ import {
   type ActorContext,
   type AttributionPatch,
   type AttributionWithNames,
+  attributionSortKey,
   createAttribution,
   deleteAttribution,
   getAttribution,
@@ -22,6 +23,7 @@ import {
   createBatch as createBatchQuery,
 } from "../../db/queries/batches";
 import type { AttributionRow } from "../../db/schema";
+import { nextCursor } from "../../lib/cursor";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -135,10 +137,14 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
       from: query.from,
       to: query.to,
     },
-    pageOffset(query),
+    { ...pageOffset(query), after: query.cursor },
   );
   return c.json(
-    { data: rows.map(fromNamed), pagination: { page: query.page, limit: query.limit, total } },
+    {
+      data: rows.map(fromNamed),
+      pagination: { page: query.page, limit: query.limit, total },
+      next_cursor: nextCursor(rows, query.limit, attributionSortKey),
+    },
     HttpStatus.OK,
   );
 };

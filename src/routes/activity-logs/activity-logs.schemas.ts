@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ENTRY_MODES } from "../../db/schema";
-import { CursorQuery, NextCursorSchema } from "../../lib/cursor";
+import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import {
   MAX_DURATION_MINUTES,
   MAX_ID_LENGTH,
@@ -187,11 +187,7 @@ export const ActivityLogListQuery = z
     cursor: CursorQuery.optional(),
   })
   .superRefine(rangeInOrder)
-  .superRefine((query, ctx) => {
-    if (query.cursor !== undefined && query.page > 1) {
-      ctx.addIssue({ code: "custom", path: ["page"], message: "Give either page or cursor, not both" });
-    }
-  });
+  .superRefine(pageOrCursor);
 
 export const ActivityLogCreateSchema = z
   .strictObject({
