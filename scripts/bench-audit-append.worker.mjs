@@ -17,7 +17,7 @@ function event(run, n) {
     activity_id: `pact-20260324-${n}`,
     attribution_id: `attr-20260324-${n}`,
     activity_type_id: "one-on-one",
-    activity_date: "2026-03-24",
+    activity_date: "2026-03-24T09:00:00Z",
     ip_address: "192.168.1.42",
     user_agent: "EircodexApp/2.1 Android",
   };

@@ -1,4 +1,5 @@
 import { authenticate } from "./auth/middleware";
+import { d1Session } from "./db/session";
 import { idempotency } from "./http/idempotency";
 import { rateLimit } from "./http/rate-limit";
 import { createApp } from "./lib/create-app";
@@ -46,7 +47,12 @@ function registerOpenApi(app: AppOpenAPI): void {
         "the first response with `Idempotent-Replayed: true`. Single-resource GETs send a strong `ETag` and " +
         "answer `If-None-Match` with 304; their PUT and DELETE honour `If-Match` (412 when stale). Each " +
         'caller has a request quota, stated on every /api/v1 response as `RateLimit-Policy: "default";q=…;w=…`; ' +
-        'over it the answer is 429 with `Retry-After` and `RateLimit: "default";r=0;t=…`.',
+        'over it the answer is 429 with `Retry-After` and `RateLimit: "default";r=0;t=…`.' +
+        "\n\n" +
+        "Read-your-writes across replicas: every /api/v1 response carries `X-D1-Bookmark`, the newest " +
+        "database state it saw. Send the last value you received back in the same header and the request " +
+        "reads at least that state, even when a read replica answers it; without it, a read may come from a " +
+        "replica that lags by a moment. A value that is not a bookmark is 400.",
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
@@ -65,6 +71,7 @@ export function buildApp(): AppOpenAPI {
   const app = createApp();
   app.route("/", healthRouter);
   app.route("/", docsRouter);
+  app.use("/api/v1/*", d1Session);
   app.use("/api/v1/*", authenticate);
   app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", idempotency);

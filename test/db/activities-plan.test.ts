@@ -17,6 +17,8 @@ interface PlanCase {
   statement: Statement;
   /** Pattern of the index SQLite must search activities with; absent for statements that do not read it. */
   index?: string;
+  /** Whether the search must start at the cursor's (occurred_at, activity_id) rather than skip rows to it. */
+  seek?: boolean;
 }
 
 const db = createDb(env.DB);
@@ -24,6 +26,7 @@ const ORG = "org-plan";
 const MENTOR = "mentor-plan";
 const MARCH = { from: "2026-03-01T00:00:00Z", to: "2026-03-31T23:59:59Z" };
 const PAGE = { limit: 20, offset: 40 };
+const AFTER = { limit: 20, offset: 0, after: ["2026-03-15T12:00:00Z", "log_0123456789abcdef"] as const };
 
 const BY_TIME = "activities_org_occurred_idx";
 const BY_MENTOR = "activities_org_mentor_occurred_idx";
@@ -86,11 +89,20 @@ const entry = {
 /** Typed by the statement names, so a new statement without a case here fails the typecheck. */
 const cases: Record<ActivityStatementName, PlanCase[]> = {
   get: [{ name: "by ID", statement: statements.get(db, ORG, "log_x"), index: BY_KEY }],
-  page: filters.map((f) => ({
-    name: f.name,
-    statement: statements.page(db, ORG, f.filter, PAGE),
-    index: f.index,
-  })),
+  page: [
+    ...filters.map((f) => ({
+      name: f.name,
+      statement: statements.page(db, ORG, f.filter, PAGE),
+      index: f.index,
+    })),
+    // Keyset pages seek to the cursor's key in the same index instead of stepping over an offset.
+    ...filters.map((f) => ({
+      name: `${f.name}, after a cursor`,
+      statement: statements.page(db, ORG, f.filter, AFTER),
+      index: f.index,
+      seek: true,
+    })),
+  ],
   total: filters.map((f) => ({
     name: f.name,
     statement: statements.total(db, ORG, f.filter),
@@ -155,8 +167,9 @@ describe("query plans of the activity statements", () => {
     expect(fullScansOfActivities(await planOf(unindexed))).not.toEqual([]);
   });
 
-  it.each(flatCases)("$label never scans the whole activities table", async ({ statement, index }) => {
+  it.each(flatCases)("$label never scans the whole activities table", async ({ statement, index, seek }) => {
     const plan = await planOf(statement);
+    if (seek) expect(plan.join("\n")).toMatch(/USING INDEX \S+ \(.*occurred_at<\?\)/);
     expect(plan).not.toEqual([]);
     expect(fullScansOfActivities(plan)).toEqual([]);
     if (index !== undefined) {

@@ -234,19 +234,24 @@ describe("Idempotency-Key on POST", () => {
 
   it("answers the request's own outcome when its key cannot be recorded", async () => {
     const o = await demoOrg();
-    // A database that refuses only the write recording the response.
-    const failingStore = new Proxy(env.DB, {
-      get(target, property) {
-        if (property === "prepare") {
-          return (query: string) => {
-            if (/^update "idempotency_keys"/i.test(query)) throw new Error("D1 unavailable");
-            return target.prepare(query);
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    // A database (and every session opened on it) that refuses only the write recording the response.
+    const refuseRecording = <T extends D1Database | D1DatabaseSession>(db: T): T =>
+      new Proxy(db, {
+        get(target, property) {
+          if (property === "prepare") {
+            return (query: string) => {
+              if (/^update "idempotency_keys"/i.test(query)) throw new Error("D1 unavailable");
+              return target.prepare(query);
+            };
+          }
+          if (property === "withSession" && "withSession" in target) {
+            return (constraint?: string) => refuseRecording(target.withSession(constraint));
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    const failingStore = refuseRecording(env.DB);
     const res = await postThrough(
       { ...env, DB: failingStore },
       o.coordinator,

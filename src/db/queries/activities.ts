@@ -13,6 +13,7 @@ import {
   sql,
 } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { SortKey } from "../../lib/cursor";
 import type { Db } from "../client";
 import {
   type ActivityRow,
@@ -70,6 +71,19 @@ export interface ActivityFilter extends TimeRange {
   entryMode?: EntryMode;
 }
 
+/**
+ * Where a page starts: `offset` rows into the list, or, keyset style, right after the
+ * row whose (occurred_at, activity_id) is `after`.
+ */
+export interface ActivityPage {
+  limit: number;
+  offset: number;
+  after?: SortKey;
+}
+
+/** The sort key of a row, as a cursor carries it. */
+export const activitySortKey = (row: ActivityRow): SortKey => [row.occurredAt, row.activityId];
+
 /** The activity type categories the summary totals count. */
 export const SUMMARY_CATEGORIES = {
   sessions: "session",
@@ -93,8 +107,24 @@ export type ActivityLogChanges = Partial<
   Pick<ActivityRow, "description" | "durationMinutes" | "activityType" | "contactId" | "occurredAt">
 >;
 
-function rangeConditions(range: TimeRange): SQL[] {
-  const { from, to } = range;
+/**
+ * Bounds on occurred_at, and, after a cursor, the rows strictly before its key. The index
+ * may use one range term on occurred_at only (see below), so the cursor's time joins `to`
+ * as the upper bound, and the tie-break on activity_id among rows at that very time is
+ * written `+occurred_at`, checked row by row.
+ */
+function rangeConditions(range: TimeRange, after?: SortKey): SQL[] {
+  const from = range.from;
+  let to = range.to;
+  if (after !== undefined && (to === undefined || after[0] < to)) to = after[0];
+  const beforeKey =
+    after === undefined
+      ? []
+      : [sql`(+${activities.occurredAt}, ${activities.activityId}) < (${after[0]}, ${after[1]})`];
+  return [...boundConditions(from, to), ...beforeKey];
+}
+
+function boundConditions(from: string | undefined, to: string | undefined): SQL[] {
   // Written as BETWEEN when both bounds are given: as two terms, SQLite (without
   // statistics) prefers the broad (org_id, occurred_at) index over a mentor's or a type's.
   if (from !== undefined && to !== undefined) return [between(activities.occurredAt, from, to)];
@@ -109,7 +139,7 @@ function rangeConditions(range: TimeRange): SQL[] {
  * of this list (most selective first) may pick the index; the others are written
  * `+column`, which SQLite never serves from an index, and are checked row by row.
  */
-function filterConditions(orgId: string, filter: ActivityFilter): SQL | undefined {
+function filterConditions(orgId: string, filter: ActivityFilter, after?: SortKey): SQL | undefined {
   const equalities: [SQLiteColumn, string | undefined][] = [
     [activities.contactId, filter.contactId],
     [activities.mentorId, filter.mentorId],
@@ -120,7 +150,7 @@ function filterConditions(orgId: string, filter: ActivityFilter): SQL | undefine
   const conditions = given.map(({ column, value }, i) =>
     i === 0 ? eq(column, value) : sql`+${column} = ${value}`,
   );
-  return and(eq(activities.orgId, orgId), ...conditions, ...rangeConditions(filter));
+  return and(eq(activities.orgId, orgId), ...conditions, ...rangeConditions(filter, after));
 }
 
 const byId = (orgId: string, activityId: string) =>
@@ -175,11 +205,11 @@ export const activityStatements = {
   get: (db: Db, orgId: string, activityId: string) =>
     db.select().from(activities).where(byId(orgId, activityId)),
 
-  page: (db: Db, orgId: string, filter: ActivityFilter, page: { limit: number; offset: number }) =>
+  page: (db: Db, orgId: string, filter: ActivityFilter, page: ActivityPage) =>
     db
       .select()
       .from(activities)
-      .where(filterConditions(orgId, filter))
+      .where(filterConditions(orgId, filter, page.after))
       .orderBy(desc(activities.occurredAt), desc(activities.activityId))
       .limit(page.limit)
       .offset(page.offset),
@@ -298,7 +328,7 @@ export async function listActivities(
   db: Db,
   orgId: string,
   filter: ActivityFilter,
-  page: { limit: number; offset: number },
+  page: ActivityPage,
 ): Promise<{ rows: ActivityRow[]; total: number }> {
   const [rows, totals] = await db.batch([
     activityStatements.page(db, orgId, filter, page),

@@ -1,4 +1,5 @@
-import { and, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, between, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import type { SortKey } from "../../lib/cursor";
 import { batchSql, type Db } from "../client";
 import { type AttributionRow, activities, attributions, auditOutbox, idCounters, members } from "../schema";
 
@@ -301,29 +302,67 @@ export interface AttributionFilter {
   to?: string;
 }
 
-/** One page, newest activity first, and the total under the filter, in one round trip. */
-export async function listAttributions(
-  db: Db,
-  orgId: string,
-  filter: AttributionFilter,
-  page: { limit: number; offset: number },
-): Promise<{ rows: AttributionWithNames[]; total: number }> {
+/** Where a page starts: `offset` rows in, or right after the row whose (activity_date, attribution_id) is `after`. */
+export interface AttributionPage {
+  limit: number;
+  offset: number;
+  after?: SortKey;
+}
+
+export const attributionSortKey = (a: AttributionWithNames): SortKey => [
+  a.row.activityDate,
+  a.row.attributionId,
+];
+
+/**
+ * The filter as SQL. Bounds on activity_date are one range term (BETWEEN when both are
+ * given; a cursor's date joins `to`), since two terms make SQLite, which has no statistics,
+ * prefer the broad (org_id, activity_date) index over a mentor's or a coordinator's; the
+ * cursor's tie-break on attribution_id is written `+activity_date`, checked row by row.
+ */
+function listConditions(orgId: string, filter: AttributionFilter, after?: SortKey): SQL | undefined {
   const conditions: SQL[] = [eq(attributions.orgId, orgId)];
   if (filter.mentorId !== undefined) conditions.push(eq(attributions.mentorId, filter.mentorId));
   if (filter.coordinatorId !== undefined)
     conditions.push(eq(attributions.coordinatorId, filter.coordinatorId));
   if (filter.activityTypeId !== undefined)
     conditions.push(eq(attributions.activityTypeId, filter.activityTypeId));
-  if (filter.from !== undefined) conditions.push(gte(attributions.activityDate, filter.from));
-  if (filter.to !== undefined) conditions.push(lte(attributions.activityDate, filter.to));
-  const where = and(...conditions);
-  const [rows, totals] = await db.batch([
+  const from = filter.from;
+  let to = filter.to;
+  if (after !== undefined && (to === undefined || after[0] < to)) to = after[0];
+  if (from !== undefined && to !== undefined) conditions.push(between(attributions.activityDate, from, to));
+  else if (from !== undefined) conditions.push(gte(attributions.activityDate, from));
+  else if (to !== undefined) conditions.push(lte(attributions.activityDate, to));
+  if (after !== undefined) {
+    conditions.push(
+      sql`(+${attributions.activityDate}, ${attributions.attributionId}) < (${after[0]}, ${after[1]})`,
+    );
+  }
+  return and(...conditions);
+}
+
+/** The statements of a list, built but not run, so a test can ask SQLite for their plans. */
+export const attributionListStatements = {
+  page: (db: Db, orgId: string, filter: AttributionFilter, page: AttributionPage) =>
     withNames(db)
-      .where(where)
+      .where(listConditions(orgId, filter, page.after))
       .orderBy(desc(attributions.activityDate), desc(attributions.attributionId))
       .limit(page.limit)
       .offset(page.offset),
-    db.select({ total: count() }).from(attributions).where(where),
+  total: (db: Db, orgId: string, filter: AttributionFilter) =>
+    db.select({ total: count() }).from(attributions).where(listConditions(orgId, filter)),
+};
+
+/** One page, newest activity first, and the total under the filter, in one round trip. */
+export async function listAttributions(
+  db: Db,
+  orgId: string,
+  filter: AttributionFilter,
+  page: AttributionPage,
+): Promise<{ rows: AttributionWithNames[]; total: number }> {
+  const [rows, totals] = await db.batch([
+    attributionListStatements.page(db, orgId, filter, page),
+    attributionListStatements.total(db, orgId, filter),
   ]);
   return { rows, total: totals[0]?.total ?? 0 };
 }
@@ -352,10 +391,13 @@ export interface UpdateAttributionInput {
 }
 
 export type UpdateAttributionResult =
-  | { ok: true; row: AttributionRow; event: OutboxEvent }
+  | (AttributionWithNames & { ok: true; event: OutboxEvent })
   | { ok: false; reason: "mentor_not_active" | "type_unknown" | "stale" };
 
-/** Applies a correction to the attribution and its activity, with its audit event, in one batch. */
+/**
+ * Applies a correction to the attribution and its activity, with its audit event, in one
+ * batch that also answers the corrected row with its names, so no read follows the write.
+ */
 export async function updateAttribution(
   db: Db,
   input: UpdateAttributionInput,
@@ -407,7 +449,9 @@ export async function updateAttribution(
     [AttributionRowRaw[], unknown[], OutboxRaw[], { mentor_ok: number; type_ok: number }[]]
   >(db, [
     sql`update ${attributions} set ${sql.join(attributionSet, sql`, `)}
-      where ${sql.join(conditions, sql` and `)} returning *`,
+      where ${sql.join(conditions, sql` and `)}
+      returning *, ${memberName(orgId, sql`${attributions}.mentor_id`)} as mentor_name,
+        ${memberName(orgId, sql`${attributions}.coordinator_id`)} as coordinator_name`,
     sql`update ${activities} set ${sql.join(activitySet, sql`, `)}
       where org_id = ${orgId} and activity_id = ${input.activityId} and ${written}`,
     sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
@@ -426,8 +470,15 @@ export async function updateAttribution(
   ]);
   const row = updated[0];
   const event = outbox[0];
-  if (row && event)
-    return { ok: true, row: fromRaw(row), event: { eventId: event.event_id, payload: event.payload } };
+  if (row && event) {
+    return {
+      ok: true,
+      row: fromRaw(row),
+      mentorName: row.mentor_name,
+      coordinatorName: row.coordinator_name,
+      event: { eventId: event.event_id, payload: event.payload },
+    };
+  }
   const d = diagnosis[0];
   if (!d?.mentor_ok) return { ok: false, reason: "mentor_not_active" };
   if (!d.type_ok) return { ok: false, reason: "type_unknown" };

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import { BATCH_MAX_MENTORS, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
@@ -128,16 +129,21 @@ export const DeletedAttributionSchema = z
   })
   .openapi("DeletedAttribution");
 
-export const AttributionListQuery = z.object({
-  ...pageQuery(),
-  mentor_id: MemberRef.optional().openapi({ description: "Attributed to this mentor" }),
-  coordinator_id: MemberRef.optional().openapi({ description: "Registered by this coordinator" }),
-  activity_type_id: ActivityTypeRef.optional(),
-  from: IsoDateTime.optional().openapi({ description: "activity_date at or after" }),
-  to: IsoDateTime.optional().openapi({ description: "activity_date at or before" }),
-});
+export const AttributionListQuery = z
+  .object({
+    ...pageQuery(),
+    mentor_id: MemberRef.optional().openapi({ description: "Attributed to this mentor" }),
+    coordinator_id: MemberRef.optional().openapi({ description: "Registered by this coordinator" }),
+    activity_type_id: ActivityTypeRef.optional(),
+    from: IsoDateTime.optional().openapi({ description: "activity_date at or after" }),
+    to: IsoDateTime.optional().openapi({ description: "activity_date at or before" }),
+    cursor: CursorQuery.optional(),
+  })
+  .superRefine(pageOrCursor);
 
-export const AttributionPage = pageOf(AttributionSchema).openapi("AttributionPage");
+export const AttributionPage = pageOf(AttributionSchema)
+  .extend({ next_cursor: NextCursorSchema })
+  .openapi("AttributionPage");
 
 export const ORG_LOG_EVENTS = [
   "proxy_activity_created",

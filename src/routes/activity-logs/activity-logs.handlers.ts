@@ -3,6 +3,7 @@ import { type Caller, hasRole } from "../../auth/caller";
 import { createDb, type Db } from "../../db/client";
 import {
   type ActivityLogChanges,
+  activitySortKey,
   countActivitiesByType,
   createActivityLog,
   deleteActivityLog,
@@ -18,6 +19,7 @@ import {
 } from "../../db/queries/activities";
 import type { ActivityRow, MemberRow } from "../../db/schema";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
+import { nextCursor } from "../../lib/cursor";
 import { AppError, type FieldError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
@@ -142,7 +144,8 @@ async function checkPrecondition(
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = allow(c, ...READERS);
-  const { page, limit, mentor_id, activity_type, contact_id, entry_mode, from, to } = c.req.valid("query");
+  const { page, limit, cursor, mentor_id, activity_type, contact_id, entry_mode, from, to } =
+    c.req.valid("query");
   const scope = readScope(caller);
   if (mentor_id !== undefined) ensureInScope(scope, mentor_id, "read");
   const { rows, total } = await listActivities(
@@ -156,9 +159,16 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
       from,
       to,
     },
-    pageOffset({ page, limit }),
+    { ...pageOffset({ page, limit }), after: cursor },
   );
-  return c.json({ data: rows.map(toActivityLog), pagination: { page, limit, total } }, HttpStatus.OK);
+  return c.json(
+    {
+      data: rows.map(toActivityLog),
+      pagination: { page, limit, total },
+      next_cursor: nextCursor(rows, limit, activitySortKey),
+    },
+    HttpStatus.OK,
+  );
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {

@@ -59,7 +59,10 @@ export const list = createRoute({
     "breaking ties. Filters combine; `from`/`to` bound occurred_at, both inclusive; an unknown " +
     "activity_type matches nothing. A mentor's list holds only its own entries, and a mentor naming " +
     "another mentor in `mentor_id` gets 403 rather than a silently empty page. Coordinators, admins and " +
-    "compliance list the whole organisation.",
+    "compliance list the whole organisation.\n\n" +
+    "Two ways to page: `page` (offset; simple, but a deep page walks every entry before it) or " +
+    "`cursor` (keyset; send back `next_cursor` to get the page after this one, at the cost of the first " +
+    "page however deep). `next_cursor` is null on the last page. `pagination.total` is given either way.",
   tags,
   security: bearerSecurity,
   request: { query: ActivityLogListQuery },

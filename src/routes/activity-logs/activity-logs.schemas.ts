@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ENTRY_MODES } from "../../db/schema";
+import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import {
   MAX_DURATION_MINUTES,
   MAX_ID_LENGTH,
@@ -132,24 +133,27 @@ export const activityLogExamples = {
   },
 } as const;
 
-export const ActivityLogPage = pageOf(ActivityLogSchema).openapi("ActivityLogPage", {
-  example: {
-    data: [
-      activityLogExamples.get,
-      {
-        ...activityLogExamples.get,
-        log_id: "log_002bbb",
-        activity_type: "referral_made",
-        description: "Referred contact to specialist support",
-        duration_minutes: null,
-        occurred_at: "2026-03-18T10:00:00Z",
-        created_at: "2026-03-18T10:15:00Z",
-        updated_at: "2026-03-18T10:15:00Z",
-      },
-    ],
-    pagination: { page: 1, limit: 20, total: 34 },
-  },
-});
+export const ActivityLogPage = pageOf(ActivityLogSchema)
+  .extend({ next_cursor: NextCursorSchema })
+  .openapi("ActivityLogPage", {
+    example: {
+      data: [
+        activityLogExamples.get,
+        {
+          ...activityLogExamples.get,
+          log_id: "log_002bbb",
+          activity_type: "referral_made",
+          description: "Referred contact to specialist support",
+          duration_minutes: null,
+          occurred_at: "2026-03-18T10:00:00Z",
+          created_at: "2026-03-18T10:15:00Z",
+          updated_at: "2026-03-18T10:15:00Z",
+        },
+      ],
+      pagination: { page: 1, limit: 20, total: 34 },
+      next_cursor: null,
+    },
+  });
 
 /** Inclusive bounds on occurred_at; `from` may not be after `to`. */
 const timeRange = {
@@ -180,8 +184,10 @@ export const ActivityLogListQuery = z
       .openapi({ description: "Only entries about this contact" }),
     entry_mode: z.enum(ENTRY_MODES).optional().openapi({ description: "Only entries entered this way" }),
     ...timeRange,
+    cursor: CursorQuery.optional(),
   })
-  .superRefine(rangeInOrder);
+  .superRefine(rangeInOrder)
+  .superRefine(pageOrCursor);
 
 export const ActivityLogCreateSchema = z
   .strictObject({

@@ -1,0 +1,156 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import {
+  type ActorContext,
+  createAttribution,
+  deleteAttribution,
+  getAttribution,
+  updateAttribution,
+} from "../../src/db/queries/attributions";
+import { confirmBatch, createBatch } from "../../src/db/queries/batches";
+import { clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
+import { newOrg } from "../helpers/api";
+import { addMember } from "../helpers/members";
+import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/recording-d1";
+
+/** Tables (and the aliases the queries give them) that must never be read by a full scan. */
+const GUARDED = new Set([
+  "attributions",
+  "activities",
+  "members",
+  "batches",
+  "id_counters",
+  "a",
+  "d",
+  "w",
+  "m",
+  "mm",
+  "cm",
+  "b",
+]);
+
+function fullScans(plan: string[]): string[] {
+  return plan.filter((line) => {
+    const scanned = /^SCAN (\w+)/.exec(line)?.[1];
+    return scanned !== undefined && GUARDED.has(scanned) && !/USING (COVERING )?INDEX/.test(line);
+  });
+}
+
+/** Reads that walk a whole organisation's rows (only `org_id` bound), or a whole table in index order. */
+function wideReads(plan: string[]): string[] {
+  return plan.filter((line) => {
+    const read = /^(?:SEARCH|SCAN) (\w+)/.exec(line)?.[1];
+    if (read === undefined || !(GUARDED.has(read) || read === "audit_outbox")) return false;
+    return /\(org_id=\?\)$/.test(line) || /^SCAN \w+ USING (COVERING )?INDEX/.test(line);
+  });
+}
+
+const actor: ActorContext = { actorId: "coord-1", actorName: "Coord One", ipAddress: null, userAgent: null };
+
+async function recordAll(
+  run: (db: ReturnType<typeof createDb>) => Promise<unknown>,
+): Promise<RecordedStatement[]> {
+  const log: RecordedStatement[] = [];
+  await run(createDb(recordingD1(env.DB, log)));
+  return log;
+}
+
+describe("attribution writes use indexes", () => {
+  it("detects a full scan, so the checks below can fail", async () => {
+    const plan = await queryPlan(env.DB, {
+      sql: "select * from attributions where notes = ?",
+      params: ["x"],
+    });
+    expect(fullScans(plan)).toHaveLength(1);
+  });
+
+  it("never scans a whole table in any statement a registration, correction, delete or bulk confirmation sends", async () => {
+    const org = newOrg();
+    await addMember(org, "coord-1", ["coordinator"]);
+    for (const id of ["m-1", "m-2", "m-3"]) await addMember(org, id, ["mentor"]);
+    const fields = {
+      orgId: org,
+      coordinatorId: "coord-1",
+      checkCoordinator: true,
+      activityTypeId: "workshop",
+      activityDate: "2026-03-26T09:00:00Z",
+      durationMinutes: 60,
+      location: null,
+      notes: null,
+      now: "2026-03-26T10:00:00Z",
+      actor,
+    };
+    let attributionId = "";
+    let activityId = "";
+    let updatedAt = "";
+    let batchId = "";
+    const statements = await recordAll(async (db) => {
+      const created = await createAttribution(db, {
+        ...fields,
+        mentorId: "m-1",
+        eventId: crypto.randomUUID(),
+      });
+      if (!created.ok) throw new Error("setup: create failed");
+      ({ attributionId, activityId, updatedAt } = created.row);
+      await createAttribution(db, { ...fields, mentorId: "m-1", eventId: crypto.randomUUID() });
+      await getAttribution(db, org, attributionId);
+      await updateAttribution(db, {
+        orgId: org,
+        attributionId,
+        activityId,
+        seenUpdatedAt: updatedAt,
+        patch: { mentor_id: "m-2", notes: "changed" },
+        changes: { mentor_id: { from: "m-1", to: "m-2" } },
+        eventId: crypto.randomUUID(),
+        now: "2026-03-26T11:00:00Z",
+        actor,
+      });
+      const batch = await createBatch(db, {
+        ...fields,
+        activityTypeId: "one-on-one",
+        mentorIds: ["m-1", "m-3", "nobody"],
+        submissionEventId: crypto.randomUUID(),
+        confirmEventId: null,
+      });
+      if (!batch.ok) throw new Error("setup: batch failed");
+      batchId = batch.outcome.batch.batchId;
+      await confirmBatch(db, {
+        orgId: org,
+        batchId,
+        onlyCoordinator: "coord-1",
+        eventId: crypto.randomUUID(),
+        now: fields.now,
+        actor,
+      });
+      await createBatch(db, {
+        ...fields,
+        activityTypeId: "check_in",
+        mentorIds: ["m-2"],
+        submissionEventId: crypto.randomUUID(),
+        confirmEventId: crypto.randomUUID(),
+      });
+      await deleteAttribution(db, {
+        orgId: org,
+        attributionId,
+        onlyCoordinator: "coord-1",
+        eventId: crypto.randomUUID(),
+        now: fields.now,
+        actor,
+      });
+      const pending = await pendingOutbox(db, 500);
+      await clearOutbox(
+        db,
+        pending.map((p) => p.eventId),
+      );
+    });
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      const plan = await queryPlan(env.DB, statement);
+      expect(fullScans(plan), statement.sql).toEqual([]);
+      // The drain reads the oldest outbox rows in index order by design; every other write reads by key.
+      const isDrain = /from "audit_outbox" order by/.test(statement.sql);
+      if (!isDrain) expect(wideReads(plan), statement.sql).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,177 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+import type { Env } from "../../src/lib/env";
+import { signToken, type TokenClaims } from "./auth";
+
+/** Network round trips one request made, as production would pay for them. */
+export interface RoundTrips {
+  /** D1 calls: a statement's first/all/run/raw, a batch, or an exec. */
+  d1: number;
+  /** RPC calls on audit-object stubs. */
+  object: number;
+  /** D1 sessions opened (free in themselves; every D1 call of the request should go through one). */
+  sessions: number;
+}
+
+export interface CountedCall {
+  response: Response;
+  /** Calls the response waited for: settled by the time the Worker answered. */
+  inline: RoundTrips;
+  /** What each D1 session of the request was opened with: a bookmark or a constraint. */
+  sessionStarts: (string | undefined)[];
+  /**
+   * Calls still in flight when the Worker answered, left to ctx.waitUntil (the outbox
+   * clear after an audit append): they cost no latency, only work.
+   */
+  deferred: RoundTrips;
+}
+
+type Kind = "d1" | "object";
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === "object" || typeof value === "function") &&
+  value !== null &&
+  typeof (value as { then?: unknown }).then === "function";
+
+/** Every call made so far and whether it has settled. */
+class Tally {
+  readonly calls: { kind: Kind; settled: boolean }[] = [];
+  sessions = 0;
+  /** What each session was opened with: a bookmark or a constraint. */
+  readonly sessionStarts: (string | undefined)[] = [];
+
+  track<R>(kind: Kind, run: () => R): R {
+    const call = { kind, settled: false };
+    this.calls.push(call);
+    const result = run();
+    const mark = () => {
+      call.settled = true;
+    };
+    // Attached before the caller can await it, so an awaited call is marked settled before its caller resumes.
+    if (isThenable(result)) Promise.resolve(result).then(mark, mark);
+    else mark();
+    return result;
+  }
+
+  snapshot(settled: boolean): RoundTrips {
+    const of = (kind: Kind) => this.calls.filter((c) => c.kind === kind && c.settled === settled).length;
+    return { d1: of("d1"), object: of("object"), sessions: settled ? this.sessions : 0 };
+  }
+}
+
+type D1Client = Pick<D1Database, "prepare" | "batch">;
+
+/**
+ * Wraps a D1 database or session so each call that reaches D1 is counted. Statements
+ * handed to `batch` are mapped back to the real ones, which the binding requires.
+ */
+function countingD1<T extends D1Client>(target: T, tally: Tally): T {
+  const real = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const counted = <R>(run: () => Promise<R>): Promise<R> => tally.track("d1", run);
+    const wrapped: D1PreparedStatement = {
+      bind: (...values) => wrap(statement.bind(...values)),
+      first: ((column?: string) =>
+        counted(() =>
+          column === undefined ? statement.first() : statement.first(column),
+        )) as D1PreparedStatement["first"],
+      run: () => counted(() => statement.run()),
+      all: () => counted(() => statement.all()),
+      raw: ((options?: { columnNames?: boolean }) =>
+        counted<unknown>(() =>
+          options?.columnNames
+            ? statement.raw({ columnNames: true })
+            : statement.raw(options && { columnNames: false }),
+        )) as D1PreparedStatement["raw"],
+    };
+    real.set(wrapped, statement);
+    return wrapped;
+  };
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (prop === "prepare") return (query: string) => wrap(obj.prepare(query));
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) =>
+          tally.track("d1", () => obj.batch(statements.map((s) => real.get(s) ?? s)));
+      }
+      if (prop === "exec") {
+        return (query: string) => tally.track("d1", () => (obj as unknown as D1Database).exec(query));
+      }
+      if (prop === "withSession") {
+        return (constraintOrBookmark?: string) => {
+          tally.sessions += 1;
+          tally.sessionStarts.push(constraintOrBookmark);
+          return countingD1((obj as unknown as D1Database).withSession(constraintOrBookmark), tally);
+        };
+      }
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      return typeof value === "function" ? value.bind(obj) : value;
+    },
+  });
+}
+
+/** Wraps the audit namespace so every RPC call on a stub it hands out is counted. */
+function countingNamespace(namespace: Env["AUDIT_LOG"], tally: Tally): Env["AUDIT_LOG"] {
+  return new Proxy(namespace, {
+    get(obj, prop, receiver) {
+      if (prop === "get") {
+        return (...args: Parameters<Env["AUDIT_LOG"]["get"]>) => {
+          const stub = obj.get(...args);
+          return new Proxy(stub, {
+            get(s, method) {
+              const value: unknown = Reflect.get(s, method);
+              if (typeof method !== "string" || method === "then" || typeof value !== "function")
+                return value;
+              // Called directly: `.apply` on an RPC method would itself be sent as a method name.
+              return (...callArgs: unknown[]) =>
+                tally.track("object", () => (value as (...a: unknown[]) => unknown)(...callArgs));
+            },
+          });
+        };
+      }
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      return typeof value === "function" ? value.bind(obj) : value;
+    },
+  });
+}
+
+export interface CountOptions {
+  as?: TokenClaims;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Sends one request through the Worker's fetch with counting bindings and reports the
+ * round trips it made before answering, and those it left to ctx.waitUntil.
+ */
+export async function countRoundTrips(
+  method: string,
+  path: string,
+  options: CountOptions = {},
+): Promise<CountedCall> {
+  const tally = new Tally();
+  const bindings: Env = {
+    ...env,
+    DB: countingD1(env.DB, tally),
+    AUDIT_LOG: countingNamespace(env.AUDIT_LOG, tally),
+  };
+  const headers = new Headers(options.headers);
+  if (options.as) headers.set("Authorization", `Bearer ${await signToken(options.as)}`);
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers.set("Content-Type", "application/json");
+  }
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`https://api.test${path}`, { method, headers, body }),
+    bindings,
+    ctx,
+  );
+  const inline = tally.snapshot(true);
+  const deferred = tally.snapshot(false);
+  await waitOnExecutionContext(ctx);
+  return { response, inline, deferred, sessionStarts: tally.sessionStarts };
+}
