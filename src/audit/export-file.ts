@@ -196,10 +196,13 @@ export class ExportVerifier {
   /** A CSV record whose quoted value spans lines, until its closing quote arrives. */
   private partial: { text: string; line: number } | null = null;
 
-  constructor(
-    private readonly format: ExportFormat,
-    private readonly key?: string,
-  ) {
+  // Plain fields rather than parameter properties: Node strips types but cannot compile those.
+  private readonly format: ExportFormat;
+  private readonly key: string | undefined;
+
+  constructor(format: ExportFormat, key?: string) {
+    this.format = format;
+    this.key = key;
     this.headerSeen = format !== "csv";
   }
 

@@ -1,0 +1,102 @@
+// `npm run bench:export [-- --entries N --format ndjson|csv --out FILE]`: how fast one
+// organisation's audit log streams out of GET /api/v1/proxy-audit-logs/export. Runs the API
+// Worker in workerd through wrangler's test harness, seeds N entries (default 100,000) through
+// the object's append in batches of 500, reads the export as a client would, and samples the
+// workerd process's resident memory while it streams. With --out the file is kept, for
+// `npm run verify-export -- FILE --key bench-chain-key`.
+import { execFileSync } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import { createTestHarness } from "wrangler";
+import { ROOT } from "./dev-config.mjs";
+
+const { values } = parseArgs({
+  options: {
+    entries: { type: "string", default: "100000" },
+    format: { type: "string", default: "ndjson" },
+    out: { type: "string" },
+  },
+});
+const ENTRIES = Number(values.entries);
+const ORG = "org-export-bench";
+const JWT_SECRET = "bench-jwt-secret-with-enough-entropy";
+const MEMORY_SAMPLE_MS = 50;
+
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+/** Resident memory of all workerd processes, in MiB (Linux `ps`). */
+function workerdRssMiB() {
+  try {
+    const out = execFileSync("ps", ["-C", "workerd", "-o", "rss="], { encoding: "utf8" });
+    return out.split("\n").reduce((sum, kb) => sum + (Number(kb) || 0), 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const server = createTestHarness({
+  root: ROOT,
+  workers: [
+    { configPath: "./wrangler.toml", secrets: { AUDIT_CHAIN_KEY: "bench-chain-key", JWT_SECRET } },
+    {
+      config: {
+        name: "export-bench-seeder",
+        main: "./scripts/bench-export.worker.mjs",
+        compatibility_date: "2026-11-01",
+        durable_objects: {
+          bindings: [{ name: "AUDIT_LOG", class_name: "AuditLog", script_name: "mentor-activity-api" }],
+        },
+      },
+    },
+  ],
+});
+
+try {
+  await server.listen();
+  await server.getWorker().applyD1Migrations("DB");
+  const seeder = await server.getWorker("export-bench-seeder").getExport();
+  const seedStarted = performance.now();
+  const seeded = await seeder.seed(ORG, ENTRIES);
+  console.log(`seeded ${seeded} entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+  const token = await new SignJWT({ org: ORG, roles: ["compliance"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("compliance-001")
+    .setExpirationTime("10m")
+    .sign(new TextEncoder().encode(JWT_SECRET));
+
+  const baseline = workerdRssMiB();
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, workerdRssMiB());
+  }, MEMORY_SAMPLE_MS);
+  const out = values.out ? createWriteStream(values.out) : null;
+  const started = performance.now();
+  const response = await server.fetch(
+    `http://localhost/api/v1/proxy-audit-logs/export?format=${values.format}`,
+    { headers: { Authorization: `Bearer ${token}` } },
+  );
+  if (!response.ok) throw new Error(`the export answered ${response.status}: ${await response.text()}`);
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of response.body) {
+    bytes += chunk.byteLength;
+    for (const byte of chunk) if (byte === 10) lines += 1;
+    if (out && !out.write(chunk)) await new Promise((resolve) => out.once("drain", resolve));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, workerdRssMiB());
+  if (out) await new Promise((resolve) => out.end(resolve));
+
+  console.log(
+    `exported ${lines} lines (${(bytes / 2 ** 20).toFixed(1)} MiB of ${values.format}) in ${seconds.toFixed(2)} s`,
+  );
+  console.log(`${Math.round(seeded / seconds)} rows/s, ${(bytes / 2 ** 20 / seconds).toFixed(1)} MiB/s`);
+  console.log(
+    `workerd resident memory: ${baseline.toFixed(0)} MiB before, ${peak.toFixed(0)} MiB peak while streaming`,
+  );
+} finally {
+  await server.close();
+}
