@@ -25,7 +25,7 @@ export async function fetchOpenApiDocument() {
 }
 
 const out = process.argv[2];
-if (out) {
+if (import.meta.main && out) {
   const path = resolve(out);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, await fetchOpenApiDocument());
