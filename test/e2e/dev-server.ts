@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,6 +7,11 @@ import { join } from "node:path";
 const ROOT = join(import.meta.dirname, "../..");
 const READY_TIMEOUT_MS = 90_000;
 const READY_POLL_MS = 250;
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+
+/** The server's local secrets, so that tests can sign tokens and check checkpoints. */
+export const E2E_JWT_SECRET = "e2e-secret-with-enough-entropy-for-hs256";
+export const E2E_AUDIT_CHAIN_KEY = "e2e-audit-chain-key";
 
 export interface DevServer {
   base: string;
@@ -46,8 +51,15 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
 export async function startDevServer(): Promise<DevServer> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    cwd: ROOT,
+    env: { ...env, CI: "true" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (migrate.status !== 0) throw new Error(`applying the D1 migrations failed (${migrate.status})`);
   const child = spawn(
-    join(ROOT, "node_modules/.bin/wrangler"),
+    WRANGLER,
     [
       "dev",
       "--ip",
@@ -58,13 +70,13 @@ export async function startDevServer(): Promise<DevServer> {
       state,
       "--show-interactive-dev-session=false",
       "--var",
-      "JWT_SECRET:e2e-secret-with-enough-entropy-for-hs256",
+      `JWT_SECRET:${E2E_JWT_SECRET}`,
       "--var",
-      "AUDIT_CHAIN_KEY:e2e-audit-chain-key",
+      `AUDIT_CHAIN_KEY:${E2E_AUDIT_CHAIN_KEY}`,
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      env,
       stdio: ["ignore", "ignore", "inherit"],
       // Its own process group, so that stopping it also stops the workerd it starts.
       detached: true,
