@@ -2,7 +2,7 @@
 // organisation's audit log streams out of GET /api/v1/proxy-audit-logs/export. Runs the API
 // Worker in workerd through wrangler's test harness, seeds N entries (default 100,000) through
 // the object's append in batches of 500, reads the export as a client would, and samples the
-// workerd process's resident memory while it streams. With --out the file is kept, for
+// resident memory of the workerd it started while the export streams. With --out the file is kept, for
 // `npm run verify-export -- FILE --key bench-chain-key`.
 import { execFileSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -25,14 +25,31 @@ const MEMORY_SAMPLE_MS = 50;
 
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
-/** Resident memory of all workerd processes, in MiB (Linux `ps`). */
+/**
+ * Resident memory of the workerd processes this run started, in MiB (Linux `ps`): the
+ * descendants of this process, so other workerd on the machine do not count.
+ */
 function workerdRssMiB() {
-  try {
-    const out = execFileSync("ps", ["-C", "workerd", "-o", "rss="], { encoding: "utf8" });
-    return out.split("\n").reduce((sum, kb) => sum + (Number(kb) || 0), 0) / 1024;
-  } catch {
-    return 0;
+  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
+  const processes = out
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .map(([pid, ppid, rss, comm]) => ({ pid: Number(pid), ppid: Number(ppid), rss: Number(rss), comm }));
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of processes) {
+      if (!ours.has(p.pid) && ours.has(p.ppid)) {
+        ours.add(p.pid);
+        grew = true;
+      }
+    }
   }
+  const kib = processes
+    .filter((p) => ours.has(p.pid) && p.comm === "workerd")
+    .reduce((sum, p) => sum + p.rss, 0);
+  return kib / 1024;
 }
 
 const server = createTestHarness({
