@@ -17,8 +17,10 @@ import { entryId } from "./entry-id";
 import {
   auditActorSchema,
   auditEventsSchema,
+  auditExportRangeSchema,
   auditListQuerySchema,
   auditNoteSchema,
+  exportChunkSchema,
   type ParsedActor,
   type ParsedEvent,
   parseInput,
@@ -35,6 +37,10 @@ import {
   rowByEventId,
   rowBySeq,
   rowsAfter,
+  rowsBetween,
+  SELECT_FIRST_RECORDED_FROM,
+  SELECT_LAST_RECORDED_TO,
+  seqWhere,
   toAnnotation,
   toEntry,
 } from "./store";
@@ -44,9 +50,12 @@ import type {
   AuditActor,
   AuditEntryDetail,
   AuditEventInput,
+  AuditExportRange,
+  AuditExportSpan,
   AuditListQuery,
   AuditListResult,
   AuditNote,
+  AuditRow,
   ChainFault,
   RedactResult,
   VerifyReport,
@@ -225,5 +234,36 @@ export class AuditLog extends DurableObject<Env> {
       checkpoint: fault === null ? head.checkpoint : null,
       fault,
     };
+  }
+
+  /**
+   * The span of entries appended between `from` and `to`, with the keyed checkpoint of its last
+   * entry, so an exported file can be checked away from the service. Entries appended after
+   * this call are not in the span, so an export is one consistent cut of the log.
+   */
+  exportRange(range: AuditExportRange): AuditExportSpan {
+    const { from, to } = parseInput(auditExportRangeSchema, range, "range");
+    const key = this.chainKey();
+    const { sql } = this.ctx.storage;
+    const headSeq = readHead(sql)?.seq ?? 0;
+    const first = from === undefined ? 1 : (seqWhere(sql, SELECT_FIRST_RECORDED_FROM, from) ?? headSeq + 1);
+    const last = to === undefined ? headSeq : (seqWhere(sql, SELECT_LAST_RECORDED_TO, to) ?? 0);
+    const lastRow = last >= first ? rowBySeq(sql, last) : null;
+    if (lastRow === null) {
+      return { first_seq: first, last_seq: first - 1, log_head_seq: headSeq, head: null, checkpoint: null };
+    }
+    return {
+      first_seq: first,
+      last_seq: lastRow.seq,
+      log_head_seq: headSeq,
+      head: { seq: lastRow.seq, hash: lastRow.hash },
+      checkpoint: headCheckpoint(key, lastRow.seq, lastRow.hash),
+    };
+  }
+
+  /** Raw rows after `afterSeq` up to `lastSeq`, redacted ones included: one chunk of an export. */
+  exportChunk(afterSeq: number, lastSeq: number, limit: number): AuditRow[] {
+    const args = parseInput(exportChunkSchema, { after_seq: afterSeq, last_seq: lastSeq, limit }, "chunk");
+    return rowsBetween(this.ctx.storage.sql, args.after_seq, args.last_seq, args.limit);
   }
 }

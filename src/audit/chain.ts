@@ -26,8 +26,9 @@
  * link are checked, and a later `entry_deleted` record must name it in `target_seq`.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { entryId } from "./entry-id";
-import type { AuditRow, ChainFault, JsonValue } from "./types";
+// Imports name their `.ts` files so that Node can load this module as it is (verify-export).
+import { entryId } from "./entry-id.ts";
+import type { AuditRow, ChainFault, JsonValue } from "./types.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -118,7 +119,7 @@ export function headCheckpoint(key: string, seq: number, hash: string): string {
   return createHmac("sha256", key).update(`${seq}:${hash}`, "utf8").digest("hex");
 }
 
-function sameDigest(a: string, b: string): boolean {
+export function sameDigest(a: string, b: string): boolean {
   const left = Buffer.from(a, "utf8");
   const right = Buffer.from(b, "utf8");
   return left.length === right.length && timingSafeEqual(left, right);
@@ -126,6 +127,8 @@ function sameDigest(a: string, b: string): boolean {
 
 /** How far a walk along the chain has come; rows are fed to it in order, in chunks. */
 export interface ChainWalk {
+  /** The first entry walked; a deletion record about an earlier entry cannot be checked. */
+  first_seq: number;
   next_seq: number;
   prev_hash: string;
   entries_checked: number;
@@ -134,7 +137,15 @@ export interface ChainWalk {
 }
 
 export function startWalk(): ChainWalk {
-  return { next_seq: 1, prev_hash: GENESIS_HASH, entries_checked: 0, open_redactions: [] };
+  return startWalkAt(1, GENESIS_HASH);
+}
+
+/**
+ * A walk from entry `seq` on, trusting `prevHash` as the link before it: how a range cut out
+ * of the log (an export) is walked. From seq 1 the link must be the genesis value.
+ */
+export function startWalkAt(seq: number, prevHash: string): ChainWalk {
+  return { first_seq: seq, next_seq: seq, prev_hash: prevHash, entries_checked: 0, open_redactions: [] };
 }
 
 export interface WalkStep {
@@ -193,7 +204,7 @@ export function walkRows(start: ChainWalk, rows: readonly AuditRow[]): WalkStep 
     if (row.redacted === 0 && row.action === DELETION_ACTION) {
       const target = row.target_seq;
       const open = target === null ? -1 : walk.open_redactions.indexOf(target);
-      if (target === null || open === -1) {
+      if (target === null || (open === -1 && target >= walk.first_seq)) {
         return {
           walk,
           fault: {
@@ -203,7 +214,7 @@ export function walkRows(start: ChainWalk, rows: readonly AuditRow[]): WalkStep 
           },
         };
       }
-      walk.open_redactions.splice(open, 1);
+      if (open !== -1) walk.open_redactions.splice(open, 1);
     }
     walk.next_seq = row.seq + 1;
     walk.prev_hash = row.hash;

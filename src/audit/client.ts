@@ -5,9 +5,12 @@ import type {
   AuditActor,
   AuditEntryDetail,
   AuditEventInput,
+  AuditExportRange,
+  AuditExportSpan,
   AuditListQuery,
   AuditListResult,
   AuditNote,
+  AuditRow,
   RedactResult,
   VerifyReport,
 } from "./types";
@@ -20,6 +23,8 @@ export interface AuditClient {
   annotate(seq: number, note: AuditNote, actor: AuditActor): Promise<AnnotateResult>;
   redact(seq: number, actor: AuditActor): Promise<RedactResult>;
   verify(): Promise<VerifyReport>;
+  exportRange(range: AuditExportRange): Promise<AuditExportSpan>;
+  exportChunk(afterSeq: number, lastSeq: number, limit: number): Promise<AuditRow[]>;
 }
 
 /** The audit log of one organisation: its own Durable Object, named by the organisation ID. */
@@ -34,5 +39,7 @@ export function auditClient(env: Pick<Env, "AUDIT_LOG">, orgId: string): AuditCl
     annotate: async (seq, note, actor) => await stub.annotate(seq, note, actor),
     redact: async (seq, actor) => await stub.redact(seq, actor),
     verify: async () => await stub.verify(),
+    exportRange: async (range) => await stub.exportRange(range),
+    exportChunk: async (afterSeq, lastSeq, limit) => await stub.exportChunk(afterSeq, lastSeq, limit),
   };
 }

@@ -145,6 +145,20 @@ export const auditListQuerySchema = z.strictObject({
 
 export const seqSchema = z.number().int().min(1);
 
+/** Most rows one export chunk call answers; a chunk of full rows stays well under 1 MiB. */
+export const MAX_EXPORT_CHUNK_ROWS = 500;
+
+export const auditExportRangeSchema = z.strictObject({
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+});
+
+export const exportChunkSchema = z.strictObject({
+  after_seq: z.number().int().min(0),
+  last_seq: z.number().int().min(0),
+  limit: z.number().int().min(1).max(MAX_EXPORT_CHUNK_ROWS),
+});
+
 /**
  * Parses what an RPC caller sent, or throws an Error naming each bad field. A ZodError would
  * reach the caller as the bare word "ZodError", since RPC keeps only an error's message.

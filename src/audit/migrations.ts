@@ -71,6 +71,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX entries_target_idx ON entries (target_seq, seq) ${LIVE}`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // An export's bounds are append times; recorded_at grows with seq, so its ends are index lookups.
+      `CREATE INDEX entries_recorded_idx ON entries (recorded_at, seq) ${LIVE}`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -34,6 +34,11 @@ const REDACT_ENTRY = `UPDATE entries SET redacted = 1, ${ERASED_COLUMNS.map((c) 
 const SELECT_BY_SEQ = "SELECT * FROM entries WHERE seq = ?";
 export const SELECT_BY_EVENT_ID = "SELECT * FROM entries WHERE event_id = ?";
 export const SELECT_CHUNK = "SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?";
+export const SELECT_RANGE_CHUNK = "SELECT * FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?";
+export const SELECT_FIRST_RECORDED_FROM =
+  "SELECT seq FROM entries WHERE redacted = 0 AND recorded_at >= ? ORDER BY recorded_at, seq LIMIT 1";
+export const SELECT_LAST_RECORDED_TO =
+  "SELECT seq FROM entries WHERE redacted = 0 AND recorded_at <= ? ORDER BY recorded_at DESC, seq DESC LIMIT 1";
 export const SELECT_LATEST_ANNOTATION = `SELECT * FROM entries WHERE target_seq = ? AND action = '${ANNOTATION_ACTION}' AND redacted = 0 ORDER BY seq DESC LIMIT 1`;
 
 function one(sql: SqlStorage, query: string, ...params: SqlStorageValue[]): AuditRow | null {
@@ -46,6 +51,16 @@ export const latestAnnotationRow = (sql: SqlStorage, seq: number) => one(sql, SE
 
 export function rowsAfter(sql: SqlStorage, seq: number, limit: number): AuditRow[] {
   return sql.exec<AuditRow>(SELECT_CHUNK, seq, limit).toArray();
+}
+
+/** Rows after `afterSeq` up to `lastSeq`, at most `limit` of them, redacted ones included. */
+export function rowsBetween(sql: SqlStorage, afterSeq: number, lastSeq: number, limit: number): AuditRow[] {
+  return sql.exec<AuditRow>(SELECT_RANGE_CHUNK, afterSeq, lastSeq, limit).toArray();
+}
+
+/** The sequence number a one-column `SELECT seq` lookup finds, or null. */
+export function seqWhere(sql: SqlStorage, query: string, ...params: SqlStorageValue[]): number | null {
+  return sql.exec<{ seq: number }>(query, ...params).toArray()[0]?.seq ?? null;
 }
 
 export function readHead(sql: SqlStorage): StoredHead | null {

@@ -142,6 +142,27 @@ export type RedactResult =
   /** Deletion records are the evidence of a redaction and stay. */
   | { status: "not_redactable"; action: string };
 
+/** The append times an export covers, inclusive, ISO 8601; either may be left open. */
+export interface AuditExportRange {
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The contiguous run of entries an export covers: from the first live entry appended at or
+ * after `from` to the last appended at or before `to`, redacted entries between them included.
+ * Empty when `last_seq` < `first_seq`.
+ */
+export interface AuditExportSpan {
+  first_seq: number;
+  last_seq: number;
+  /** The log's head when the span was taken. */
+  log_head_seq: number;
+  /** The span's last entry and the keyed checkpoint of it; null when the span is empty. */
+  head: { seq: number; hash: string } | null;
+  checkpoint: string | null;
+}
+
 /** Why a chain failed verification. */
 export const CHAIN_FAULT_REASONS = [
   "sequence_gap",

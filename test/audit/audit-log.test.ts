@@ -9,7 +9,10 @@ import {
   listStatements,
   SELECT_BY_EVENT_ID,
   SELECT_CHUNK,
+  SELECT_FIRST_RECORDED_FROM,
+  SELECT_LAST_RECORDED_TO,
   SELECT_LATEST_ANNOTATION,
+  SELECT_RANGE_CHUNK,
 } from "../../src/audit/store";
 import type {
   AppendResult,
@@ -446,7 +449,14 @@ describe("storage", () => {
       ],
       [{ mentor_id: "m" }, /SEARCH m USING PRIMARY KEY \(mentor_id=\?\)/],
     ];
-    const lookups = [SELECT_BY_EVENT_ID, SELECT_CHUNK, SELECT_LATEST_ANNOTATION];
+    const lookups = [
+      SELECT_BY_EVENT_ID,
+      SELECT_CHUNK,
+      SELECT_LATEST_ANNOTATION,
+      SELECT_RANGE_CHUNK,
+      SELECT_FIRST_RECORDED_FROM,
+      SELECT_LAST_RECORDED_TO,
+    ];
     const plans = await runInDurableObject(stub, (_instance, state) => {
       const explain = (sql: string, params: SqlStorageValue[]) =>
         state.storage.sql
@@ -475,7 +485,7 @@ describe("storage", () => {
       }
     });
     for (const plan of plans.lookups) {
-      expect(plan).toMatch(/^SEARCH entries USING (INTEGER PRIMARY KEY|INDEX)/);
+      expect(plan).toMatch(/^SEARCH entries USING (INTEGER PRIMARY KEY|(COVERING )?INDEX)/);
     }
   });
 });

@@ -69,6 +69,8 @@ export const SPEC_ROLE_TABLE: SpecRow[] = [
   ),
   // Not a line of the §4 table: SPEC §5 names verify "(admin, compliance)".
   row("proxy audit logs: verify (§5)", ["verifyProxyAuditLog"], ["none", "none", "any", "any", "none"]),
+  // Not a line of the §4 table either: issue #8 names the export "(admin, compliance)".
+  row("proxy audit logs: export", ["exportProxyAuditLog"], ["none", "none", "any", "any", "none"]),
 ];
 
 /** The roles SPEC §4 lets call an operation at all (for some target). */

@@ -213,6 +213,11 @@ const OPERATIONS: Record<string, Operation> = {
     success: 200,
     request: async () => ({ method: "GET", path: `${PAL}/verify` }),
   },
+  exportProxyAuditLog: {
+    owner: null,
+    success: 200,
+    request: async () => ({ method: "GET", path: `${PAL}/export?format=ndjson` }),
+  },
   putMember: {
     owner: null,
     success: 201,

@@ -9,6 +9,8 @@ const health = createRoute({
   operationId: "health",
   summary: "Liveness check",
   tags: ["Service"],
+  // Public, so that a load balancer or uptime check can call it without a token.
+  security: [],
   responses: {
     [HttpStatus.OK]: jsonContent(z.object({ status: z.literal("ok") }).openapi("Health"), "The Worker is up"),
   },

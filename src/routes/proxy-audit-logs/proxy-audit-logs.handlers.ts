@@ -1,6 +1,8 @@
 import { auditClient } from "../../audit/client";
 import { requestActor } from "../../audit/context";
 import { entryId, entrySeq } from "../../audit/entry-id";
+import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
+import { exportStream } from "../../audit/export-stream";
 import type { AuditAnnotation, AuditEntry } from "../../audit/types";
 import { allow } from "../../auth/authorize";
 import { type Caller, hasRole } from "../../auth/caller";
@@ -14,6 +16,7 @@ import type {
   AnnotateRoute,
   ByCoordinatorRoute,
   CreateRoute,
+  ExportRoute,
   GetRoute,
   ListRoute,
   RemoveRoute,
@@ -235,4 +238,16 @@ export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
     },
     HttpStatus.OK,
   );
+};
+
+export const exportLog: AppRouteHandler<ExportRoute> = async (c) => {
+  const caller = allow(c, ...AUDITORS);
+  const { format, ...range } = c.req.valid("query");
+  const client = auditClient(c.env, caller.org);
+  const span = await client.exportRange(range);
+  return c.body(exportStream(client, span, range, format), HttpStatus.OK, {
+    "Content-Type": `${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`,
+    "Content-Disposition": `attachment; filename="audit-log-${span.first_seq}-${span.last_seq}.${format}"`,
+    "Cache-Control": "no-store",
+  });
 };

@@ -6,6 +6,7 @@ import * as routes from "./proxy-audit-logs.routes";
 export const proxyAuditLogsRouter = createRouter()
   .openapi(routes.list, handlers.list)
   .openapi(routes.verify, handlers.verify)
+  .openapi(routes.exportLog, handlers.exportLog)
   .openapi(routes.byCoordinator, handlers.byCoordinator)
   .openapi(routes.get, handlers.get)
   .openapi(routes.create, handlers.create)

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
 import { HttpStatus } from "../../lib/http-status";
 import {
   authedErrors,
@@ -22,11 +23,14 @@ import {
   CoordinatorIdParam,
   CreatedEntrySchema,
   CreateEntryBody,
+  CsvExportSchema,
   DeletedSchema,
   EntryDetailSchema,
   EntryIdParam,
   EntryPage,
+  ExportQuery,
   ListQuery,
+  NdjsonExportSchema,
   VerifySchema,
 } from "./proxy-audit-logs.schemas";
 
@@ -63,6 +67,37 @@ export const verify = createRoute({
   security: bearerSecurity,
   responses: {
     [HttpStatus.OK]: jsonContent(VerifySchema, "The verdict; a broken chain names its first bad entry"),
+    ...authedErrors,
+  },
+});
+
+export const exportLog = createRoute({
+  method: "get",
+  path: `${BASE}/export`,
+  operationId: "exportProxyAuditLog",
+  summary: "Export the audit log for offline verification (admin, compliance)",
+  description:
+    "Streams the contiguous run of entries appended between `from` and `to`, in sequence order, " +
+    "with each entry's hashes; deleted entries are included as redacted so the chain can be walked. " +
+    "The file ends with a trailer holding the keyed checkpoint of its last entry. " +
+    "`npm run verify-export -- FILE [--key KEY]` checks a file away from the service. " +
+    "A body that ends without its trailer was cut short.",
+  tags,
+  security: bearerSecurity,
+  request: { query: ExportQuery },
+  responses: {
+    [HttpStatus.OK]: {
+      description: "The export file",
+      headers: z.object({
+        "Content-Disposition": z
+          .string()
+          .openapi({ example: 'attachment; filename="audit-log-1-310.ndjson"' }),
+      }),
+      content: {
+        [EXPORT_MEDIA_TYPES.ndjson]: { schema: NdjsonExportSchema },
+        [EXPORT_MEDIA_TYPES.csv]: { schema: CsvExportSchema },
+      },
+    },
     ...authedErrors,
   },
 });
@@ -165,6 +200,7 @@ export const remove = createRoute({
 
 export type ListRoute = typeof list;
 export type VerifyRoute = typeof verify;
+export type ExportRoute = typeof exportLog;
 export type ByCoordinatorRoute = typeof byCoordinator;
 export type GetRoute = typeof get;
 export type CreateRoute = typeof create;

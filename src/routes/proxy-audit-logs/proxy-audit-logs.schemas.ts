@@ -9,6 +9,7 @@ import {
   EventId,
   MentorIds,
 } from "../../audit/events";
+import { EXPORT_COLUMNS, EXPORT_FORMATS } from "../../audit/export-file";
 import { CHAIN_FAULT_REASONS } from "../../audit/types";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
@@ -270,3 +271,57 @@ export const VerifySchema = z
       checkpoint: "5b1f0c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110ff",
     },
   });
+
+export const ExportQuery = z
+  .object({
+    format: z.enum(EXPORT_FORMATS).default("ndjson").openapi({ description: "The file's format" }),
+    from: IsoDateTime.optional().openapi({
+      description: "Earliest append time (recorded_at), inclusive; default: the log's first entry",
+    }),
+    to: IsoDateTime.optional().openapi({
+      description: "Latest append time (recorded_at), inclusive; default: the log's head",
+    }),
+  })
+  .refine(fromNotAfterTo, FROM_AFTER_TO);
+
+const EXPORT_ROW_EXAMPLE = {
+  seq: 1,
+  event_id: "attr-20260320-001:created",
+  redacted: 0,
+  action: "proxy_created",
+  actor_id: "coord-119",
+  coordinator_id: "coord-119",
+  mentor_id: "mentor-482",
+  activity_id: "pa-001",
+  timestamp: "2026-03-20T09:00:00Z",
+  recorded_at: "2026-03-20T09:00:02Z",
+  payload_hash: HASH_EXAMPLE,
+  prev_hash: "0".repeat(64),
+  hash: HASH_EXAMPLE,
+};
+const TRAILER_EXAMPLE = {
+  rows: 1,
+  from: null,
+  to: null,
+  head: { seq: 1, hash: HASH_EXAMPLE },
+  checkpoint: "5b1f0c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110ff",
+  log_head_seq: 1,
+  exported_at: "2026-03-26T12:00:00Z",
+};
+
+export const NdjsonExportSchema = z.string().openapi({
+  description:
+    "One JSON object per entry, in sequence order, with every column (`" +
+    EXPORT_COLUMNS.join("`, `") +
+    '`; absent values null), then one line `{"export_trailer": {rows, from, to, head, checkpoint, ' +
+    "log_head_seq, exported_at}}`. `checkpoint` is HMAC-SHA-256 of `<head.seq>:<head.hash>` under " +
+    "the chain key.",
+  example: `${JSON.stringify(EXPORT_ROW_EXAMPLE)}\n${JSON.stringify({ export_trailer: TRAILER_EXAMPLE })}\n`,
+});
+
+export const CsvExportSchema = z.string().openapi({
+  description:
+    "A header line of the columns, one record per entry, then `#export_trailer <JSON>` as in the " +
+    "NDJSON format. Strings are always quoted, integers bare, and NULL is an empty bare field.",
+  example: `${EXPORT_COLUMNS.join(",")}\n...\n#export_trailer ${JSON.stringify(TRAILER_EXAMPLE)}\n`,
+});
