@@ -121,6 +121,8 @@ export interface paths {
         /**
          * List activity log entries with filtering
          * @description Entries of every kind (`self`, `proxy`, `bulk`), newest first by occurred_at with log_id (descending) breaking ties. Filters combine; `from`/`to` bound occurred_at, both inclusive; an unknown activity_type matches nothing. A mentor's list holds only its own entries, and a mentor naming another mentor in `mentor_id` gets 403 rather than a silently empty page. Coordinators, admins and compliance list the whole organisation.
+         *
+         *     Two ways to page: `page` (offset; simple, but a deep page walks every entry before it) or `cursor` (keyset; send back `next_cursor` to get the page after this one, at the cost of the first page however deep). `next_cursor` is null on the last page. `pagination.total` is given either way.
          */
         get: operations["listActivityLogs"];
         put?: never;
@@ -233,6 +235,8 @@ export interface paths {
         /**
          * List attributed activities
          * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
+         *
+         *     Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs what the first does). `next_cursor` is null on the last page.
          */
         get: operations["listAttributions"];
         put?: never;
@@ -565,12 +569,18 @@ export interface components {
          *         "page": 1,
          *         "limit": 20,
          *         "total": 34
-         *       }
+         *       },
+         *       "next_cursor": null
          *     }
          */
         ActivityLogPage: {
             data: components["schemas"]["ActivityLog"][];
             pagination: components["schemas"]["Pagination"];
+            /**
+             * @description Pass as `cursor` to get the next page; null when this page is the last. Cheaper than `page` for deep pages.
+             * @example WyIyMDI2LTAzLTE4VDEwOjAwOjAwWiIsImxvZ18wMDJiYmIiXQ
+             */
+            next_cursor: string | null;
         };
         ActivityLog: {
             /**
@@ -834,6 +844,11 @@ export interface components {
         AttributionPage: {
             data: components["schemas"]["Attribution"][];
             pagination: components["schemas"]["Pagination"];
+            /**
+             * @description Pass as `cursor` to get the next page; null when this page is the last. Cheaper than `page` for deep pages.
+             * @example WyIyMDI2LTAzLTE4VDEwOjAwOjAwWiIsImxvZ18wMDJiYmIiXQ
+             */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -1397,6 +1412,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -1411,7 +1439,10 @@ export interface operations {
     getMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
+                "if-none-match"?: string;
+            };
             path: {
                 member_id: string;
             };
@@ -1422,11 +1453,22 @@ export interface operations {
             /** @description The member */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Member"];
                 };
+            };
+            /** @description If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON or a validation failure */
             400: {
@@ -1464,6 +1506,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -1478,7 +1533,10 @@ export interface operations {
     putMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 member_id: string;
             };
@@ -1494,6 +1552,8 @@ export interface operations {
             /** @description The member was updated */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,6 +1563,8 @@ export interface operations {
             /** @description The member was created */
             201: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1536,6 +1598,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -1548,6 +1619,19 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1604,6 +1688,19 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,6 +1776,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -1742,6 +1852,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -1772,6 +1895,8 @@ export interface operations {
                 from?: string;
                 /** @description Latest occurred_at, inclusive */
                 to?: string;
+                /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1815,6 +1940,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -1829,7 +1967,10 @@ export interface operations {
     createActivityLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1892,6 +2033,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -1904,6 +2054,28 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1924,7 +2096,10 @@ export interface operations {
     getActivityLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1935,6 +2110,8 @@ export interface operations {
             /** @description The entry */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1956,6 +2133,15 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ActivityLog"];
                 };
+            };
+            /** @description If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON or a validation failure */
             400: {
@@ -1993,6 +2179,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2007,7 +2206,10 @@ export interface operations {
     updateActivityLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2023,6 +2225,8 @@ export interface operations {
             /** @description The updated entry */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,6 +2294,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -2102,6 +2315,19 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2122,7 +2348,10 @@ export interface operations {
     deleteActivityLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2178,6 +2407,28 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2252,6 +2503,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2266,7 +2530,10 @@ export interface operations {
     createAttributionBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2313,6 +2580,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -2325,6 +2601,28 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,7 +2643,10 @@ export interface operations {
     confirmAttributionBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
             path: {
                 batch_id: string;
             };
@@ -2398,6 +2699,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -2410,6 +2720,28 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,6 +2775,8 @@ export interface operations {
                 from?: string;
                 /** @description activity_date at or before */
                 to?: string;
+                /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2486,6 +2820,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2500,7 +2847,10 @@ export interface operations {
     createAttribution: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2547,7 +2897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2574,6 +2924,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2588,7 +2960,10 @@ export interface operations {
     getAttribution: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2599,11 +2974,22 @@ export interface operations {
             /** @description The attribution; audit_trail oldest first */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AttributionDetail"];
                 };
+            };
+            /** @description If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON or a validation failure */
             400: {
@@ -2641,6 +3027,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2655,7 +3054,10 @@ export interface operations {
     updateAttribution: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2671,6 +3073,8 @@ export interface operations {
             /** @description The corrected attribution */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2722,6 +3126,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -2734,6 +3147,19 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2754,7 +3180,10 @@ export interface operations {
     deleteAttribution: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2801,6 +3230,28 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2880,6 +3331,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -2894,7 +3358,10 @@ export interface operations {
     createProxyAuditLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2950,7 +3417,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2971,6 +3438,28 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3027,6 +3516,19 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3092,6 +3594,19 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3686,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -3185,7 +3713,10 @@ export interface operations {
     getProxyAuditLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3196,11 +3727,22 @@ export interface operations {
             /** @description The entry */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProxyAuditLogEntry"];
                 };
+            };
+            /** @description If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON or a validation failure */
             400: {
@@ -3238,6 +3780,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
@@ -3252,7 +3807,10 @@ export interface operations {
     annotateProxyAuditLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3268,6 +3826,8 @@ export interface operations {
             /** @description The annotation now shown with the entry */
             200: {
                 headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3319,6 +3879,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is too large */
             413: {
                 headers: {
@@ -3331,6 +3900,19 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3351,7 +3933,10 @@ export interface operations {
     deleteProxyAuditLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3407,6 +3992,28 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
