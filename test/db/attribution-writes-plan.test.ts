@@ -83,7 +83,7 @@ describe("attribution writes use indexes", () => {
     };
     let attributionId = "";
     let activityId = "";
-    let updatedAt = "";
+    let lastEventId = "";
     let batchId = "";
     const statements = await recordAll(async (db) => {
       const created = await createAttribution(db, {
@@ -92,14 +92,14 @@ describe("attribution writes use indexes", () => {
         eventId: crypto.randomUUID(),
       });
       if (!created.ok) throw new Error("setup: create failed");
-      ({ attributionId, activityId, updatedAt } = created.row);
+      ({ attributionId, activityId, lastEventId } = created.row);
       await createAttribution(db, { ...fields, mentorId: "m-1", eventId: crypto.randomUUID() });
       await getAttribution(db, org, attributionId);
       await updateAttribution(db, {
         orgId: org,
         attributionId,
         activityId,
-        seenUpdatedAt: updatedAt,
+        seenEventId: lastEventId,
         patch: { mentor_id: "m-2", notes: "changed" },
         changes: { mentor_id: { from: "m-1", to: "m-2" } },
         eventId: crypto.randomUUID(),

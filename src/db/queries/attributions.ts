@@ -381,8 +381,8 @@ export interface UpdateAttributionInput {
   orgId: string;
   attributionId: string;
   activityId: string;
-  /** `updated_at` as read; the write only lands if nobody wrote in between. */
-  seenUpdatedAt: string;
+  /** The last event ID as read; the write only lands if nobody wrote in between (even within the same second). */
+  seenEventId: string;
   patch: AttributionPatch;
   changes: Record<string, { from: unknown; to: unknown }>;
   eventId: string;
@@ -406,7 +406,7 @@ export async function updateAttribution(
   const conditions: SQL[] = [
     sql`org_id = ${orgId}`,
     sql`attribution_id = ${attributionId}`,
-    sql`updated_at = ${input.seenUpdatedAt}`,
+    sql`last_event_id = ${input.seenEventId}`,
   ];
   if (patch.mentor_id !== undefined) conditions.push(activeMemberWithRole(orgId, patch.mentor_id, "mentor"));
   if (patch.activity_type_id !== undefined) {

@@ -327,7 +327,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
       orgId: caller.org,
       attributionId: id,
       activityId: found.row.activityId,
-      seenUpdatedAt: found.row.updatedAt,
+      seenEventId: found.row.lastEventId,
       patch,
       changes,
       eventId: crypto.randomUUID(),
