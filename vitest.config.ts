@@ -29,6 +29,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
+      // Files share one workerd per worker thread; each test owns its organisation, so no state leaks.
+      isolate: false,
     },
   };
 });
