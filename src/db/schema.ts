@@ -78,6 +78,16 @@ export type ActivityTypeRow = typeof activityTypes.$inferSelect;
 export type ActivityRow = typeof activities.$inferSelect;
 
 /**
+ * How many activities each organisation holds, kept by triggers on `activities`
+ * (see the activity_totals_triggers migration), so an unfiltered list's `total`
+ * is one row read however large the organisation grows.
+ */
+export const activityTotals = sqliteTable("activity_totals", {
+  orgId: text("org_id").primaryKey(),
+  total: integer("total").notNull(),
+});
+
+/**
  * A coordinator's registration of an activity on a mentor's behalf. Its activity
  * row (`pact-…`) lives in `activities` with the same attribution_id.
  */

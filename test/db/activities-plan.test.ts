@@ -34,12 +34,10 @@ const BY_TYPE = "activities_org_type_occurred_idx";
 const BY_CONTACT = "activities_org_contact_occurred_idx";
 const BY_MODE = "activities_org_mode_occurred_idx";
 const BY_KEY = "sqlite_autoindex_activities_1";
-/** Counting a whole organisation reads no row, so the narrowest index holding org_id serves as well as any. */
-const ANY_ORG_INDEX = "activities_org_\\w+_idx";
 
 /** Every list filter alone, with a range, and together, with the index each must use. */
 const filters = [
-  { name: "no filter", filter: {}, index: BY_TIME, countIndex: ANY_ORG_INDEX },
+  { name: "no filter", filter: {}, index: BY_TIME },
   { name: "from/to", filter: MARCH, index: BY_TIME },
   { name: "from only", filter: { from: MARCH.from }, index: BY_TIME },
   { name: "mentor", filter: { mentorId: MENTOR }, index: BY_MENTOR },
@@ -103,11 +101,12 @@ const cases: Record<ActivityStatementName, PlanCase[]> = {
       seek: true,
     })),
   ],
-  total: filters.map((f) => ({
-    name: f.name,
-    statement: statements.total(db, ORG, f.filter),
-    index: f.countIndex ?? f.index,
-  })),
+  // Unfiltered, the total is the organisation's running count: one row, no activity read.
+  total: filters.map((f) =>
+    f.name === "no filter"
+      ? { name: f.name, statement: statements.total(db, ORG, f.filter), runningCount: true }
+      : { name: f.name, statement: statements.total(db, ORG, f.filter), index: f.index },
+  ),
   insert: [
     { name: "for oneself", statement: statements.insert(db, ORG, entry, false) },
     { name: "for a mentor on record", statement: statements.insert(db, ORG, entry, true) },
@@ -167,8 +166,12 @@ describe("query plans of the activity statements", () => {
     expect(fullScansOfActivities(await planOf(unindexed))).not.toEqual([]);
   });
 
-  it.each(flatCases)("$label never scans the whole activities table", async ({ statement, index, seek }) => {
+  it.each(flatCases)("$label never scans the whole activities table", async (c) => {
+    const { statement, index, seek } = c;
     const plan = await planOf(statement);
+    if ("runningCount" in c) {
+      expect(plan).toEqual([expect.stringMatching(/^SEARCH activity_totals USING INDEX \S+ \(org_id=\?\)$/)]);
+    }
     if (seek) expect(plan.join("\n")).toMatch(/USING INDEX \S+ \(.*occurred_at<\?\)/);
     expect(plan).not.toEqual([]);
     expect(fullScansOfActivities(plan)).toEqual([]);
