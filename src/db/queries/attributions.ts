@@ -173,17 +173,8 @@ export async function createAttribution(
         ${duplicateOf(orgId, mentorId, activityTypeId, activityDate)} as duplicate`,
   ]);
 
-  const row = inserted[0];
-  const event = outbox[0];
-  if (row && event) {
-    return {
-      ok: true,
-      row: fromRaw(row),
-      mentorName: row.mentor_name,
-      coordinatorName: row.coordinator_name,
-      event: { eventId: event.event_id, payload: event.payload },
-    };
-  }
+  const result = writtenWithEvent(inserted, outbox);
+  if (result) return { ok: true, ...result };
   const d = diagnosis[0];
   return {
     ok: false,
@@ -254,6 +245,19 @@ export function fromRaw(raw: AttributionRowRaw): AttributionRow {
     lastEventId: raw.last_event_id,
     createdAt: raw.created_at,
     updatedAt: raw.updated_at,
+  };
+}
+
+/** The row a write returned with its names, and its outbox event; null when the write did nothing. */
+function writtenWithEvent(rows: AttributionRowRaw[], outbox: OutboxRaw[]) {
+  const row = rows[0];
+  const event = outbox[0];
+  if (!row || !event) return null;
+  return {
+    row: fromRaw(row),
+    mentorName: row.mentor_name,
+    coordinatorName: row.coordinator_name,
+    event: { eventId: event.event_id, payload: event.payload },
   };
 }
 
@@ -468,17 +472,8 @@ export async function updateAttribution(
       ${patch.mentor_id !== undefined ? activeMemberWithRole(orgId, patch.mentor_id, "mentor") : sql`1`} as mentor_ok,
       ${patch.activity_type_id !== undefined ? sql`exists (select 1 from activity_types where id = ${patch.activity_type_id})` : sql`1`} as type_ok`,
   ]);
-  const row = updated[0];
-  const event = outbox[0];
-  if (row && event) {
-    return {
-      ok: true,
-      row: fromRaw(row),
-      mentorName: row.mentor_name,
-      coordinatorName: row.coordinator_name,
-      event: { eventId: event.event_id, payload: event.payload },
-    };
-  }
+  const result = writtenWithEvent(updated, outbox);
+  if (result) return { ok: true, ...result };
   const d = diagnosis[0];
   if (!d?.mentor_ok) return { ok: false, reason: "mentor_not_active" };
   if (!d.type_ok) return { ok: false, reason: "type_unknown" };
