@@ -130,6 +130,12 @@ export const attributions = sqliteTable(
   ],
 );
 
+/** How many attributions each organisation holds, kept by triggers like `activity_totals`. */
+export const attributionTotals = sqliteTable("attribution_totals", {
+  orgId: text("org_id").primaryKey(),
+  total: integer("total").notNull(),
+});
+
 /** Per-organisation, per-day counters behind `attr-`, `pact-` and `batch-` IDs; never decremented. */
 export const idCounters = sqliteTable(
   "id_counters",

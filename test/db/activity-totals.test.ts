@@ -11,22 +11,29 @@ async function countedRows(org: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function listedTotal(as: TokenClaims): Promise<number> {
-  const page = await json<{ pagination: { total: number } }>(
-    await call("GET", "/api/v1/activity-logs?limit=1", { as }),
-  );
+async function listedTotal(as: TokenClaims, path = "/api/v1/activity-logs"): Promise<number> {
+  const page = await json<{ pagination: { total: number } }>(await call("GET", `${path}?limit=1`, { as }));
   return page.pagination.total;
 }
 
-describe("the running count of an organisation's activities", () => {
+async function countedAttributions(org: string): Promise<number> {
+  const row = await env.DB.prepare("select count(*) as n from attributions where org_id = ?")
+    .bind(org)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+describe("the running counts of an organisation's activities and attributions", () => {
   it("matches the rows through self logs, registrations, bulk confirmations and deletes", async () => {
     const o = await demoOrg();
     const mentor = o.as("mentor-042", "mentor");
-    const check = async (expected: number) => {
+    const check = async (expected: number, attributed: number) => {
       expect(await countedRows(o.org)).toBe(expected);
       expect(await listedTotal(o.admin)).toBe(expected);
+      expect(await countedAttributions(o.org)).toBe(attributed);
+      expect(await listedTotal(o.admin, "/api/v1/activity-attributions")).toBe(attributed);
     };
-    await check(0);
+    await check(0, 0);
 
     const logged = await json<{ log_id: string }>(
       await call("POST", "/api/v1/activity-logs", {
@@ -38,7 +45,7 @@ describe("the running count of an organisation's activities", () => {
         },
       }),
     );
-    await check(1);
+    await check(1, 0);
 
     const registration = {
       activity_type_id: "one-on-one",
@@ -53,7 +60,7 @@ describe("the running count of an organisation's activities", () => {
     expect(
       (await call("POST", "/api/v1/activity-attributions", { as: o.coordinator, body: registration })).status,
     ).toBe(409);
-    await check(2);
+    await check(2, 1);
 
     const { mentor_id: _one, ...shared } = registration;
     const bulk = await call("POST", "/api/v1/activity-attributions/batches", {
@@ -66,7 +73,7 @@ describe("the running count of an organisation's activities", () => {
       },
     });
     expect(bulk.status).toBe(201);
-    await check(4);
+    await check(4, 3);
 
     expect((await call("DELETE", `/api/v1/activity-logs/${logged.log_id}`, { as: mentor })).status).toBe(200);
     expect(
@@ -76,7 +83,7 @@ describe("the running count of an organisation's activities", () => {
         })
       ).status,
     ).toBe(200);
-    await check(2);
+    await check(2, 2);
   });
 
   it("keeps organisations apart", async () => {

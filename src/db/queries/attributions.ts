@@ -1,7 +1,15 @@
 import { and, between, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { SortKey } from "../../lib/cursor";
 import { batchSql, type Db } from "../client";
-import { type AttributionRow, activities, attributions, auditOutbox, idCounters, members } from "../schema";
+import {
+  type AttributionRow,
+  activities,
+  attributions,
+  attributionTotals,
+  auditOutbox,
+  idCounters,
+  members,
+} from "../schema";
 
 /**
  * Attributions and their activities are written with set-based SQL inside one
@@ -353,8 +361,14 @@ export const attributionListStatements = {
       .orderBy(desc(attributions.activityDate), desc(attributions.attributionId))
       .limit(page.limit)
       .offset(page.offset),
+  /** Unfiltered, the organisation's running count (one row); a filter counts its own index range. */
   total: (db: Db, orgId: string, filter: AttributionFilter) =>
-    db.select({ total: count() }).from(attributions).where(listConditions(orgId, filter)),
+    Object.values(filter).every((value) => value === undefined)
+      ? db
+          .select({ total: sql<number>`coalesce(max(${attributionTotals.total}), 0)`.mapWith(Number) })
+          .from(attributionTotals)
+          .where(eq(attributionTotals.orgId, orgId))
+      : db.select({ total: count() }).from(attributions).where(listConditions(orgId, filter)),
 };
 
 /** One page, newest activity first, and the total under the filter, in one round trip. */
