@@ -25,6 +25,7 @@ import {
   members,
   sqlNowIso,
 } from "../schema";
+import { holdsRole } from "./members";
 
 /** The entry mode of everything written through activity logs. */
 const SELF: EntryMode = "self";
@@ -188,7 +189,7 @@ const activeMentorExists = (db: Db, orgId: string, mentorId: string) =>
           eq(members.orgId, orgId),
           eq(members.memberId, mentorId),
           eq(members.active, true),
-          sql`exists (select 1 from json_each(${members.roles}) where json_each.value = 'mentor')`,
+          holdsRole(members.roles, "mentor"),
         ),
       ),
   );

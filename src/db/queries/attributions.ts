@@ -10,6 +10,7 @@ import {
   idCounters,
   members,
 } from "../schema";
+import { activeMemberWithRole, holdsRole, memberName } from "./members";
 
 /**
  * Attributions and their activities are written with set-based SQL inside one
@@ -36,22 +37,9 @@ function bumpCounter(orgId: string, scope: IdScope, day: string, by: SQL, condit
     on conflict (org_id, scope, day) do update set last_value = last_value + excluded.last_value`;
 }
 
-const hasRole = (roles: SQL, role: string) =>
-  sql`exists (select 1 from json_each(${roles}) where value = ${role})`;
-
-/** A member of `orgId` who is active and holds `role`. */
-function activeMemberWithRole(orgId: string, memberId: SQL | string, role: string): SQL {
-  return sql`exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${memberId}
-    and m.active = 1 and ${hasRole(sql`m.roles`, role)})`;
-}
-
 function duplicateOf(orgId: string, mentorId: SQL | string, typeId: string, activityDate: string): SQL {
   return sql`exists (select 1 from ${attributions} d where d.org_id = ${orgId} and d.mentor_id = ${mentorId}
     and d.activity_type_id = ${typeId} and d.activity_date = ${activityDate})`;
-}
-
-function memberName(orgId: string, memberId: SQL | string): SQL {
-  return sql`(select name from ${members} where org_id = ${orgId} and member_id = ${memberId})`;
 }
 
 export interface AttributionFields {
@@ -75,6 +63,11 @@ export interface OutboxEvent {
   payload: string;
 }
 
+/** The actor's member name as it is now, else the token's name. */
+export function actorName(orgId: string, actor: ActorContext): SQL {
+  return sql`coalesce(${memberName(orgId, actor.actorId)}, ${actor.actorName})`;
+}
+
 /**
  * The audit payload of an event about the attribution row aliased `a`, with the
  * actor's and the mentor's names as they are at this moment.
@@ -89,7 +82,7 @@ export function attributionEventPayload(
     'event_id', ${event.id},
     'action', ${event.action},
     'actor_id', ${actor.actorId},
-    'actor_name', coalesce(${memberName(orgId, actor.actorId)}, ${actor.actorName}),
+    'actor_name', ${actorName(orgId, actor)},
     'coordinator_id', a.coordinator_id,
     'mentor_id', a.mentor_id,
     'mentor_name', ${memberName(orgId, sql`a.mentor_id`)},
@@ -176,7 +169,7 @@ export async function createAttribution(
         exists (select 1 from activity_types where id = ${activityTypeId}) as type_known,
         (select active from ${members} where org_id = ${orgId} and member_id = ${mentorId}) as mentor_active,
         exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${mentorId}
-          and ${hasRole(sql`m.roles`, "mentor")}) as mentor_is_mentor,
+          and ${holdsRole(sql`m.roles`, "mentor")}) as mentor_is_mentor,
         ${input.checkCoordinator ? activeMemberWithRole(orgId, coordinatorId, "coordinator") : sql`1`} as coordinator_ok,
         ${duplicateOf(orgId, mentorId, activityTypeId, activityDate)} as duplicate`,
   ]);

@@ -14,11 +14,13 @@ import {
   type ActorContext,
   type AttributionFields,
   type AttributionRowRaw,
+  actorName,
   attributionEventPayload,
   fromRaw,
   idDay,
   type OutboxEvent,
 } from "./attributions";
+import { activeMemberWithRole, holdsRole } from "./members";
 
 /**
  * Bulk registration in set-based SQL: the per-mentor decision (will_create or
@@ -48,7 +50,7 @@ function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL):
             from (select j.key as idx, j.value as mentor_id,
                     case
                       when m.member_id is null
-                        or not exists (select 1 from json_each(m.roles) r where r.value = 'mentor')
+                        or not ${holdsRole(sql`m.roles`, "mentor")}
                         then 'unknown_mentor'
                       when m.active = 0 then 'inactive_mentor'
                       when exists (select 1 from ${attributions} d where d.org_id = ${orgId}
@@ -128,10 +130,6 @@ function batchFromRaw(raw: BatchRaw): BatchRow {
     createdAt: raw.created_at,
     confirmedAt: raw.confirmed_at,
   };
-}
-
-function actorName(orgId: string, actor: ActorContext): SQL {
-  return sql`coalesce((select name from ${members} where org_id = ${orgId} and member_id = ${actor.actorId}), ${actor.actorName})`;
 }
 
 /** The audit payload of an event about the batch row aliased `b`. */
@@ -271,8 +269,7 @@ export async function createBatch(db: Db, input: CreateBatchInput): Promise<Crea
   const day = idDay(now);
   const typeKnown = sql`exists (select 1 from activity_types where id = ${input.activityTypeId})`;
   const coordinatorOk = input.checkCoordinator
-    ? sql`exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${input.coordinatorId}
-        and m.active = 1 and exists (select 1 from json_each(m.roles) where value = 'coordinator'))`
+    ? activeMemberWithRole(orgId, input.coordinatorId, "coordinator")
     : sql`1`;
   const valid = sql`(${typeKnown} and ${coordinatorOk})`;
   const batchId = sql`('batch-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "batch", day)}))`;

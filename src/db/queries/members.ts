@@ -1,4 +1,5 @@
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../client";
 import { type MemberRow, members } from "../schema";
 
@@ -12,12 +13,26 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
+/** True when a JSON array of roles (a column or expression) holds `role`. */
+export function holdsRole(roles: SQL | SQLiteColumn, role: string): SQL {
+  return sql`exists (select 1 from json_each(${roles}) where json_each.value = ${role})`;
+}
+
+/** A member of `orgId` who is active and holds `role`, for use inside a larger statement. */
+export function activeMemberWithRole(orgId: string, memberId: SQL | string, role: string): SQL {
+  return sql`exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${memberId}
+    and m.active = 1 and ${holdsRole(sql`m.roles`, role)})`;
+}
+
+/** The member's current name, as a scalar subquery. */
+export function memberName(orgId: string, memberId: SQL | string): SQL {
+  return sql`(select name from ${members} where org_id = ${orgId} and member_id = ${memberId})`;
+}
+
 function memberConditions(orgId: string, filter: MemberFilter): SQL | undefined {
   const conditions: SQL[] = [eq(members.orgId, orgId)];
   if (filter.role !== undefined) {
-    conditions.push(
-      sql`exists (select 1 from json_each(${members.roles}) where json_each.value = ${filter.role})`,
-    );
+    conditions.push(holdsRole(members.roles, filter.role));
   }
   if (filter.active !== undefined) conditions.push(eq(members.active, filter.active));
   if (filter.q !== undefined) {

@@ -28,6 +28,7 @@ import { nextCursor } from "../../lib/cursor";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
+import { present } from "../../lib/present";
 import { nowIso, toIsoSeconds } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../lib/types";
 import type {
@@ -392,22 +393,24 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 function orgEvent(entry: AuditEntry) {
   const event = ORG_EVENT_OF[entry.action];
   if (!event) return null;
-  const optional = <T>(value: T | null) => (value === null ? {} : value);
   return {
     event,
-    ...optional(entry.attribution_id === null ? null : { attribution_id: entry.attribution_id }),
-    ...optional(entry.activity_id === null ? null : { activity_id: entry.activity_id }),
-    ...optional(entry.batch_id === null ? null : { batch_id: entry.batch_id }),
+    ...present({
+      attribution_id: entry.attribution_id,
+      activity_id: entry.activity_id,
+      batch_id: entry.batch_id,
+    }),
     actor_id: entry.actor_id,
     actor_name: entry.actor_name,
-    ...optional(
-      entry.mentor_id === null ? null : { mentor_id: entry.mentor_id, mentor_name: entry.mentor_name },
-    ),
-    ...optional(entry.activity_type_id === null ? null : { activity_type_id: entry.activity_type_id }),
-    ...optional(entry.activity_date === null ? null : { activity_date: entry.activity_date }),
-    ...optional(entry.mentor_count === null ? null : { mentor_count: entry.mentor_count }),
-    ...optional(entry.skipped_count === null ? null : { skipped_count: entry.skipped_count }),
-    ...optional(entry.changes === null ? null : { changes: entry.changes }),
+    // The mentor's name is shown, null or not, wherever the event names a mentor.
+    ...(entry.mentor_id === null ? {} : { mentor_id: entry.mentor_id, mentor_name: entry.mentor_name }),
+    ...present({
+      activity_type_id: entry.activity_type_id,
+      activity_date: entry.activity_date,
+      mentor_count: entry.mentor_count,
+      skipped_count: entry.skipped_count,
+      changes: entry.changes,
+    }),
     occurred_at: entry.timestamp,
   };
 }

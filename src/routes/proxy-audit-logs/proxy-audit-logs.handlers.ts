@@ -11,6 +11,7 @@ import type { Env } from "../../lib/env";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
+import { present } from "../../lib/present";
 import type { AppRouteHandler } from "../../lib/types";
 import type {
   AnnotateRoute,
@@ -40,13 +41,6 @@ function seqOf(id: string): number {
   const seq = entrySeq(id);
   if (seq === null) throw notFound(`Audit entry ${id}`);
   return seq;
-}
-
-type Present<T> = { [K in keyof T]?: Exclude<T[K], null> };
-
-/** Absent fields are left out of responses rather than sent as null, as the seed shows them. */
-function present<T extends Record<string, unknown>>(fields: T): Present<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as Present<T>;
 }
 
 function toSummary(entry: AuditEntry) {
