@@ -1,24 +1,31 @@
-import { authenticate } from "./auth/middleware";
-import { d1Session } from "./db/session";
+import packageJson from "../package.json";
+import { activeMember, authenticate } from "./http/authenticate";
+import { createApp } from "./http/create-app";
+import { database } from "./http/database";
 import { idempotency } from "./http/idempotency";
 import { rateLimit } from "./http/rate-limit";
-import { createApp } from "./lib/create-app";
-import type { AppOpenAPI } from "./lib/types";
 import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
 import { activityLogsRouter } from "./routes/activity-logs/activity-logs.index";
 import { activityTypesRouter } from "./routes/activity-types/activity-types.index";
+import { attributionAuditLogRouter } from "./routes/attribution-audit-log/attribution-audit-log.index";
+import { attributionBatchesRouter } from "./routes/attribution-batches/attribution-batches.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { membersRouter } from "./routes/members/members.index";
 import { proxyAuditLogsRouter } from "./routes/proxy-audit-logs/proxy-audit-logs.index";
+import type { AppOpenAPI } from "./types";
 
-export const API_VERSION = "1.0.0";
+/** The API document's version is the package's. */
+const API_VERSION = packageJson.version;
 
 /** Routers of the authenticated API under /api/v1, in the order they are matched. */
 const apiRouters = [
   membersRouter,
   activityTypesRouter,
   activityLogsRouter,
+  // Fixed segments (/audit-log, /batches) before the attributions' /{id}.
+  attributionAuditLogRouter,
+  attributionBatchesRouter,
   activityAttributionsRouter,
   proxyAuditLogsRouter,
 ] as const;
@@ -71,9 +78,11 @@ export function buildApp(): AppOpenAPI {
   const app = createApp();
   app.route("/", healthRouter);
   app.route("/", docsRouter);
-  app.use("/api/v1/*", d1Session);
+  // The request pipeline of the API: who is calling, within its quota, on its database, still active.
   app.use("/api/v1/*", authenticate);
   app.use("/api/v1/*", rateLimit);
+  app.use("/api/v1/*", database);
+  app.use("/api/v1/*", activeMember);
   app.use("/api/v1/*", idempotency);
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);

@@ -2,7 +2,7 @@ import { buildApp } from "./app";
 import { drainOutbox } from "./audit/outbox";
 import { createDb } from "./db/client";
 import { deleteExpiredIdempotencyKeys } from "./db/queries/idempotency";
-import type { Env } from "./lib/env";
+import type { Env } from "./env";
 import { nowIso } from "./lib/time";
 
 export { AuditLog } from "./audit/audit-log.do";

@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../lib/env";
 import { nowIso } from "../lib/time";
 import {
   ANNOTATION_ACTION,
@@ -113,8 +112,14 @@ function recordFields(
  * in one `transactionSync` without awaiting anything, so no other call interleaves with it and
  * sequence numbers stay contiguous.
  */
-export class AuditLog extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
+/** The bindings the audit object reads. */
+export interface AuditLogEnv {
+  /** Key of the HMAC checkpoint over the chain head. */
+  AUDIT_CHAIN_KEY?: string;
+}
+
+export class AuditLog extends DurableObject<AuditLogEnv> {
+  constructor(ctx: DurableObjectState, env: AuditLogEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }

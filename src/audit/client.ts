@@ -1,4 +1,4 @@
-import type { Env } from "../lib/env";
+import type { AuditLog } from "./audit-log.do";
 import type {
   AnnotateResult,
   AppendResult,
@@ -27,8 +27,13 @@ export interface AuditClient {
   exportChunk(afterSeq: number, lastSeq: number, limit: number): Promise<AuditRow[]>;
 }
 
+/** The namespace of the organisations' audit objects, as the Worker binds it. */
+export interface AuditBinding {
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+}
+
 /** The audit log of one organisation: its own Durable Object, named by the organisation ID. */
-export function auditClient(env: Pick<Env, "AUDIT_LOG">, orgId: string): AuditClient {
+export function auditClient(env: AuditBinding, orgId: string): AuditClient {
   const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(orgId));
   // Each call awaits its RpcPromise so callers get a plain Promise: a rejected RpcPromise handed
   // on as is was reported as unhandled even when the caller caught it.

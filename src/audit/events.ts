@@ -1,25 +1,26 @@
 import { z } from "@hono/zod-openapi";
 import { fieldErrors } from "../lib/errors";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from "../lib/limits";
+import { RefId } from "../lib/fields";
+import {
+  MAX_APPEND_EVENTS,
+  MAX_AUDIT_LIST_LIMIT,
+  MAX_BATCH_MENTORS,
+  MAX_CHANGED_FIELDS,
+  MAX_EVENT_ID_LENGTH,
+  MAX_EXPORT_CHUNK_ROWS,
+  MAX_FILTER_ACTIONS,
+  MAX_ID_LENGTH,
+  MAX_IP_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+} from "../lib/limits";
 import { IsoDateTime } from "../lib/time";
 import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
 
 /** How an action is named; the stored vocabulary is open so producers can add actions. */
 const ACTION_PATTERN = /^[a-z][a-z0-9_]{2,63}$/;
-
-/** A bulk registration names at most this many mentors. */
-export const MAX_EVENT_MENTORS = 100;
-const MAX_CHANGED_FIELDS = 50;
-/** A bulk confirmation appends one event per mentor plus its own, in one call. */
-export const MAX_APPEND_EVENTS = 500;
-const MAX_EVENT_ID_LENGTH = 128;
-/** An IPv6 address with a zone fits in 64 characters. */
-export const MAX_IP_LENGTH = 64;
-export const MAX_USER_AGENT_LENGTH = 512;
-/** Largest page the object answers in one call. */
-export const MAX_LIST_LIMIT = 500;
-/** Most actions one list filter may name. */
-const MAX_FILTER_ACTIONS = 20;
 
 export const ActionName = z
   .string()
@@ -32,11 +33,7 @@ export const EventAction = ActionName.refine((action) => !RECORD_ACTIONS.include
 });
 
 /** A reference to a member, activity, attribution or batch. */
-export const AuditRef = z
-  .string()
-  .min(1)
-  .max(MAX_ID_LENGTH)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Letters, digits, '_', '.' and '-' only");
+export const AuditRef = RefId;
 
 /**
  * An ID as a token may carry it (a service's subject need not look like a member ID). Actors
@@ -52,9 +49,6 @@ export const EventId = z
   .openapi({ example: "attr-20260324-001:created" });
 
 const Name = z.string().trim().min(1).max(MAX_NAME_LENGTH);
-
-/** How deeply a changed value may nest; bounds the recursion of checking and hashing it. */
-const MAX_JSON_DEPTH = 16;
 
 function isJsonValue(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
@@ -82,13 +76,13 @@ export const ChangesSchema = z
     message: `At most ${MAX_CHANGED_FIELDS} changed fields`,
   });
 
-export const MentorIds = z.array(AuditRef).min(1).max(MAX_EVENT_MENTORS);
+export const MentorIds = z.array(AuditRef).min(1).max(MAX_BATCH_MENTORS);
 
 const IpAddress = z.string().min(1).max(MAX_IP_LENGTH);
 const UserAgent = z.string().min(1).max(MAX_USER_AGENT_LENGTH);
 
 /** The object checks every event itself: it is the last line before the chain. */
-export const auditEventSchema = z.strictObject({
+const auditEventSchema = z.strictObject({
   event_id: EventId,
   action: EventAction,
   actor_id: OpaqueId,
@@ -139,14 +133,11 @@ export const auditListQuerySchema = z.strictObject({
   from: IsoDateTime.optional(),
   to: IsoDateTime.optional(),
   order: z.enum(["asc", "desc"]).optional(),
-  limit: z.number().int().min(1).max(MAX_LIST_LIMIT),
+  limit: z.number().int().min(1).max(MAX_AUDIT_LIST_LIMIT),
   offset: z.number().int().min(0),
 });
 
 export const seqSchema = z.number().int().min(1);
-
-/** Most rows one export chunk call answers; a chunk of full rows stays well under 1 MiB. */
-export const MAX_EXPORT_CHUNK_ROWS = 500;
 
 export const auditExportRangeSchema = z.strictObject({
   from: IsoDateTime.optional(),

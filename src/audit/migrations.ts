@@ -2,7 +2,7 @@
  * The audit object's own schema, in ordered steps. SQLite-backed Durable Objects have no
  * `PRAGMA user_version`, so the applied version lives in `schema_meta`.
  */
-export interface Migration {
+interface Migration {
   version: number;
   statements: readonly string[];
 }
@@ -12,7 +12,7 @@ export interface Migration {
 // SQLite to pick a partial index.
 const LIVE = "WHERE redacted = 0";
 
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     statements: [

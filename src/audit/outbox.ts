@@ -1,19 +1,18 @@
-import { createDb } from "../db/client";
-import type { OutboxEvent } from "../db/queries/attributions";
+import { createDb, type Db } from "../db/client";
+import type { OutboxEvent } from "../db/queries/outbox";
 import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
-import type { Env } from "../lib/env";
 import { logLine } from "../lib/log";
-import { auditClient } from "./client";
+import { type AuditBinding, auditClient } from "./client";
 import type { AuditEventInput } from "./types";
 
 /** How many outbox rows one scheduled run drains. */
-export const DRAIN_BATCH_SIZE = 500;
+const DRAIN_BATCH_SIZE = 500;
 
 function toInput(event: OutboxEvent): AuditEventInput {
   return JSON.parse(event.payload) as AuditEventInput;
 }
 
-export interface Deferrer {
+interface Deferrer {
   waitUntil(promise: Promise<unknown>): void;
 }
 
@@ -24,7 +23,8 @@ export interface Deferrer {
  * event IDs it holds, so a later retry cannot write twice.
  */
 export async function deliver(
-  env: Env,
+  env: AuditBinding,
+  db: Db,
   defer: Deferrer,
   orgId: string,
   events: OutboxEvent[],
@@ -43,7 +43,7 @@ export async function deliver(
   // Clearing the outbox is off the response path: a row left behind is only re-sent, never duplicated.
   defer.waitUntil(
     clearOutbox(
-      createDb(env.DB),
+      db,
       events.map((e) => e.eventId),
     ),
   );
@@ -51,7 +51,9 @@ export async function deliver(
 }
 
 /** Drains undelivered audit events, oldest first, one append per organisation. */
-export async function drainOutbox(env: Env): Promise<{ delivered: number; failed: number }> {
+export async function drainOutbox(
+  env: AuditBinding & { DB: D1Database },
+): Promise<{ delivered: number; failed: number }> {
   const db = createDb(env.DB);
   const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE);
   const byOrg = new Map<string, typeof rows>();

@@ -5,7 +5,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from "jose";
-import type { Env } from "../lib/env";
+import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { type Caller, claimsSchema } from "./caller";
 

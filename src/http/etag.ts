@@ -69,6 +69,3 @@ export function requireIfMatch(header: string, current: string | readonly string
     );
   }
 }
-
-export const staleWrite = (): AppError =>
-  new AppError("precondition_failed", "The resource changed while this request ran; read it again");

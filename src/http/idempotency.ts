@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createDb } from "../db/client";
 import {
   claimIdempotencyKey,
   type IdempotencyScope,
@@ -12,21 +11,21 @@ import { AppError } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
 import { logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
-import type { AppBindings } from "../lib/types";
+import type { AppBindings } from "../types";
 import { sha256Hex } from "./digest";
 
-export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 /** Marks a response that was replayed from the first request with the same key. */
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+const REPLAYED_HEADER = "Idempotent-Replayed";
 
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long a key and its response are kept; the draft asks for at least a day. */
-export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 /**
  * How long a request may hold its key before a retry may take it over. Far longer
  * than any request runs, so only a request that died without answering loses it.
  */
-export const IDEMPOTENCY_LEASE_SECONDS = 60;
+const IDEMPOTENCY_LEASE_SECONDS = 60;
 
 /** The response headers a replay repeats; the rest (request ID, security headers) are the replay's own. */
 const REPLAYED_HEADERS = ["content-type", "etag", "location"] as const;
@@ -39,7 +38,7 @@ const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
  * The key from the header. The draft sends it as a structured-field string
  * (`"8e03…"`); a bare value is accepted too, as most clients send one.
  */
-export function parseIdempotencyKey(header: string): string {
+function parseIdempotencyKey(header: string): string {
   const value = header.trim();
   const quoted = SF_STRING.exec(value);
   const key = quoted?.[1] !== undefined ? quoted[1].replace(/\\(["\\])/g, "$1") : value;
@@ -92,7 +91,7 @@ export const idempotency = createMiddleware<AppBindings>(async (c, next) => {
     key: parseIdempotencyKey(header),
   };
   const fingerprint = await fingerprintOf(c);
-  const db = createDb(c.env.DB);
+  const db = c.var.db;
   const now = new Date();
   const claim = await claimIdempotencyKey(db, scope, {
     fingerprint,

@@ -1,15 +1,15 @@
 import { createMiddleware } from "hono/factory";
-import type { Env } from "../lib/env";
+import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { logLine } from "../lib/log";
-import type { AppBindings } from "../lib/types";
+import type { AppBindings } from "../types";
 
 /** Used when the vars are unset; the values wrangler.toml ships with. */
-export const DEFAULT_RATE_LIMIT_REQUESTS = 100;
-export const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
+const DEFAULT_RATE_LIMIT_REQUESTS = 100;
+const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
 const POLICY_NAME = "default";
 
-export interface RatePolicy {
+interface RatePolicy {
   requests: number;
   periodSeconds: number;
 }
@@ -19,7 +19,7 @@ const positiveInt = (value: string | undefined, fallback: number) => {
   return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
 };
 
-export function ratePolicy(env: Env): RatePolicy {
+function ratePolicy(env: Env): RatePolicy {
   return {
     requests: positiveInt(env.RATE_LIMIT_REQUESTS, DEFAULT_RATE_LIMIT_REQUESTS),
     periodSeconds: positiveInt(env.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { inRequestScope, logLine } from "../lib/log";
-import type { AppBindings } from "../lib/types";
+import type { AppBindings } from "../types";
 
 /**
  * The route pattern that answered (`/api/v1/activity-logs/:id`), not the raw path,

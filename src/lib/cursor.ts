@@ -33,9 +33,9 @@ function fromBase64Url(value: string): string | null {
 /** The sort key of a page's last row: (time, ID), newest first. */
 export type SortKey = readonly [time: string, id: string];
 
-export const encodeCursor = (key: SortKey): string => toBase64Url(JSON.stringify(key));
+const encodeCursor = (key: SortKey): string => toBase64Url(JSON.stringify(key));
 
-export function decodeCursor(cursor: string): SortKey | null {
+function decodeCursor(cursor: string): SortKey | null {
   const text = fromBase64Url(cursor);
   if (text === null) return null;
   try {

@@ -67,9 +67,52 @@ export class AppError extends Error {
   }
 }
 
+/** A 404 for something the caller may not see or that does not exist: the two answer alike. */
 export const notFound = (what: string): AppError => new AppError("not_found", `${what} not found`);
+
 export const forbidden = (detail = "Your role does not allow this operation"): AppError =>
   new AppError("forbidden", detail);
+
+export const unauthorized = (detail: string): AppError => new AppError("unauthorized", detail);
+
+export const conflict = (detail: string): AppError => new AppError("conflict", detail);
+
+/** A 412: the resource changed after the client's precondition was checked. */
+export const staleWrite = (): AppError =>
+  new AppError("precondition_failed", "The resource changed while this request ran; read it again");
+
+/** A 400 naming the fields at fault. */
+export const invalidFields = (errors: FieldError[], detail = "The request is invalid"): AppError =>
+  new AppError("validation_failed", detail, { errors });
+
+/** A 400 naming one field; the detail defaults to the field's message. */
+export const invalidField = (path: string, message: string, options: { detail?: string } = {}): AppError =>
+  invalidFields([{ path, message }], options.detail ?? message);
+
+/** The one wording of a reference to a type the catalogue lacks, on whichever field named it. */
+export const unknownActivityType = (path: string, activityType: string): AppError =>
+  invalidField(path, `Unknown activity type ${activityType}; see GET /api/v1/activity-types`);
+
+/** The one wording of why a member named as a mentor cannot be one. */
+export function mentorRefusal(
+  path: string,
+  memberId: string,
+  reason: "mentor_unknown" | "not_a_mentor" | "mentor_inactive",
+): AppError {
+  const message = {
+    mentor_unknown: `No member ${memberId} in this organisation`,
+    not_a_mentor: `Member ${memberId} does not hold the mentor role`,
+    mentor_inactive: `Member ${memberId} is inactive`,
+  }[reason];
+  return invalidField(path, message);
+}
+
+/** The one wording of a time range given backwards; both bounds are named, since either may be wrong. */
+export const RANGE_ORDER_MESSAGE = "from must not be after to";
+export const rangeOrderErrors = (): FieldError[] => [
+  { path: "from", message: RANGE_ORDER_MESSAGE },
+  { path: "to", message: RANGE_ORDER_MESSAGE },
+];
 
 /** Turns a zod error into the field list of a validation problem. */
 export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
@@ -81,7 +124,7 @@ export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
   );
 }
 
-export function problemBody(
+function problemBody(
   code: ErrorCodeName,
   detail: string,
   extra: { errors?: FieldError[]; instance?: string; requestId?: string } = {},

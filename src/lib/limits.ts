@@ -16,5 +16,26 @@ export const MAX_DURATION_MINUTES = 24 * 60;
 /** Longer than any IANA zone name (the longest is about 30 characters). */
 export const MAX_TIME_ZONE_LENGTH = 64;
 
-/** Most mentors one bulk registration may name. */
-export const BATCH_MAX_MENTORS = 100;
+/** Most mentors one bulk registration (and so one audit event) may name. */
+export const MAX_BATCH_MENTORS = 100;
+/** Longest location of an attributed activity. */
+export const MAX_LOCATION_LENGTH = 200;
+
+// The audit log object checks every call against these; they bound one RPC call's work.
+
+/** Most fields one audit event's `changes` may name. */
+export const MAX_CHANGED_FIELDS = 50;
+/** A bulk confirmation appends one event per mentor plus its own, in one call. */
+export const MAX_APPEND_EVENTS = 500;
+export const MAX_EVENT_ID_LENGTH = 128;
+/** An IPv6 address with a zone fits in 64 characters. */
+export const MAX_IP_LENGTH = 64;
+export const MAX_USER_AGENT_LENGTH = 512;
+/** Largest page the audit object answers in one call. */
+export const MAX_AUDIT_LIST_LIMIT = 500;
+/** Most actions one audit list filter may name. */
+export const MAX_FILTER_ACTIONS = 20;
+/** How deeply a changed value may nest; bounds the recursion of checking and hashing it. */
+export const MAX_JSON_DEPTH = 16;
+/** Most rows one export chunk call answers; a chunk of full rows stays well under 1 MiB. */
+export const MAX_EXPORT_CHUNK_ROWS = 500;

@@ -3,7 +3,7 @@ import { PROBLEM_CONTENT_TYPE } from "./errors";
 import { HttpStatus } from "./http-status";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from "./limits";
 
-export const ProblemSchema = z
+const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "https://mentor-activity.api/problems/validation_failed" }),
     title: z.string().openapi({ example: "Validation Failed" }),
@@ -177,7 +177,7 @@ export const pageQuery = (
     .openapi({ description: `Page size, 1..${defaults.max}`, example: defaults.limit }),
 });
 
-export const PaginationSchema = z
+const PaginationSchema = z
   .object({
     page: z.number().int(),
     limit: z.number().int(),

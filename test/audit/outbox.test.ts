@@ -4,12 +4,12 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditClient } from "../../src/audit/client";
 import { createDb } from "../../src/db/client";
-import { outboxSize } from "../../src/db/queries/outbox";
 import { auditOutbox } from "../../src/db/schema";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import type { Env } from "../../src/lib/env";
 import { signToken } from "../helpers/auth";
 import { demoOrg } from "../helpers/org";
+import { outboxSize } from "../helpers/outbox";
 
 /** An audit namespace whose objects cannot be reached, as during an outage. */
 const unreachableAuditLog = {

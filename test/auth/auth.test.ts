@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyToken } from "../../src/auth/verify";
-import type { Env } from "../../src/lib/env";
+import type { Env } from "../../src/env";
 import { call, json, newOrg } from "../helpers/api";
 import { signToken, TEST_SECRET } from "../helpers/auth";
 import { addMember } from "../helpers/members";

@@ -2,10 +2,11 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
+import { type ActivityStatementName, activityStatements } from "../../src/db/queries/activities";
 import {
-  type ActivityStatementName,
-  activityStatements as statements,
-} from "../../src/db/queries/activities";
+  type ActivityWriteStatementName,
+  activityWriteStatements,
+} from "../../src/db/queries/activity-writes";
 import { activities } from "../../src/db/schema";
 
 interface Statement {
@@ -22,6 +23,7 @@ interface PlanCase {
 }
 
 const db = createDb(env.DB);
+const statements = { ...activityStatements, ...activityWriteStatements };
 const ORG = "org-plan";
 const MENTOR = "mentor-plan";
 const MARCH = { from: "2026-03-01T00:00:00Z", to: "2026-03-31T23:59:59Z" };
@@ -85,7 +87,7 @@ const entry = {
 };
 
 /** Typed by the statement names, so a new statement without a case here fails the typecheck. */
-const cases: Record<ActivityStatementName, PlanCase[]> = {
+const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase[]> = {
   get: [{ name: "by ID", statement: statements.get(db, ORG, "log_x"), index: BY_KEY }],
   page: [
     ...filters.map((f) => ({
@@ -111,8 +113,15 @@ const cases: Record<ActivityStatementName, PlanCase[]> = {
     { name: "for oneself", statement: statements.insert(db, ORG, entry, false) },
     { name: "for a mentor on record", statement: statements.insert(db, ORG, entry, true) },
   ],
-  member: [{ name: "by ID", statement: statements.member(db, ORG, MENTOR) }],
-  activityType: [{ name: "by ID", statement: statements.activityType(db, "check_in") }],
+  createChecks: [{ name: "the mentor and the type", statement: statements.createChecks(db, ORG, entry) }],
+  current: [
+    { name: "the entry", statement: statements.current(db, ORG, "log_x", undefined), index: BY_KEY },
+    {
+      name: "the entry and a new type",
+      statement: statements.current(db, ORG, "log_x", "check_in"),
+      index: BY_KEY,
+    },
+  ],
   update: [
     {
       name: "own entry",

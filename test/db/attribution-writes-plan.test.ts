@@ -2,14 +2,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import {
-  type ActorContext,
   createAttribution,
   deleteAttribution,
-  getAttribution,
   updateAttribution,
-} from "../../src/db/queries/attributions";
+} from "../../src/db/queries/attribution-writes";
+import { getAttribution } from "../../src/db/queries/attributions";
 import { confirmBatch, createBatch } from "../../src/db/queries/batches";
-import { clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
+import { type ActorContext, clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
 import { newOrg } from "../helpers/api";
 import { addMember } from "../helpers/members";
 import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/recording-d1";
@@ -46,7 +45,12 @@ function wideReads(plan: string[]): string[] {
   });
 }
 
-const actor: ActorContext = { actorId: "coord-1", actorName: "Coord One", ipAddress: null, userAgent: null };
+const actor: ActorContext = {
+  actor_id: "coord-1",
+  actor_name: "Coord One",
+  ip_address: null,
+  user_agent: null,
+};
 
 async function recordAll(
   run: (db: ReturnType<typeof createDb>) => Promise<unknown>,
@@ -92,7 +96,7 @@ describe("attribution writes use indexes", () => {
         eventId: crypto.randomUUID(),
       });
       if (!created.ok) throw new Error("setup: create failed");
-      ({ attributionId, activityId, lastEventId } = created.row);
+      ({ attributionId, activityId, lastEventId } = created.value.row);
       await createAttribution(db, { ...fields, mentorId: "m-1", eventId: crypto.randomUUID() });
       await getAttribution(db, org, attributionId);
       await updateAttribution(db, {
@@ -114,7 +118,7 @@ describe("attribution writes use indexes", () => {
         confirmEventId: null,
       });
       if (!batch.ok) throw new Error("setup: batch failed");
-      batchId = batch.outcome.batch.batchId;
+      batchId = batch.value.batch.batchId;
       await confirmBatch(db, {
         orgId: org,
         batchId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BOOKMARK_HEADER } from "../../src/db/session";
+import { BOOKMARK_HEADER } from "../../src/http/database";
 import { demoOrg } from "../helpers/org";
 import { countRoundTrips } from "../helpers/round-trips";
 

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import type { Env } from "../../src/lib/env";
 import { signToken, type TokenClaims } from "./auth";
 
 /** Network round trips one request made, as production would pay for them. */

@@ -137,9 +137,9 @@ describe("registering an activity on a mentor's behalf", () => {
   });
 
   it.each([
-    ["an unknown mentor", "mentor-nobody", /not a mentor/],
-    ["a member who is not a mentor", "coord-119", /not a mentor/],
-    ["an inactive mentor", "mentor-999", /not an active member/],
+    ["an unknown mentor", "mentor-nobody", /No member mentor-nobody/],
+    ["a member who is not a mentor", "coord-119", /does not hold the mentor role/],
+    ["an inactive mentor", "mentor-999", /is inactive/],
   ])("refuses %s with a 400 naming mentor_id, and writes nothing", async (_label, mentorId, message) => {
     const o = await demoOrg();
     const res = await call("POST", BASE, { as: o.coordinator, body: workshop(mentorId) });

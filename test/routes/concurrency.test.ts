@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import type { Env } from "../../src/lib/env";
 import { call, json } from "../helpers/api";
 import { signToken, type TokenClaims } from "../helpers/auth";
 import { type DemoOrg, demoOrg } from "../helpers/org";

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createApp } from "../../src/lib/create-app";
+import { createApp } from "../../src/http/create-app";
 import { MAX_BODY_BYTES } from "../../src/lib/limits";
 import { call, json, newOrg } from "../helpers/api";
 

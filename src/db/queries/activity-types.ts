@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { type ActivityTypeRow, activityTypes } from "../schema";
 
@@ -6,6 +6,6 @@ export async function listActivityTypes(db: Db): Promise<ActivityTypeRow[]> {
   return db.select().from(activityTypes).orderBy(asc(activityTypes.id)).all();
 }
 
-export async function getActivityType(db: Db, id: string): Promise<ActivityTypeRow | undefined> {
-  return db.select().from(activityTypes).where(eq(activityTypes.id, id)).get();
-}
+/** Whether the catalogue holds the type, for use inside a larger statement. */
+export const activityTypeKnown = (typeId: SQL | string): SQL =>
+  sql`exists (select 1 from ${activityTypes} where id = ${typeId})`;

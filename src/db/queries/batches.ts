@@ -1,26 +1,29 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { ok, type Result, refused } from "../../lib/result";
 import { batchSql, type Db } from "../client";
-import type { AttributionRow } from "../schema";
 import {
+  type AttributionRow,
   activities,
   attributions,
   auditOutbox,
   type BatchRow,
   batches,
-  idCounters,
   members,
 } from "../schema";
+import { activityTypeKnown } from "./activity-types";
+import { type AttributionFields, duplicateOf } from "./attribution-writes";
+import { bumpCounter, counterValue, idDay } from "./id-counters";
+import { activeMemberWithRole, holdsRole } from "./members";
 import {
   type ActorContext,
-  type AttributionFields,
-  type AttributionRowRaw,
-  actorName,
   attributionEventPayload,
-  fromRaw,
-  idDay,
+  batchEventPayload,
+  insertOutbox,
   type OutboxEvent,
-} from "./attributions";
-import { activeMemberWithRole, holdsRole } from "./members";
+  type OutboxRaw,
+  toOutboxEvent,
+} from "./outbox";
+import { type AttributionRowRaw, attributionFromRaw, type BatchRaw, batchFromRaw } from "./rows";
 
 /**
  * Bulk registration in set-based SQL: the per-mentor decision (will_create or
@@ -28,10 +31,6 @@ import { activeMemberWithRole, holdsRole } from "./members";
  * stored on the batch, and the confirmation creates every will_create row with
  * INSERT … SELECT over that list, all inside one D1 batch.
  */
-
-function counterValue(orgId: string, scope: string, day: string): SQL {
-  return sql`(select last_value from ${idCounters} where org_id = ${orgId} and scope = ${scope} and day = ${day})`;
-}
 
 /**
  * The decision for each mentor of `ids` (a JSON array), as a JSON array of
@@ -53,9 +52,7 @@ function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL):
                         or not ${holdsRole(sql`m.roles`, "mentor")}
                         then 'unknown_mentor'
                       when m.active = 0 then 'inactive_mentor'
-                      when exists (select 1 from ${attributions} d where d.org_id = ${orgId}
-                        and d.mentor_id = j.value and d.activity_type_id = ${typeId}
-                        and d.activity_date = ${activityDate}) then 'duplicate'
+                      when ${duplicateOf(orgId, sql`j.value`, typeId, activityDate)} then 'duplicate'
                     end as reason
                   from json_each(${ids}) j
                   left join ${members} m on m.org_id = ${orgId} and m.member_id = j.value)
@@ -83,78 +80,7 @@ export interface BatchOutcome {
   events: OutboxEvent[];
 }
 
-export type CreateBatchResult =
-  | { ok: true; outcome: BatchOutcome }
-  | { ok: false; reason: "type_unknown" | "coordinator_not_active" };
-
-interface OutboxRaw {
-  event_id: string;
-  payload: string;
-}
-
-interface BatchRaw {
-  org_id: string;
-  batch_id: string;
-  coordinator_id: string;
-  created_by: string;
-  activity_type_id: string;
-  activity_date: string;
-  duration_minutes: number | null;
-  location: string | null;
-  notes: string | null;
-  mentor_ids: string;
-  items: string;
-  mentor_count: number;
-  skipped_count: number;
-  status: "pending" | "confirmed";
-  created_at: string;
-  confirmed_at: string | null;
-}
-
-function batchFromRaw(raw: BatchRaw): BatchRow {
-  return {
-    orgId: raw.org_id,
-    batchId: raw.batch_id,
-    coordinatorId: raw.coordinator_id,
-    createdBy: raw.created_by,
-    activityTypeId: raw.activity_type_id,
-    activityDate: raw.activity_date,
-    durationMinutes: raw.duration_minutes,
-    location: raw.location,
-    notes: raw.notes,
-    mentorIds: JSON.parse(raw.mentor_ids) as string[],
-    items: JSON.parse(raw.items) as BatchRow["items"],
-    mentorCount: raw.mentor_count,
-    skippedCount: raw.skipped_count,
-    status: raw.status,
-    createdAt: raw.created_at,
-    confirmedAt: raw.confirmed_at,
-  };
-}
-
-/** The audit payload of an event about the batch row aliased `b`. */
-function batchEventPayload(
-  orgId: string,
-  event: { id: string; action: "bulk_submission" | "bulk_confirmed" },
-  actor: ActorContext,
-  now: string,
-): SQL {
-  return sql`json_object(
-    'event_id', ${event.id},
-    'action', ${event.action},
-    'actor_id', ${actor.actorId},
-    'actor_name', ${actorName(orgId, actor)},
-    'coordinator_id', b.coordinator_id,
-    'batch_id', b.batch_id,
-    'mentor_ids', json(b.mentor_ids),
-    'activity_type_id', b.activity_type_id,
-    'activity_date', b.activity_date,
-    'mentor_count', b.mentor_count,
-    'skipped_count', b.skipped_count,
-    'ip_address', ${actor.ipAddress},
-    'user_agent', ${actor.userAgent},
-    'occurred_at', ${now})`;
-}
+export type CreateBatchRefusal = "type_unknown" | "coordinator_not_active";
 
 /** The statements that confirm a pending batch; they change nothing once it is confirmed. */
 function confirmStatements(
@@ -175,12 +101,10 @@ function confirmStatements(
     - ${toCreate} + json_extract(j.value, '$.ordinal')))`;
   const activityId = sql`('pact-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "pact", day)}
     - ${toCreate} + json_extract(j.value, '$.ordinal')))`;
+  // Each created attribution's event is named after the confirmation's, so the batch finds them again.
+  const createdEventId = sql`${eventId} || ':' || a.attribution_id`;
   const creatable = sql`from ${batches} b, json_each(b.items) j
     where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create'`;
-  const bump = (scope: string): SQL =>
-    sql`insert into ${idCounters} (org_id, scope, day, last_value)
-      select ${orgId}, ${scope}, ${day}, ${toCreate} where ${toCreate} > 0
-      on conflict (org_id, scope, day) do update set last_value = last_value + excluded.last_value`;
   return [
     // Decide again at confirmation: members may have changed since the preview.
     sql`update ${batches} set items = ${evaluateItems(
@@ -190,28 +114,36 @@ function confirmStatements(
       sql`${batches.activityDate}`,
     )} where ${pendingRow}`,
     sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)} where ${pendingRow}`,
-    bump("attr"),
-    bump("pact"),
+    bumpCounter(orgId, "attr", day, toCreate),
+    bumpCounter(orgId, "pact", day, toCreate),
     sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
         duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, created_by, created_at, updated_at)
       select ${orgId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.activity_type_id, ${description}, null,
         b.duration_minutes, b.location, b.notes, b.activity_date, 'bulk', ${attributionId}, b.batch_id,
-        ${actor.actorId}, ${now}, ${now}
+        ${actor.actor_id}, ${now}, ${now}
       ${creatable}`,
     sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
         activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, created_by,
         last_event_id, created_at, updated_at)
       select ${orgId}, ${attributionId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.coordinator_id,
         b.activity_type_id, b.activity_date, b.duration_minutes, b.location, b.notes,
-        json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, ${actor.actorId},
+        json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, ${actor.actor_id},
         ${eventId}, ${now}, ${now}
       ${creatable}`,
-    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId} || ':' || a.attribution_id, ${orgId}, ${attributionEventPayload(orgId, { id: sql`${eventId} || ':' || a.attribution_id`, action: "proxy_created" }, actor, now)}, ${now}
-      from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
-    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${eventId}, ${orgId}, ${batchEventPayload(orgId, { id: eventId, action: "bulk_confirmed" }, actor, now)}, ${now}
-      from ${batches} b where ${pendingBatch}`,
+    insertOutbox(
+      orgId,
+      createdEventId,
+      attributionEventPayload(orgId, { id: createdEventId, action: "proxy_created" }, actor, now),
+      now,
+      sql`from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
+    ),
+    insertOutbox(
+      orgId,
+      sql`${eventId}`,
+      batchEventPayload(orgId, { id: eventId, action: "bulk_confirmed" }, actor, now),
+      now,
+      sql`from ${batches} b where ${pendingBatch}`,
+    ),
     sql`update ${batches} set status = 'confirmed', confirmed_at = ${now},
         items = (select json_group_array(case when json_extract(j.value, '$.status') = 'will_create'
             then json_set(j.value, '$.status', 'created', '$.attribution_id',
@@ -249,8 +181,8 @@ function toOutcome(
   if (!batch) return null;
   return {
     batch: batchFromRaw(batch),
-    created: created.map(fromRaw).sort((x, y) => x.attributionId.localeCompare(y.attributionId)),
-    events: orderEvents(events).map((e) => ({ eventId: e.event_id, payload: e.payload })),
+    created: created.map(attributionFromRaw).sort((x, y) => x.attributionId.localeCompare(y.attributionId)),
+    events: orderEvents(events).map(toOutboxEvent),
   };
 }
 
@@ -264,10 +196,13 @@ function orderEvents(events: OutboxRaw[]): OutboxRaw[] {
 }
 
 /** Records a batch with its per-mentor decisions (and confirms it when asked), in one D1 batch. */
-export async function createBatch(db: Db, input: CreateBatchInput): Promise<CreateBatchResult> {
+export async function createBatch(
+  db: Db,
+  input: CreateBatchInput,
+): Promise<Result<BatchOutcome, CreateBatchRefusal>> {
   const { orgId, now, actor } = input;
   const day = idDay(now);
-  const typeKnown = sql`exists (select 1 from activity_types where id = ${input.activityTypeId})`;
+  const typeKnown = activityTypeKnown(input.activityTypeId);
   const coordinatorOk = input.checkCoordinator
     ? activeMemberWithRole(orgId, input.coordinatorId, "coordinator")
     : sql`1`;
@@ -280,19 +215,22 @@ export async function createBatch(db: Db, input: CreateBatchInput): Promise<Crea
   // one is invalid, so every statement is guarded by `valid` as well.
 
   const head = [
-    sql`insert into ${idCounters} (org_id, scope, day, last_value) select ${orgId}, 'batch', ${day}, 1
-      where ${valid} on conflict (org_id, scope, day) do update set last_value = last_value + 1`,
+    bumpCounter(orgId, "batch", day, sql`1`, valid),
     sql`insert into ${batches} (org_id, batch_id, coordinator_id, created_by, activity_type_id, activity_date,
         duration_minutes, location, notes, mentor_ids, items, mentor_count, skipped_count, status, created_at)
-      select ${orgId}, ${batchId}, ${input.coordinatorId}, ${actor.actorId}, ${input.activityTypeId},
+      select ${orgId}, ${batchId}, ${input.coordinatorId}, ${actor.actor_id}, ${input.activityTypeId},
         ${input.activityDate}, ${input.durationMinutes}, ${input.location}, ${input.notes}, ${ids}, ${items},
         ${input.mentorIds.length}, 0, 'pending', ${now}
       where ${valid}`,
     sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)}
       where org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${valid}`,
-    sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
-      select ${input.submissionEventId}, ${orgId}, ${batchEventPayload(orgId, { id: input.submissionEventId, action: "bulk_submission" }, actor, now)}, ${now}
-      from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
+    insertOutbox(
+      orgId,
+      sql`${input.submissionEventId}`,
+      batchEventPayload(orgId, { id: input.submissionEventId, action: "bulk_submission" }, actor, now),
+      now,
+      sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
+    ),
   ];
   const confirm = input.confirmEventId
     ? confirmStatements(orgId, batchId, valid, input.confirmEventId, now, actor)
@@ -310,25 +248,17 @@ export async function createBatch(db: Db, input: CreateBatchInput): Promise<Crea
     { type_known: number; coordinator_ok: number }[],
   ];
   const check = tail[3][0];
-  if (!check?.type_known) return { ok: false, reason: "type_unknown" };
-  if (!check.coordinator_ok) return { ok: false, reason: "coordinator_not_active" };
+  if (!check?.type_known) return refused("type_unknown");
+  if (!check.coordinator_ok) return refused("coordinator_not_active");
   const outcome = toOutcome(tail[0], tail[1], tail[2]);
   if (!outcome) throw new Error("batch insert returned no row");
-  return { ok: true, outcome };
-}
-
-export async function getBatch(db: Db, orgId: string, batchId: string): Promise<BatchRow | undefined> {
-  return db
-    .select()
-    .from(batches)
-    .where(and(eq(batches.orgId, orgId), eq(batches.batchId, batchId)))
-    .get();
+  return ok(outcome);
 }
 
 /**
  * Confirms a pending batch: creates every will_create attribution with its
  * activity and audit events. On a confirmed batch it changes nothing and answers
- * the batch as it is, with no events.
+ * the batch as it is, with no events. A caller confined to its own batches is refused another's.
  */
 export async function confirmBatch(
   db: Db,
@@ -341,7 +271,7 @@ export async function confirmBatch(
     now: string;
     actor: ActorContext;
   },
-): Promise<BatchOutcome | null> {
+): Promise<Result<BatchOutcome, "not_found" | "forbidden">> {
   const { orgId, now, actor, eventId } = input;
   const batchId = sql`${input.batchId}`;
   // Unqualified, so it names the batch row in every statement it guards.
@@ -351,5 +281,10 @@ export async function confirmBatch(
     ...resultStatements(orgId, batchId, [eventId], eventId),
   ]);
   const tail = results.slice(-3) as [BatchRaw[], AttributionRowRaw[], OutboxRaw[]];
-  return toOutcome(tail[0], tail[1], tail[2]);
+  const outcome = toOutcome(tail[0], tail[1], tail[2]);
+  if (!outcome) return refused("not_found");
+  if (input.onlyCoordinator !== null && outcome.batch.coordinatorId !== input.onlyCoordinator) {
+    return refused("forbidden");
+  }
+  return ok(outcome);
 }

@@ -24,6 +24,33 @@ export function activeMemberWithRole(orgId: string, memberId: SQL | string, role
     and m.active = 1 and ${holdsRole(sql`m.roles`, role)})`;
 }
 
+/** Why a member named as a mentor cannot be one. */
+export type MentorRefusal = "mentor_unknown" | "not_a_mentor" | "mentor_inactive";
+
+/** Columns that tell whether a member can be named as a mentor, to select beside a write. */
+export function mentorStatus(orgId: string, memberId: string) {
+  return {
+    mentorActive: sql<
+      number | null
+    >`(select active from ${members} where org_id = ${orgId} and member_id = ${memberId})`.as(
+      "mentor_active",
+    ),
+    mentorIsMentor: sql<number>`exists (select 1 from ${members} m where m.org_id = ${orgId}
+      and m.member_id = ${memberId} and ${holdsRole(sql`m.roles`, "mentor")})`.as("mentor_is_mentor"),
+  };
+}
+
+/** The reason `mentorStatus`'s columns give, or null when the member is an active mentor. */
+export function mentorRefusal(status: {
+  mentorActive: number | null;
+  mentorIsMentor: number;
+}): MentorRefusal | null {
+  if (status.mentorActive === null) return "mentor_unknown";
+  if (!status.mentorIsMentor) return "not_a_mentor";
+  if (!status.mentorActive) return "mentor_inactive";
+  return null;
+}
+
 /** The member's current name, as a scalar subquery. */
 export function memberName(orgId: string, memberId: SQL | string): SQL {
   return sql`(select name from ${members} where org_id = ${orgId} and member_id = ${memberId})`;
@@ -69,21 +96,6 @@ export async function getMember(db: Db, orgId: string, memberId: string): Promis
     .from(members)
     .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)))
     .get();
-}
-
-/** Looks up several members of one organisation in one query. */
-export async function getMembers(db: Db, orgId: string, memberIds: readonly string[]): Promise<MemberRow[]> {
-  if (memberIds.length === 0) return [];
-  return db
-    .select()
-    .from(members)
-    .where(
-      and(
-        eq(members.orgId, orgId),
-        sql`${members.memberId} in (select value from json_each(${JSON.stringify(memberIds)}))`,
-      ),
-    )
-    .all();
 }
 
 export interface MemberInput {

@@ -1,11 +1,107 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { asc, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { auditOutbox } from "../schema";
+import { memberName } from "./members";
 
-export interface PendingOutboxRow {
+/**
+ * The audit outbox: every audit event is written here in the same D1 batch as the data it
+ * describes, then appended to the organisation's audit object and cleared. Its payloads are
+ * built in SQL, inside the write, so they hold names and IDs exactly as the write left them.
+ */
+
+/** An event as the outbox holds it: its ID and its payload, the audit object's input as JSON. */
+export interface OutboxEvent {
   eventId: string;
-  orgId: string;
   payload: string;
+}
+
+/** An outbox row as SQLite returns it from `returning event_id, payload`. */
+export interface OutboxRaw {
+  event_id: string;
+  payload: string;
+}
+
+export const toOutboxEvent = (raw: OutboxRaw): OutboxEvent => ({
+  eventId: raw.event_id,
+  payload: raw.payload,
+});
+
+/** Who caused an event and from which request, as its audit entry records it. */
+export interface ActorContext {
+  actor_id: string;
+  /** The token's name, used when the actor has no member record. */
+  actor_name: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+}
+
+/** The actor's member name as it is now, else the token's name. */
+function actorName(orgId: string, actor: ActorContext): SQL {
+  return sql`coalesce(${memberName(orgId, actor.actor_id)}, ${actor.actor_name})`;
+}
+
+/** The fields every event payload starts and ends with. */
+function eventEnvelope(orgId: string, id: SQL, action: string, actor: ActorContext, now: string) {
+  return {
+    head: sql`'event_id', ${id}, 'action', ${action}, 'actor_id', ${actor.actor_id}, 'actor_name', ${actorName(orgId, actor)}`,
+    tail: sql`'ip_address', ${actor.ip_address}, 'user_agent', ${actor.user_agent}, 'occurred_at', ${now}`,
+  };
+}
+
+type AttributionAction = "proxy_created" | "proxy_updated" | "proxy_deleted";
+
+/**
+ * The audit payload of an event about the attribution row aliased `a`, with the
+ * actor's and the mentor's names as they are at this moment.
+ */
+export function attributionEventPayload(
+  orgId: string,
+  event: { id: SQL; action: AttributionAction; changes?: string },
+  actor: ActorContext,
+  now: string,
+): SQL {
+  const { head, tail } = eventEnvelope(orgId, event.id, event.action, actor, now);
+  return sql`json_object(${head},
+    'coordinator_id', a.coordinator_id,
+    'mentor_id', a.mentor_id,
+    'mentor_name', ${memberName(orgId, sql`a.mentor_id`)},
+    'activity_id', a.activity_id,
+    'attribution_id', a.attribution_id,
+    'batch_id', a.batch_id,
+    'activity_type_id', a.activity_type_id,
+    'activity_date', a.activity_date,
+    ${event.changes === undefined ? sql`` : sql`'changes', json(${event.changes}),`}
+    ${tail})`;
+}
+
+/** The audit payload of an event about the batch row aliased `b`. */
+export function batchEventPayload(
+  orgId: string,
+  event: { id: string; action: "bulk_submission" | "bulk_confirmed" },
+  actor: ActorContext,
+  now: string,
+): SQL {
+  const { head, tail } = eventEnvelope(orgId, sql`${event.id}`, event.action, actor, now);
+  return sql`json_object(${head},
+    'coordinator_id', b.coordinator_id,
+    'batch_id', b.batch_id,
+    'mentor_ids', json(b.mentor_ids),
+    'activity_type_id', b.activity_type_id,
+    'activity_date', b.activity_date,
+    'mentor_count', b.mentor_count,
+    'skipped_count', b.skipped_count,
+    ${tail})`;
+}
+
+/**
+ * Writes an event for each row `source` (a `from … where …` clause) yields, answering the
+ * rows written; a source that yields nothing writes nothing, so the event exists exactly
+ * when the write it describes happened.
+ */
+export function insertOutbox(orgId: string, eventId: SQL, payload: SQL, now: string, source: SQL): SQL {
+  return sql`insert into ${auditOutbox} (event_id, org_id, payload, created_at)
+    select ${eventId}, ${orgId}, ${payload}, ${now} ${source}
+    returning event_id, payload`;
 }
 
 /** Forgets events the audit object has acknowledged. */
@@ -14,6 +110,12 @@ export async function clearOutbox(db: Db, eventIds: readonly string[]): Promise<
   await db
     .delete(auditOutbox)
     .where(inArray(auditOutbox.eventId, sql`(select value from json_each(${JSON.stringify(eventIds)}))`));
+}
+
+interface PendingOutboxRow {
+  eventId: string;
+  orgId: string;
+  payload: string;
 }
 
 /** The oldest undelivered events, in the order they were written. */
@@ -33,10 +135,4 @@ export async function markOutboxFailed(db: Db, eventIds: readonly string[], erro
     .update(auditOutbox)
     .set({ attempts: sql`${auditOutbox.attempts} + 1`, lastError: error.slice(0, 500) })
     .where(inArray(auditOutbox.eventId, sql`(select value from json_each(${JSON.stringify(eventIds)}))`));
-}
-
-export async function outboxSize(db: Db, orgId?: string): Promise<number> {
-  const query = db.select({ n: sql<number>`count(*)` }).from(auditOutbox);
-  const row = await (orgId === undefined ? query : query.where(eq(auditOutbox.orgId, orgId))).get();
-  return row?.n ?? 0;
 }

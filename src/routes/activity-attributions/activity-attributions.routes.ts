@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { AttributionId } from "../../lib/fields";
 import { HttpStatus } from "../../lib/http-status";
 import {
   authedErrors,
@@ -16,23 +17,19 @@ import {
 } from "../../lib/openapi";
 import {
   AttributionDetailSchema,
-  AttributionIdParam,
   AttributionListQuery,
   AttributionPage,
   AttributionSchema,
-  BatchIdParam,
-  BatchSchema,
   CreateAttributionBody,
-  CreateBatchBody,
   DeletedAttributionSchema,
-  OrgAuditLogQuery,
-  OrgAuditPage,
   UpdateAttributionBody,
   UpdatedAttributionSchema,
 } from "./activity-attributions.schemas";
 
-const tags = ["Activity attributions"];
-const BASE = "/api/v1/activity-attributions";
+export const ATTRIBUTION_TAGS = ["Activity attributions"];
+export const ATTRIBUTIONS_PATH = "/api/v1/activity-attributions";
+const tags = ATTRIBUTION_TAGS;
+const BASE = ATTRIBUTIONS_PATH;
 
 export const list = createRoute({
   method: "get",
@@ -53,23 +50,6 @@ export const list = createRoute({
   },
 });
 
-export const auditLog = createRoute({
-  method: "get",
-  path: `${BASE}/audit-log`,
-  operationId: "getAttributionAuditLog",
-  summary: "The organisation's proxy registration audit log",
-  description:
-    "Proxy events between `from` and `to` (default: the 30 days up to now), newest first, with names as " +
-    "they were when each event happened. Admin and compliance only. Page size defaults to 50, up to 200.",
-  tags,
-  security: bearerSecurity,
-  request: { query: OrgAuditLogQuery },
-  responses: {
-    [HttpStatus.OK]: jsonContent(OrgAuditPage, "A page of audit events"),
-    ...authedErrors,
-  },
-});
-
 export const get = createRoute({
   method: "get",
   path: `${BASE}/{id}`,
@@ -77,7 +57,7 @@ export const get = createRoute({
   summary: "Get one attribution with its audit trail",
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalGetHeaders, params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalGetHeaders, params: z.object({ id: AttributionId }) },
   responses: {
     [HttpStatus.OK]: jsonWithETag(AttributionDetailSchema, "The attribution; audit_trail oldest first"),
     ...authedErrors,
@@ -123,7 +103,7 @@ export const update = createRoute({
   security: bearerSecurity,
   request: {
     headers: ConditionalWriteHeaders,
-    params: z.object({ id: AttributionIdParam }),
+    params: z.object({ id: AttributionId }),
     body: jsonBody(UpdateAttributionBody, "The fields to correct"),
   },
   responses: {
@@ -145,7 +125,7 @@ export const remove = createRoute({
     "or an admin.",
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalWriteHeaders, params: z.object({ id: AttributionIdParam }) },
+  request: { headers: ConditionalWriteHeaders, params: z.object({ id: AttributionId }) },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedAttributionSchema, "The attribution was deleted"),
     ...authedErrors,
@@ -154,53 +134,8 @@ export const remove = createRoute({
   },
 });
 
-export const createBatch = createRoute({
-  method: "post",
-  path: `${BASE}/batches`,
-  operationId: "createAttributionBatch",
-  summary: "Register one activity for many mentors",
-  description:
-    "Answers, per mentor, `will_create` or `skipped` with a reason (`unknown_mentor`, `inactive_mentor`, " +
-    "`duplicate`) and records `bulk_submission`. Confirm it with `POST …/batches/{batch_id}/confirm`, or " +
-    'send `"confirm": true` to do both in one call.',
-  tags,
-  security: bearerSecurity,
-  request: {
-    headers: IdempotencyHeaders,
-    body: jsonBody(CreateBatchBody, "The activity and the mentors it is for (1..100)"),
-  },
-  responses: {
-    [HttpStatus.CREATED]: jsonContent(BatchSchema, "The batch (confirmed when `confirm` was true)"),
-    ...bodyErrors,
-    ...idempotencyErrors,
-  },
-});
-
-export const confirmBatch = createRoute({
-  method: "post",
-  path: `${BASE}/batches/{batch_id}/confirm`,
-  operationId: "confirmAttributionBatch",
-  summary: "Confirm a bulk registration",
-  description:
-    "Creates every mentor's attribution that is still `will_create` (the checks run again), with " +
-    "`entry_mode: bulk`, and records `bulk_confirmed`. Confirming a confirmed batch changes nothing and " +
-    "answers it as it is.",
-  tags,
-  security: bearerSecurity,
-  request: { headers: IdempotencyHeaders, params: z.object({ batch_id: BatchIdParam }) },
-  responses: {
-    [HttpStatus.OK]: jsonContent(BatchSchema, "The confirmed batch"),
-    ...bodyErrors,
-    ...errorResponses.notFound,
-    ...idempotencyErrors,
-  },
-});
-
 export type ListRoute = typeof list;
-export type AuditLogRoute = typeof auditLog;
 export type GetRoute = typeof get;
 export type CreateRoute = typeof create;
 export type UpdateRoute = typeof update;
 export type RemoveRoute = typeof remove;
-export type CreateBatchRoute = typeof createBatch;
-export type ConfirmBatchRoute = typeof confirmBatch;

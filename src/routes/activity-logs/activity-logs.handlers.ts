@@ -1,30 +1,37 @@
-import { allow } from "../../auth/authorize";
-import { type Caller, hasRole } from "../../auth/caller";
-import { createDb, type Db } from "../../db/client";
+import { hasRole } from "../../auth/caller";
+import { allow, allowOn, covers, ownerFilter, type Reach } from "../../auth/policy";
+import type { Db } from "../../db/client";
 import {
-  type ActivityLogChanges,
   activitySortKey,
   countActivitiesByType,
+  getActivity,
+  listActivities,
+  summarizeActivities,
+} from "../../db/queries/activities";
+import {
+  type ActivityLogChanges,
+  type ActivityLogWriteRefusal,
   createActivityLog,
   deleteActivityLog,
-  getActivity,
-  inspectCreateRejection,
-  inspectUpdateRejection,
-  listActivities,
-  type NewActivityLog,
   newActivityLogId,
-  summarizeActivities,
-  toActivityLog,
   updateActivityLog,
-} from "../../db/queries/activities";
-import type { ActivityRow, MemberRow } from "../../db/schema";
-import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
+} from "../../db/queries/activity-writes";
+import type { ActivityRow } from "../../db/schema";
+import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
 import { nextCursor } from "../../lib/cursor";
-import { AppError, type FieldError, forbidden, notFound } from "../../lib/errors";
+import {
+  conflict,
+  forbidden,
+  mentorRefusal,
+  notFound,
+  staleWrite,
+  unknownActivityType,
+} from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { type Period, parseLocalDate, periodBounds, todayIn } from "../../lib/periods";
-import type { AppRouteHandler } from "../../lib/types";
+import type { AppRouteHandler } from "../../types";
+import { activityLogTag, toActivityLog } from "./activity-logs.present";
 import type {
   CountByTypeRoute,
   CreateRoute,
@@ -35,89 +42,42 @@ import type {
   UpdateRoute,
 } from "./activity-logs.routes";
 
-const READERS = ["mentor", "coordinator", "admin", "compliance"] as const;
-const READ_ANY = ["coordinator", "admin", "compliance"] as const;
-const WRITERS = ["mentor", "admin"] as const;
-const WRITE_ANY = ["admin"] as const;
 const DEFAULT_PERIOD: Period = "month";
-
-/**
- * The mentor whose entries a caller is confined to, or undefined when it may
- * reach every mentor's. A caller holding a wider role besides `mentor` gets the wider reach.
- */
-const readScope = (caller: Caller) => (hasRole(caller, ...READ_ANY) ? undefined : caller.sub);
-const writeScope = (caller: Caller) => (hasRole(caller, ...WRITE_ANY) ? undefined : caller.sub);
-
-function ensureInScope(scope: string | undefined, mentorId: string, action: string): void {
-  if (scope !== undefined && scope !== mentorId) {
-    throw forbidden(`Mentors can only ${action} their own activity logs`);
-  }
-}
 
 const CONCURRENT_CHANGE = "The entry or its references changed while this request ran; try again";
 
-function mentorProblem(member: MemberRow | undefined, mentorId: string): string | undefined {
-  if (!member) return `No member ${mentorId} in this organisation`;
-  if (!member.active) return `Member ${mentorId} is inactive`;
-  if (!member.roles.includes("mentor")) return `Member ${mentorId} does not hold the mentor role`;
-  return undefined;
+const notOwn = (action: string) => forbidden(`Mentors can only ${action} their own activity logs`);
+
+/** A mentor confined to its own entries may only name itself. */
+function requireReach(reach: Reach, mentorId: string, action: string): void {
+  if (!covers(reach, mentorId)) throw notOwn(action);
 }
 
-const unknownActivityType = (activityType: string): FieldError => ({
-  path: "activity_type",
-  message: `Unknown activity type ${activityType}; see GET /api/v1/activity-types`,
-});
-
-const invalidBody = (errors: FieldError[]) =>
-  new AppError("validation_failed", "The request body is invalid", { errors });
-
-/** Runs only after a create inserted nothing, to say which reference was at fault. */
-async function createRejection(
-  db: Db,
-  orgId: string,
-  entry: NewActivityLog,
-  mentorChecked: boolean,
-): Promise<AppError> {
-  const { member, activityTypeKnown } = await inspectCreateRejection(
-    db,
-    orgId,
-    entry.mentorId,
-    entry.activityType,
-  );
-  const errors: FieldError[] = [];
-  const problem = mentorChecked ? mentorProblem(member, entry.mentorId) : undefined;
-  if (problem) errors.push({ path: "mentor_id", message: problem });
-  if (!activityTypeKnown) errors.push(unknownActivityType(entry.activityType));
-  return errors.length > 0 ? invalidBody(errors) : new AppError("conflict", CONCURRENT_CHANGE);
-}
-
-/**
- * Throws why an update or delete of `id` matched no row, most fundamental reason
- * first. `unknownType` is an update's new activity type when the catalogue lacks it.
- */
-function rejectWrite(
-  row: ActivityRow | undefined,
+/** Turns the reason an update or delete wrote nothing into its error. */
+function writeRefused(
+  refusal: { reason: ActivityLogWriteRefusal; current: ActivityRow | null },
   id: string,
-  scope: string | undefined,
   action: "change" | "delete",
-  unknownType?: string,
-): never {
-  if (!row) throw notFound(`Activity log ${id}`);
-  ensureInScope(scope, row.mentorId, action);
-  if (row.entryMode !== "self") {
-    const owner = row.attributionId ? `attribution ${row.attributionId}` : "its attribution";
-    throw new AppError(
-      "conflict",
-      `Activity ${id} was registered by a coordinator and belongs to ${owner}; ${action} it through ` +
-        "/api/v1/activity-attributions",
-    );
+  type?: string,
+) {
+  switch (refusal.reason) {
+    case "not_found":
+      return notFound(`Activity log ${id}`);
+    case "not_owner":
+      return notOwn(action);
+    case "not_self":
+      return conflict(
+        `Activity ${id} was registered by a coordinator and belongs to attribution ` +
+          `${refusal.current?.attributionId ?? "(unknown)"}; ${action} it through /api/v1/activity-attributions`,
+      );
+    case "stale":
+      return staleWrite();
+    case "type_unknown":
+      return unknownActivityType("activity_type", type ?? "");
+    case "conflict":
+      return conflict(CONCURRENT_CHANGE);
   }
-  if (unknownType !== undefined) throw invalidBody([unknownActivityType(unknownType)]);
-  throw new AppError("conflict", CONCURRENT_CHANGE);
 }
-
-const logTag = (org: string, row: ActivityRow) =>
-  entityTag("activity", org, row.activityId, toActivityLog(row));
 
 /**
  * Checks a write's If-Match against the entry as it is now and answers the
@@ -131,28 +91,28 @@ async function checkPrecondition(
   db: Db,
   orgId: string,
   id: string,
-  scope: string | undefined,
+  reach: Reach,
   action: "change" | "delete",
 ): Promise<string | undefined> {
   if (precondition === undefined) return undefined;
   const current = await getActivity(db, orgId, id);
   if (!current) throw notFound(`Activity log ${id}`);
-  ensureInScope(scope, current.mentorId, action);
-  requireIfMatch(precondition, logTag(orgId, current));
+  requireReach(reach, current.mentorId, action);
+  requireIfMatch(precondition, activityLogTag(orgId, current));
   return current.updatedAt;
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
+  const reach = allow(caller, "activity-logs.read");
   const { page, limit, cursor, mentor_id, activity_type, contact_id, entry_mode, from, to } =
     c.req.valid("query");
-  const scope = readScope(caller);
-  if (mentor_id !== undefined) ensureInScope(scope, mentor_id, "read");
+  if (mentor_id !== undefined) requireReach(reach, mentor_id, "read");
   const { rows, total } = await listActivities(
-    createDb(c.env.DB),
+    c.var.db,
     caller.org,
     {
-      mentorId: mentor_id ?? scope,
+      mentorId: mentor_id ?? ownerFilter(reach),
       activityType: activity_type,
       contactId: contact_id,
       entryMode: entry_mode,
@@ -172,43 +132,60 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
+  const reach = allow(caller, "activity-logs.read");
   const { id } = c.req.valid("param");
-  const row = await getActivity(createDb(c.env.DB), caller.org, id);
+  const row = await getActivity(c.var.db, caller.org, id);
   if (!row) throw notFound(`Activity log ${id}`);
-  ensureInScope(readScope(caller), row.mentorId, "read");
-  const tag = logTag(caller.org, row);
+  requireReach(reach, row.mentorId, "read");
+  const tag = activityLogTag(caller.org, row);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: tag });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const caller = allow(c, ...WRITERS);
+  const caller = c.var.caller;
   const input = c.req.valid("json");
   const mentorId = input.mentor_id ?? caller.sub;
-  ensureInScope(writeScope(caller), mentorId, "record");
+  allowOn(caller, "activity-logs.create", mentorId, "Mentors can only record their own activity logs");
   // A mentor's own token already vouches for it; anyone else must name a mentor on record.
   const mentorChecked = !(mentorId === caller.sub && hasRole(caller, "mentor"));
-  const entry: NewActivityLog = {
-    activityId: newActivityLogId(),
-    mentorId,
-    activityType: input.activity_type,
-    description: input.description,
-    contactId: input.contact_id ?? null,
-    durationMinutes: input.duration_minutes ?? null,
-    occurredAt: input.occurred_at,
-    createdBy: caller.sub,
-  };
-  const db = createDb(c.env.DB);
-  const row = await createActivityLog(db, caller.org, entry, mentorChecked);
-  if (!row) throw await createRejection(db, caller.org, entry, mentorChecked);
+  const result = await createActivityLog(
+    c.var.db,
+    caller.org,
+    {
+      activityId: newActivityLogId(),
+      mentorId,
+      activityType: input.activity_type,
+      description: input.description,
+      contactId: input.contact_id ?? null,
+      durationMinutes: input.duration_minutes ?? null,
+      occurredAt: input.occurred_at,
+      createdBy: caller.sub,
+    },
+    mentorChecked,
+  );
+  if (!result.ok) {
+    switch (result.reason) {
+      case "type_unknown":
+        throw unknownActivityType("activity_type", input.activity_type);
+      case "mentor_unknown":
+      case "not_a_mentor":
+      case "mentor_inactive":
+        throw mentorRefusal("mentor_id", mentorId, result.reason);
+      case "conflict":
+        throw conflict(CONCURRENT_CHANGE);
+    }
+  }
+  const row = result.value;
   return c.json(toActivityLog(row), HttpStatus.CREATED, {
     Location: `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`,
   });
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
-  const caller = allow(c, ...WRITERS);
+  const caller = c.var.caller;
+  const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
   const input = c.req.valid("json");
   const changes: ActivityLogChanges = {
@@ -218,42 +195,41 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     contactId: input.contact_id,
     occurredAt: input.occurred_at,
   };
-  const scope = writeScope(caller);
-  const db = createDb(c.env.DB);
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), db, caller.org, id, scope, "change");
-  const row = await updateActivityLog(db, caller.org, id, changes, scope, seenUpdatedAt);
-  if (row) return c.json(toActivityLog(row), HttpStatus.OK, { ETag: logTag(caller.org, row) });
-
-  const current = await inspectUpdateRejection(db, caller.org, id, changes.activityType);
-  if (seenUpdatedAt !== undefined && current.row && current.row.updatedAt !== seenUpdatedAt)
-    throw staleWrite();
-  rejectWrite(current.row, id, scope, "change", current.activityTypeKnown ? undefined : changes.activityType);
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach, "change");
+  const result = await updateActivityLog(
+    c.var.db,
+    caller.org,
+    id,
+    changes,
+    ownerFilter(reach),
+    seenUpdatedAt,
+  );
+  if (!result.ok) throw writeRefused(result, id, "change", changes.activityType);
+  return c.json(toActivityLog(result.value), HttpStatus.OK, {
+    ETag: activityLogTag(caller.org, result.value),
+  });
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const caller = allow(c, ...WRITERS);
+  const caller = c.var.caller;
+  const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
-  const scope = writeScope(caller);
-  const db = createDb(c.env.DB);
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), db, caller.org, id, scope, "delete");
-  if (await deleteActivityLog(db, caller.org, id, scope, seenUpdatedAt)) {
-    return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
-  }
-  const current = await getActivity(db, caller.org, id);
-  if (seenUpdatedAt !== undefined && current && current.updatedAt !== seenUpdatedAt) throw staleWrite();
-  rejectWrite(current, id, scope, "delete");
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach, "delete");
+  const result = await deleteActivityLog(c.var.db, caller.org, id, ownerFilter(reach), seenUpdatedAt);
+  if (!result.ok) throw writeRefused(result, id, "delete");
+  return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
   const { mentor_id } = c.req.valid("param");
-  ensureInScope(readScope(caller), mentor_id, "read");
+  requireReach(allow(caller, "activity-logs.read"), mentor_id, "read");
   const { period, date, tz, from, to } = c.req.valid("query");
   const custom = from !== undefined && to !== undefined;
   const bounds = custom
     ? { start: from, end: to }
     : periodBounds(period ?? DEFAULT_PERIOD, date ? parseLocalDate(date) : todayIn(tz), tz);
-  const totals = await summarizeActivities(createDb(c.env.DB), caller.org, mentor_id, {
+  const totals = await summarizeActivities(c.var.db, caller.org, mentor_id, {
     from: bounds.start,
     to: bounds.end,
   });
@@ -276,10 +252,10 @@ export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
 };
 
 export const countByType: AppRouteHandler<CountByTypeRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
   const { mentor_id } = c.req.valid("param");
-  ensureInScope(readScope(caller), mentor_id, "read");
+  requireReach(allow(caller, "activity-logs.read"), mentor_id, "read");
   const { from, to } = c.req.valid("query");
-  const counts = await countActivitiesByType(createDb(c.env.DB), caller.org, mentor_id, { from, to });
+  const counts = await countActivitiesByType(c.var.db, caller.org, mentor_id, { from, to });
   return c.json({ mentor_id, counts }, HttpStatus.OK);
 };

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ENTRY_MODES } from "../../db/schema";
 import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
+import { ActivityTypeId, DurationMinutes, MemberId, RefId, rangeInOrder } from "../../lib/fields";
 import {
   MAX_DURATION_MINUTES,
   MAX_ID_LENGTH,
@@ -11,20 +12,9 @@ import {
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { canonicalTimeZone, PERIODS } from "../../lib/periods";
 import { IsoDateTime } from "../../lib/time";
-import { MemberIdParam } from "../members/members.schemas";
 
 /** Activity log IDs (`log_…`) and proxy activity IDs (`pact-…`) alike. */
-export const ActivityLogIdParam = z
-  .string()
-  .min(1)
-  .max(MAX_ID_LENGTH)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Letters, digits, '_', '.' and '-' only")
-  .openapi({ example: "log_001aaa" });
-
-const ActivityTypeId = z.string().min(1).max(MAX_ID_LENGTH).openapi({
-  description: "An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400",
-  example: "session_completed",
-});
+export const ActivityLogIdParam = RefId.openapi({ example: "log_001aaa" });
 
 const Description = z
   .string()
@@ -47,16 +37,10 @@ const ContactId = z
     example: "contact_xyz123",
   });
 
-const DurationMinutes = z
-  .number()
-  .int()
-  .min(MIN_DURATION_MINUTES)
-  .max(MAX_DURATION_MINUTES)
-  .nullable()
-  .openapi({
-    description: `Whole minutes, ${MIN_DURATION_MINUTES}..${MAX_DURATION_MINUTES}; null when not recorded`,
-    example: 60,
-  });
+const Duration = DurationMinutes.nullable().openapi({
+  description: `Whole minutes, ${MIN_DURATION_MINUTES}..${MAX_DURATION_MINUTES}; null when not recorded`,
+  example: 60,
+});
 
 const OccurredAt = IsoDateTime.openapi({
   description: "When it happened: ISO 8601 with any offset, stored and answered in UTC with second precision",
@@ -161,16 +145,10 @@ const timeRange = {
   to: IsoDateTime.optional().openapi({ description: "Latest occurred_at, inclusive" }),
 };
 
-const rangeInOrder = (range: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
-  if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
-    ctx.addIssue({ code: "custom", path: ["to"], message: "Must not be before from" });
-  }
-};
-
 export const ActivityLogListQuery = z
   .object({
     ...pageQuery(),
-    mentor_id: MemberIdParam.optional().openapi({
+    mentor_id: MemberId.optional().openapi({
       description: "Only this mentor's entries. A mentor may name only itself (403 otherwise)",
     }),
     activity_type: ActivityTypeId.optional().openapi({
@@ -191,14 +169,14 @@ export const ActivityLogListQuery = z
 
 export const ActivityLogCreateSchema = z
   .strictObject({
-    mentor_id: MemberIdParam.optional().openapi({
+    mentor_id: MemberId.optional().openapi({
       description: "Whose activity it is; defaults to the caller",
       example: "mentor_a1b2c3",
     }),
     activity_type: ActivityTypeId,
     description: Description,
     contact_id: ContactId.optional(),
-    duration_minutes: DurationMinutes.optional(),
+    duration_minutes: Duration.optional(),
     occurred_at: OccurredAt,
   })
   .openapi("ActivityLogInput", { example: createRequestExample });
@@ -208,7 +186,7 @@ export const ActivityLogUpdateSchema = z
     activity_type: ActivityTypeId.optional(),
     description: Description.optional(),
     contact_id: ContactId.optional(),
-    duration_minutes: DurationMinutes.optional(),
+    duration_minutes: Duration.optional(),
     occurred_at: OccurredAt.optional(),
   })
   .refine((changes) => Object.keys(changes).length > 0, { message: "Name at least one field to change" })
@@ -279,7 +257,7 @@ export const SummaryQuery = z
 
 export const CountByTypeQuery = z.object(timeRange).superRefine(rangeInOrder);
 
-export const MentorParams = z.object({ mentor_id: MemberIdParam });
+export const MentorParams = z.object({ mentor_id: MemberId });
 
 export const SummarySchema = z
   .object({

@@ -1,12 +1,11 @@
-import { allow } from "../../auth/authorize";
-import { createDb } from "../../db/client";
+import { allow } from "../../auth/policy";
 import { listActivityTypes } from "../../db/queries/activity-types";
 import { HttpStatus } from "../../lib/http-status";
-import type { AppRouteHandler } from "../../lib/types";
+import type { AppRouteHandler } from "../../types";
 import type { ListRoute } from "./activity-types.routes";
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  allow(c, "mentor", "coordinator", "admin", "compliance");
-  const rows = await listActivityTypes(createDb(c.env.DB));
+  allow(c.var.caller, "activity-types.read");
+  const rows = await listActivityTypes(c.var.db);
   return c.json({ data: rows }, HttpStatus.OK);
 };

@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-app";
+import { createRouter } from "../../http/create-app";
 import * as handlers from "./activity-types.handlers";
 import * as routes from "./activity-types.routes";
 

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { HttpStatus } from "../../lib/http-status";
 import { authedErrors, bearerSecurity, jsonContent } from "../../lib/openapi";
 
-export const ActivityTypeSchema = z
+const ActivityTypeSchema = z
   .object({
     id: z.string().openapi({ example: "session_completed" }),
     label: z.string().openapi({ example: "Session completed" }),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter } from "../../lib/create-app";
+import { createRouter } from "../../http/create-app";
 import { HttpStatus } from "../../lib/http-status";
 import { jsonContent } from "../../lib/openapi";
 

@@ -1,19 +1,16 @@
-import { allow } from "../../auth/authorize";
 import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
-import { forgetMemberStatus } from "../../auth/middleware";
-import { createDb } from "../../db/client";
+import { forgetMemberStatus } from "../../auth/member-status";
+import { allow } from "../../auth/policy";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
 import type { MemberRow } from "../../db/schema";
-import { entityTag, ifMatchHeader, isNotModified, requireIfMatch, staleWrite } from "../../http/etag";
-import { notFound } from "../../lib/errors";
+import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { notFound, staleWrite } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
-import type { AppRouteHandler } from "../../lib/types";
+import type { AppRouteHandler } from "../../types";
 import type { GetRoute, ListRoute, PutRoute } from "./members.routes";
 
-const READERS = ["mentor", "coordinator", "admin", "compliance"] as const;
-
-export function toMember(row: MemberRow) {
+function toMember(row: MemberRow) {
   return {
     member_id: row.memberId,
     name: row.name,
@@ -28,10 +25,11 @@ const memberTag = (org: string, member: ReturnType<typeof toMember>) =>
   entityTag("member", org, member.member_id, member);
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
+  allow(caller, "members.read");
   const { page, limit, role, active, q } = c.req.valid("query");
   const { rows, total } = await listMembers(
-    createDb(c.env.DB),
+    c.var.db,
     caller.org,
     { role, active, q },
     pageOffset({ page, limit }),
@@ -40,9 +38,10 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
+  allow(caller, "members.read");
   const { member_id } = c.req.valid("param");
-  const row = await getMember(createDb(c.env.DB), caller.org, member_id);
+  const row = await getMember(c.var.db, caller.org, member_id);
   if (!row) throw notFound(`Member ${member_id}`);
   const member = toMember(row);
   const tag = memberTag(caller.org, member);
@@ -51,10 +50,11 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
 };
 
 export const put: AppRouteHandler<PutRoute> = async (c) => {
-  const caller = allow(c, "admin");
+  const caller = c.var.caller;
+  allow(caller, "members.write");
   const { member_id } = c.req.valid("param");
   const input = c.req.valid("json");
-  const db = createDb(c.env.DB);
+  const db = c.var.db;
   const precondition = ifMatchHeader(c);
   let seenUpdatedAt: string | undefined;
   if (precondition !== undefined) {

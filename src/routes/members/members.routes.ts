@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MemberId } from "../../lib/fields";
 import { HttpStatus } from "../../lib/http-status";
 import {
   authedErrors,
@@ -12,13 +13,7 @@ import {
   jsonWithETag,
   notModifiedResponse,
 } from "../../lib/openapi";
-import {
-  MemberIdParam,
-  MemberInputSchema,
-  MemberListQuery,
-  MemberPage,
-  MemberSchema,
-} from "./members.schemas";
+import { MemberInputSchema, MemberListQuery, MemberPage, MemberSchema } from "./members.schemas";
 
 const tags = ["Members"];
 
@@ -43,7 +38,7 @@ export const get = createRoute({
   summary: "Get one member",
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalGetHeaders, params: z.object({ member_id: MemberIdParam }) },
+  request: { headers: ConditionalGetHeaders, params: z.object({ member_id: MemberId }) },
   responses: {
     [HttpStatus.OK]: jsonWithETag(MemberSchema, "The member"),
     ...authedErrors,
@@ -61,7 +56,7 @@ export const put = createRoute({
   security: bearerSecurity,
   request: {
     headers: ConditionalWriteHeaders,
-    params: z.object({ member_id: MemberIdParam }),
+    params: z.object({ member_id: MemberId }),
     body: jsonBody(MemberInputSchema, "The member's name, roles and status"),
   },
   responses: {

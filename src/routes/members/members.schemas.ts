@@ -1,14 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { MEMBER_ROLES } from "../../auth/caller";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH } from "../../lib/limits";
+import { MAX_NAME_LENGTH } from "../../lib/limits";
 import { BooleanQuery, pageOf, pageQuery } from "../../lib/openapi";
-
-export const MemberIdParam = z
-  .string()
-  .min(1)
-  .max(MAX_ID_LENGTH)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Letters, digits, '_', '.' and '-' only")
-  .openapi({ example: "mentor-042" });
 
 export const MemberSchema = z
   .object({

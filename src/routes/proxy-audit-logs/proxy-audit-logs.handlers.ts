@@ -1,18 +1,18 @@
 import { auditClient } from "../../audit/client";
-import { requestActor } from "../../audit/context";
 import { entryId, entrySeq } from "../../audit/entry-id";
 import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
 import { exportStream } from "../../audit/export-stream";
 import type { AuditAnnotation, AuditEntry } from "../../audit/types";
-import { allow } from "../../auth/authorize";
-import { type Caller, hasRole } from "../../auth/caller";
+import type { Caller } from "../../auth/caller";
+import { allow, covers, type Reach } from "../../auth/policy";
+import type { Env } from "../../env";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
-import type { Env } from "../../lib/env";
+import { requestActor } from "../../http/request-actor";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { present } from "../../lib/present";
-import type { AppRouteHandler } from "../../lib/types";
+import type { AppRouteHandler } from "../../types";
 import type {
   AnnotateRoute,
   ByCoordinatorRoute,
@@ -24,17 +24,13 @@ import type {
   VerifyRoute,
 } from "./proxy-audit-logs.routes";
 
-const READERS = ["coordinator", "admin", "compliance"] as const;
-/** Roles that see every coordinator's entries. */
-const AUDITORS = ["admin", "compliance"] as const;
-
-/** The coordinator whose entries the caller may read; undefined means any. */
-function coordinatorScope(caller: Caller, requested: string | undefined): string | undefined {
-  if (hasRole(caller, ...AUDITORS)) return requested;
-  if (requested !== undefined && requested !== caller.sub) {
+/** The coordinator whose entries the caller reads; undefined means any. */
+function coordinatorScope(reach: Reach, requested: string | undefined): string | undefined {
+  if (reach.all) return requested;
+  if (requested !== undefined && requested !== reach.owner) {
     throw forbidden("A coordinator may read only its own audit entries");
   }
-  return caller.sub;
+  return reach.owner;
 }
 
 function seqOf(id: string): number {
@@ -126,9 +122,10 @@ interface PageFilters {
 /** One page of entries as both list routes answer it. */
 async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordinatorId: string | undefined) {
   const { page, limit, action, ...rest } = filters;
+  const reach = allow(caller, "audit-entries.read");
   const { entries, total } = await auditClient(env, caller.org).list({
     ...rest,
-    coordinator_id: coordinatorScope(caller, coordinatorId),
+    coordinator_id: coordinatorScope(reach, coordinatorId),
     actions: action === undefined ? undefined : [action],
     ...pageOffset({ page, limit }),
   });
@@ -136,30 +133,29 @@ async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordin
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
   const { coordinator_id, ...filters } = c.req.valid("query");
-  return c.json(await entryPage(c.env, caller, filters, coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.env, c.var.caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
   const { coordinator_id } = c.req.valid("param");
-  return c.json(await entryPage(c.env, caller, c.req.valid("query"), coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.env, c.var.caller, c.req.valid("query"), coordinator_id), HttpStatus.OK);
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const caller = allow(c, ...READERS);
+  const caller = c.var.caller;
+  const reach = allow(caller, "audit-entries.read");
   const { id } = c.req.valid("param");
   const found = await auditClient(c.env, caller.org).get(seqOf(id));
-  const visible = found && (hasRole(caller, ...AUDITORS) || found.entry.coordinator_id === caller.sub);
-  if (!found || !visible) throw notFound(`Audit entry ${id}`);
+  if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
   return c.json(toDetail(found.entry, found.annotation), HttpStatus.OK, { ETag: tag });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const caller = allow(c, "system");
+  const caller = c.var.caller;
+  allow(caller, "audit-entries.create");
   const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
   const [result] = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
   if (result === undefined) throw new Error("The audit log answered no result for one event");
@@ -177,7 +173,8 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
 };
 
 export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
-  const caller = allow(c, "admin");
+  const caller = c.var.caller;
+  allow(caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
   await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
   const result = await auditClient(c.env, caller.org).annotate(
@@ -200,7 +197,8 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const caller = allow(c, ...AUDITORS);
+  const caller = c.var.caller;
+  allow(caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
   await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
   const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
@@ -218,7 +216,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 };
 
 export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
-  const caller = allow(c, ...AUDITORS);
+  const caller = c.var.caller;
+  allow(caller, "audit-log.verify");
   const { valid, entries_checked, head, checkpoint, fault } = await auditClient(c.env, caller.org).verify();
   const verdict = { valid, entries_checked, head, checkpoint };
   if (fault === null) return c.json(verdict, HttpStatus.OK);
@@ -235,7 +234,8 @@ export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
 };
 
 export const exportLog: AppRouteHandler<ExportRoute> = async (c) => {
-  const caller = allow(c, ...AUDITORS);
+  const caller = c.var.caller;
+  allow(caller, "audit-log.export");
   const { format, ...range } = c.req.valid("query");
   const client = auditClient(c.env, caller.org);
   const span = await client.exportRange(range);

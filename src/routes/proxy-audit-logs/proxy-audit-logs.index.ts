@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-app";
+import { createRouter } from "../../http/create-app";
 import * as handlers from "./proxy-audit-logs.handlers";
 import * as routes from "./proxy-audit-logs.routes";
 

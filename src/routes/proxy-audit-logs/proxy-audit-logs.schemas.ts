@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { ENTRY_ID_PATTERN } from "../../audit/entry-id";
 import {
   ActionName,
-  AuditRef,
   auditNoteSchema,
   ChangesSchema,
   EventAction,
@@ -11,6 +10,7 @@ import {
 } from "../../audit/events";
 import { EXPORT_COLUMNS, EXPORT_FORMATS } from "../../audit/export-file";
 import { CHAIN_FAULT_REASONS } from "../../audit/types";
+import { MemberId, rangeInOrder } from "../../lib/fields";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
 
@@ -19,7 +19,7 @@ export const EntryIdParam = z
   .regex(ENTRY_ID_PATTERN, "Expected an audit entry ID like log-001")
   .openapi({ example: "log-001" });
 
-export const CoordinatorIdParam = AuditRef.openapi({ example: "coord-119" });
+export const CoordinatorIdParam = MemberId.openapi({ example: "coord-119" });
 
 const HASH_EXAMPLE = "9f2c1e4b7a0d3c5e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708";
 
@@ -61,9 +61,7 @@ const SEED_ENTRY = {
   timestamp: "2026-03-20T09:00:00Z",
 };
 
-export const EntrySummarySchema = z
-  .object(summaryFields)
-  .openapi("ProxyAuditLogSummary", { example: SEED_ENTRY });
+const EntrySummarySchema = z.object(summaryFields).openapi("ProxyAuditLogSummary", { example: SEED_ENTRY });
 
 export const EntryDetailSchema = z
   .object({
@@ -121,27 +119,23 @@ export const EntryDetailSchema = z
 const filterFields = {
   ...pageQuery(),
   action: ActionName.optional().openapi({ description: "Only entries with this action" }),
-  mentor_id: AuditRef.optional().openapi({
+  mentor_id: MemberId.optional().openapi({
     description: "Entries naming this mentor, also within mentor_ids",
   }),
-  activity_id: AuditRef.optional(),
-  batch_id: AuditRef.optional(),
+  activity_id: MemberId.optional(),
+  batch_id: MemberId.optional(),
   from: IsoDateTime.optional().openapi({ description: "Earliest timestamp, inclusive" }),
   to: IsoDateTime.optional().openapi({ description: "Latest timestamp, inclusive" }),
 };
 
-const fromNotAfterTo = (query: { from?: string; to?: string }) =>
-  query.from === undefined || query.to === undefined || query.from <= query.to;
-const FROM_AFTER_TO = { path: ["from"], message: "from must not be later than to" };
-
 export const ListQuery = z
   .object({
     ...filterFields,
-    coordinator_id: AuditRef.optional().openapi({ description: "A coordinator may only name itself" }),
+    coordinator_id: MemberId.optional().openapi({ description: "A coordinator may only name itself" }),
   })
-  .refine(fromNotAfterTo, FROM_AFTER_TO);
+  .superRefine(rangeInOrder);
 
-export const ByCoordinatorQuery = z.object(filterFields).refine(fromNotAfterTo, FROM_AFTER_TO);
+export const ByCoordinatorQuery = z.object(filterFields).superRefine(rangeInOrder);
 
 export const EntryPage = pageOf(EntrySummarySchema).openapi("ProxyAuditLogPage", {
   example: {
@@ -189,10 +183,10 @@ export const CreatedEntrySchema = EntrySummarySchema.openapi("ProxyAuditLogCreat
 export const CreateEntryBody = z
   .strictObject({
     action: EventAction,
-    coordinator_id: AuditRef.openapi({ example: "coord-119" }),
-    mentor_id: AuditRef.optional().openapi({ example: "mentor-482" }),
-    activity_id: AuditRef.optional().openapi({ example: "pa-005" }),
-    batch_id: AuditRef.optional(),
+    coordinator_id: MemberId.openapi({ example: "coord-119" }),
+    mentor_id: MemberId.optional().openapi({ example: "mentor-482" }),
+    activity_id: MemberId.optional().openapi({ example: "pa-005" }),
+    batch_id: MemberId.optional(),
     mentor_ids: MentorIds.optional(),
     changes: ChangesSchema.nullish(),
     event_id: EventId.optional().openapi({
@@ -282,7 +276,7 @@ export const ExportQuery = z
       description: "Latest append time (recorded_at), inclusive; default: the log's head",
     }),
   })
-  .refine(fromNotAfterTo, FROM_AFTER_TO);
+  .superRefine(rangeInOrder);
 
 const EXPORT_ROW_EXAMPLE = {
   seq: 1,

@@ -2,10 +2,11 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { requestLog } from "../http/request-log";
-import { AppError, fieldErrors, handleError, problemResponse } from "./errors";
-import { MAX_BODY_BYTES } from "./limits";
-import type { AppBindings } from "./types";
+import { AppError, fieldErrors, handleError, problemResponse } from "../lib/errors";
+import { MAX_BODY_BYTES } from "../lib/limits";
+import type { AppBindings } from "../types";
+import { jsonBodies } from "./media-type";
+import { requestLog } from "./request-log";
 
 /**
  * Every router is made here, so that all of them answer validation failures
@@ -25,22 +26,9 @@ export function createRouter(): OpenAPIHono<AppBindings> {
   });
 }
 
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-
-function isJsonMediaType(contentType: string): boolean {
-  const mediaType = contentType.split(";", 1)[0]?.trim().toLowerCase() ?? "";
-  return mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers.get("content-length");
-  if (length !== null) return Number(length) > 0;
-  return req.body !== null;
-}
-
 /**
  * The app with the cross-cutting middleware: request ID, request log, security headers,
- * body limits, media types, errors. The first three come first so that every response,
+ * media types, body limits, errors. The first three come first so that every response,
  * including the problems the later ones answer, carries them and is logged.
  */
 export function createApp(): OpenAPIHono<AppBindings> {
@@ -48,15 +36,7 @@ export function createApp(): OpenAPIHono<AppBindings> {
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(requestLog);
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
-  app.use(async (c, next) => {
-    if (BODY_METHODS.has(c.req.method) && hasBody(c.req.raw)) {
-      const contentType = c.req.header("content-type") ?? "";
-      if (!isJsonMediaType(contentType)) {
-        throw new AppError("unsupported_media_type", "Request bodies must be sent as application/json");
-      }
-    }
-    await next();
-  });
+  app.use(jsonBodies);
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

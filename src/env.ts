@@ -1,4 +1,4 @@
-import type { AuditLog } from "../audit/audit-log.do";
+import type { AuditLog } from "./audit/audit-log.do";
 
 /** Bindings and variables of the Worker, as declared in wrangler.toml and .dev.vars. */
 export interface Env {

@@ -1,0 +1,37 @@
+import { createMiddleware } from "hono/factory";
+import type { Caller } from "../auth/caller";
+import { isDeactivated } from "../auth/member-status";
+import { verifyToken } from "../auth/verify";
+import { forbidden, unauthorized } from "../lib/errors";
+import type { AppBindings } from "../types";
+
+/** What authentication puts on the request's context. */
+export interface AuthVariables {
+  /** Who is calling, from the verified token. */
+  caller: Caller;
+}
+
+const BEARER = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i;
+
+/** Verifies the bearer token and puts the caller in context. */
+export const authenticate = createMiddleware<AppBindings>(async (c, next) => {
+  const header = c.req.header("authorization");
+  if (!header) throw unauthorized("A bearer token is required");
+  const match = BEARER.exec(header);
+  if (!match?.[1]) throw unauthorized("The Authorization header is not a bearer token");
+  c.set("caller", await verifyToken(match[1], c.env));
+  await next();
+});
+
+/**
+ * Refuses a caller whose member record is inactive, so a deactivation takes effect before
+ * its token expires. A service identity (only the `system` role) is never a member.
+ */
+export const activeMember = createMiddleware<AppBindings>(async (c, next) => {
+  const caller = c.var.caller;
+  const isService = caller.roles.length > 0 && caller.roles.every((r) => r === "system");
+  if (!isService && (await isDeactivated(c.var.db, caller))) {
+    throw forbidden("Your member record is inactive");
+  }
+  await next();
+});

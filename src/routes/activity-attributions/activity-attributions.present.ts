@@ -1,0 +1,50 @@
+import type { AttributionWithNames } from "../../db/queries/attributions";
+import type { AttributionRow } from "../../db/schema";
+import { entityTag } from "../../http/etag";
+
+/** An attribution as every attribution response shows it. */
+export function toAttribution(
+  row: AttributionRow,
+  mentorName: string | null,
+  coordinatorName: string | null,
+) {
+  return {
+    attribution_id: row.attributionId,
+    activity_id: row.activityId,
+    attributed_to_mentor_id: row.mentorId,
+    attributed_to_mentor_name: mentorName,
+    registered_by_coordinator_id: row.coordinatorId,
+    registered_by_coordinator_name: coordinatorName,
+    activity_type_id: row.activityTypeId,
+    activity_date: row.activityDate,
+    duration_minutes: row.durationMinutes,
+    location: row.location,
+    notes: row.notes,
+    proxy: row.proxy,
+    entry_mode: row.entryMode,
+    batch_id: row.batchId,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+export const fromNamed = (a: AttributionWithNames) => toAttribution(a.row, a.mentorName, a.coordinatorName);
+
+/**
+ * Every write to an attribution records a new event and so a new `last_event_id`,
+ * which is the record's version. Its audit trail can still lag: an event whose delivery
+ * to the audit object failed shows up only after the outbox drain, so a representation
+ * without it gets a tag of its own. A precondition accepts either, since the attribution
+ * itself is the same.
+ */
+export const attributionTag = (org: string, a: AttributionWithNames, trailComplete = true) =>
+  entityTag("attribution", org, a.row.attributionId, {
+    ...fromNamed(a),
+    version: a.row.lastEventId,
+    trailComplete,
+  });
+
+export const attributionTags = (org: string, a: AttributionWithNames) => [
+  attributionTag(org, a, true),
+  attributionTag(org, a, false),
+];

@@ -1,0 +1,98 @@
+import { deliver } from "../../audit/outbox";
+import { allow, ownerFilter } from "../../auth/policy";
+import {
+  type BatchOutcome,
+  confirmBatch as confirmBatchQuery,
+  createBatch as createBatchQuery,
+} from "../../db/queries/batches";
+import { requestActor } from "../../http/request-actor";
+import { conflict, forbidden, invalidField, notFound, unknownActivityType } from "../../lib/errors";
+import { HttpStatus } from "../../lib/http-status";
+import { nowIso } from "../../lib/time";
+import type { AppRouteHandler } from "../../types";
+import { toAttribution } from "../activity-attributions/activity-attributions.present";
+import {
+  conflictOnDuplicate,
+  registration,
+} from "../activity-attributions/activity-attributions.registration";
+import type { ConfirmBatchRoute, CreateBatchRoute } from "./attribution-batches.routes";
+
+function toBatch(outcome: BatchOutcome) {
+  const { batch, created } = outcome;
+  return {
+    batch_id: batch.batchId,
+    status: batch.status,
+    coordinator_id: batch.coordinatorId,
+    activity_type_id: batch.activityTypeId,
+    activity_date: batch.activityDate,
+    duration_minutes: batch.durationMinutes,
+    location: batch.location,
+    notes: batch.notes,
+    mentor_count: batch.mentorCount,
+    skipped_count: batch.skippedCount,
+    will_create_count: batch.items.filter((i) => i.status !== "skipped").length,
+    items: batch.items.map((i) => ({
+      mentor_id: i.mentor_id,
+      status: i.status,
+      reason: i.reason,
+      attribution_id: i.attribution_id ?? null,
+    })),
+    attributions: created.map((row) => toAttribution(row, null, null)),
+    created_at: batch.createdAt,
+    confirmed_at: batch.confirmedAt,
+  };
+}
+
+export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const input = registration(c, body);
+  const result = await conflictOnDuplicate(() =>
+    createBatchQuery(c.var.db, {
+      ...input,
+      mentorIds: body.mentor_ids,
+      submissionEventId: crypto.randomUUID(),
+      confirmEventId: body.confirm ? crypto.randomUUID() : null,
+    }),
+  );
+  if (!result.ok) {
+    switch (result.reason) {
+      case "type_unknown":
+        throw unknownActivityType("activity_type_id", body.activity_type_id);
+      case "coordinator_not_active":
+        throw invalidField(
+          "coordinator_id",
+          `${body.coordinator_id} is not an active coordinator of this organisation`,
+        );
+    }
+  }
+  await deliver(c.env, c.var.db, c.executionCtx, input.orgId, result.value.events);
+  return c.json(toBatch(result.value), HttpStatus.CREATED);
+};
+
+export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
+  const caller = c.var.caller;
+  const reach = allow(caller, "attributions.create");
+  const { batch_id } = c.req.valid("param");
+  const result = await conflictOnDuplicate(
+    () =>
+      confirmBatchQuery(c.var.db, {
+        orgId: caller.org,
+        batchId: batch_id,
+        onlyCoordinator: ownerFilter(reach) ?? null,
+        eventId: crypto.randomUUID(),
+        now: nowIso(),
+        actor: requestActor(c),
+      }),
+    () => conflict("A mentor of this batch was registered for the same activity meanwhile; retry"),
+  );
+  if (!result.ok) {
+    switch (result.reason) {
+      case "not_found":
+        throw notFound(`Batch ${batch_id}`);
+      case "forbidden":
+        throw forbidden("Only the coordinator who submitted this batch, or an admin, may confirm it");
+    }
+  }
+  await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
+  return c.json(toBatch(result.value), HttpStatus.OK);
+};
