@@ -1,7 +1,7 @@
 // `npm run bench:audit [-- --events N --concurrency C]`: how many appends per second one
 // AuditLog object takes locally, in batches of 1 and of 50 events, one call in flight and
 // several. Runs the API Worker in workerd through wrangler's test harness, next to a bench
-// Worker (bench-audit-append.worker.mjs) that calls the objects over RPC and times itself.
+// Worker (audit-append.worker.mjs) that calls the objects over RPC and times itself.
 import { parseArgs } from "node:util";
 import { createTestHarness } from "wrangler";
 
@@ -20,7 +20,7 @@ const server = createTestHarness({
     {
       config: {
         name: "audit-append-bench",
-        main: "./scripts/bench-audit-append.worker.mjs",
+        main: "./scripts/bench/audit-append.worker.mjs",
         compatibility_date: "2026-11-01",
         compatibility_flags: ["nodejs_compat"],
         durable_objects: {

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import openapiTS, { astToString } from "openapi-typescript";
-import { ROOT } from "./dev-config.mjs";
+import { ROOT } from "../dev/config.mjs";
 import { fetchOpenApiDocument } from "./openapi-document.mjs";
 
 const TARGET = join(ROOT, "clients/typescript/schema.d.ts");

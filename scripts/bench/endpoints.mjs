@@ -11,9 +11,9 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { SignJWT } from "jose";
 import { unstable_startWorker } from "wrangler";
-import budgets from "../test/perf/round-trip-budgets.json" with { type: "json" };
-import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./bench-seed.mjs";
-import { ROOT } from "./dev-config.mjs";
+import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
+import { ROOT } from "../dev/config.mjs";
+import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.mjs";
 
 const { values } = parseArgs({
   options: {

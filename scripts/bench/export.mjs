@@ -9,7 +9,7 @@ import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { createTestHarness } from "wrangler";
-import { ROOT } from "./dev-config.mjs";
+import { ROOT } from "../dev/config.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +59,7 @@ const server = createTestHarness({
     {
       config: {
         name: "export-bench-seeder",
-        main: "./scripts/bench-export.worker.mjs",
+        main: "./scripts/bench/export.worker.mjs",
         compatibility_date: "2026-11-01",
         durable_objects: {
           bindings: [{ name: "AUDIT_LOG", class_name: "AuditLog", script_name: "mentor-activity-api" }],

@@ -4,8 +4,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
+import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./config.mjs";
 import { seedDemo } from "./demo-seed.mjs";
-import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./dev-config.mjs";
 
 const args = process.argv.slice(2);
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");

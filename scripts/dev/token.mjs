@@ -2,7 +2,7 @@
 // Usage: npm run token -- --sub coord-007 --org org-demo --roles coordinator [--name "Jordan Lee"] [--ttl 3600]
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { devValue } from "./dev-config.mjs";
+import { devValue } from "./config.mjs";
 
 const ROLES = new Set(["mentor", "coordinator", "admin", "compliance", "system"]);
 
