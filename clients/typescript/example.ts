@@ -11,7 +11,7 @@ const token =
   process.env.MENTOR_API_TOKEN ??
   execFileSync(
     process.execPath,
-    ["scripts/token.mjs", "--sub", "coord-007", "--org", "org-demo", "--roles", "coordinator"],
+    ["scripts/dev/token.ts", "--sub", "coord-007", "--org", "org-demo", "--roles", "coordinator"],
     { encoding: "utf8" },
   ).trim();
 

@@ -32,7 +32,7 @@ function token(sub: string, roles: string[]): Promise<string> {
 
 /** Runs `npm run verify-export`'s script as the project's Node runs it; answers its exit code and output. */
 function verifyExport(file: string, key?: string): { code: number; out: string } {
-  const args = ["scripts/verify-export.ts", file, ...(key ? ["--key", key] : [])];
+  const args = ["cli/verify-export.ts", file, ...(key ? ["--key", key] : [])];
   try {
     return { code: 0, out: execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" }) };
   } catch (err) {

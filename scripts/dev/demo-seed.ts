@@ -13,7 +13,10 @@ export const DEMO_MEMBERS = [
   { id: "compliance-001", name: "Dana Compliance", roles: ["compliance"] },
 ];
 
-async function request(base, token, method, path, body) {
+/** Signs a token for one person of org-demo. */
+export type TokenFor = (sub: string, roles: string[], name: string) => Promise<string>;
+
+async function request(base: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -32,23 +35,36 @@ const MENTORS = ["mentor-042", "mentor-033", "mentor-482", "mentor-510", "mentor
 const SELF_TYPES = ["session_completed", "check_in", "referral_made", "documentation", "training_attended"];
 const CONTACTS = ["contact_xyz123", "contact_abc456", "contact_def789", null];
 
+/** The item at `i`, counting round the list from its start again. */
+function cyclic<T>(items: readonly T[], i: number): T {
+  const item = items[i % items.length];
+  if (item === undefined) throw new Error("cyclic() of an empty list");
+  return item;
+}
+
+function nameOf(id: string): string {
+  const member = DEMO_MEMBERS.find((p) => p.id === id);
+  if (!member) throw new Error(`${id} is not a demo member`);
+  return member.name;
+}
+
 /** An instant `daysAgo` days before now at `hour`:00 UTC, second precision. */
-function daysAgo(days, hour) {
+function daysAgo(days: number, hour: number): string {
   const d = new Date(Date.now() - days * 86_400_000);
   d.setUTCHours(hour, 0, 0, 0);
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-async function seedActivity(base, token) {
+async function seedActivity(base: string, token: TokenFor): Promise<void> {
   // Each mentor logs a few weeks of its own work…
   for (const [m, mentorId] of MENTORS.entries()) {
-    const mentor = await token(mentorId, ["mentor"], DEMO_MEMBERS.find((p) => p.id === mentorId).name);
+    const mentor = await token(mentorId, ["mentor"], nameOf(mentorId));
     for (let i = 0; i < 8; i += 1) {
-      const type = SELF_TYPES[(i + m) % SELF_TYPES.length];
+      const type = cyclic(SELF_TYPES, i + m);
       await request(base, mentor, "POST", "/api/v1/activity-logs", {
         activity_type: type,
         description: `${type.replaceAll("_", " ")} (demo)`,
-        contact_id: CONTACTS[(i + m) % CONTACTS.length],
+        contact_id: cyclic(CONTACTS, i + m),
         duration_minutes: 30 + 15 * ((i + m) % 4),
         occurred_at: daysAgo(2 + i * 3 + m, 9 + (i % 6)),
       });
@@ -82,9 +98,11 @@ async function seedActivity(base, token) {
 }
 
 /** Seeds org-demo unless it already has members; answers whether it seeded. */
-export async function seedDemo(base, token) {
+export async function seedDemo(base: string, token: TokenFor): Promise<boolean> {
   const admin = await token("admin-007", ["admin"], "Riley Admin");
-  const existing = await request(base, admin, "GET", "/api/v1/members?limit=1");
+  const existing = (await request(base, admin, "GET", "/api/v1/members?limit=1")) as {
+    pagination: { total: number };
+  };
   if (existing.pagination.total > 0) return false;
 
   for (const m of DEMO_MEMBERS) {

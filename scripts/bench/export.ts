@@ -7,9 +7,11 @@
 import { execFileSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
+import type { Rpc } from "@cloudflare/workers-types";
 import { SignJWT } from "jose";
 import { createTestHarness } from "wrangler";
-import { ROOT } from "./dev-config.mjs";
+import { ROOT } from "../dev/config.ts";
+import type { ExportBenchSeederRpc } from "./rpc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +31,7 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
  * Resident memory of the workerd processes this run started, in MiB (Linux `ps`): the
  * descendants of this process, so other workerd on the machine do not count.
  */
-function workerdRssMiB() {
+function workerdRssMiB(): number {
   const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
   const processes = out
     .trim()
@@ -59,7 +61,7 @@ const server = createTestHarness({
     {
       config: {
         name: "export-bench-seeder",
-        main: "./scripts/bench-export.worker.mjs",
+        main: "./scripts/bench/export.worker.ts",
         compatibility_date: "2026-11-01",
         durable_objects: {
           bindings: [{ name: "AUDIT_LOG", class_name: "AuditLog", script_name: "mentor-activity-api" }],
@@ -72,7 +74,11 @@ const server = createTestHarness({
 try {
   await server.listen();
   await server.getWorker().applyD1Migrations("DB");
-  const seeder = await server.getWorker("export-bench-seeder").getExport();
+  const seeder = await server
+    .getWorker<unknown, { default: Rpc.WorkerEntrypointBranded & ExportBenchSeederRpc }>(
+      "export-bench-seeder",
+    )
+    .getExport();
   const seedStarted = performance.now();
   const seeded = await seeder.seed(ORG, ENTRIES);
   console.log(`seeded ${seeded} entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
@@ -95,17 +101,19 @@ try {
     { headers: { Authorization: `Bearer ${token}` } },
   );
   if (!response.ok) throw new Error(`the export answered ${response.status}: ${await response.text()}`);
+  if (response.body === null) throw new Error("the export answered without a body");
+  const body: ReadableStream<Uint8Array> = response.body;
   let bytes = 0;
   let lines = 0;
-  for await (const chunk of response.body) {
+  for await (const chunk of body) {
     bytes += chunk.byteLength;
     for (const byte of chunk) if (byte === 10) lines += 1;
-    if (out && !out.write(chunk)) await new Promise((resolve) => out.once("drain", resolve));
+    if (out && !out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", resolve));
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, workerdRssMiB());
-  if (out) await new Promise((resolve) => out.end(resolve));
+  if (out) await new Promise<void>((resolve) => out.end(resolve));
 
   console.log(
     `exported ${lines} lines (${(bytes / 2 ** 20).toFixed(1)} MiB of ${values.format}) in ${seconds.toFixed(2)} s`,

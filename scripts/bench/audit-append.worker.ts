@@ -2,10 +2,17 @@
 // objects that appends from inside workerd, as the API does. Its clock only advances across
 // I/O, and every append awaits the object, so the elapsed time of a run is wall time.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type { AuditLog } from "../../src/audit/audit-log.do.ts";
+import type { AuditEventInput } from "../../src/audit/types.ts";
+import type { AuditAppendBenchRpc, AuditAppendRun } from "./rpc.ts";
+
+interface Env {
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+}
 
 const WARM_UP_CALLS = 20;
 
-function event(run, n) {
+function event(run: string, n: number): AuditEventInput {
   return {
     event_id: `${run}-${n}`,
     action: "proxy_created",
@@ -23,13 +30,13 @@ function event(run, n) {
   };
 }
 
-export default class AuditAppendBench extends WorkerEntrypoint {
-  fetch() {
+export default class AuditAppendBench extends WorkerEntrypoint<Env> implements AuditAppendBenchRpc {
+  override fetch(): Response {
     return new Response("Call run() over RPC");
   }
 
   /** Appends `events` events in batches of `batchSize`, `inFlight` calls at a time, to a fresh object. */
-  async run(batchSize, inFlight, events) {
+  async run(batchSize: number, inFlight: number, events: number): Promise<AuditAppendRun> {
     const name = `bench-${batchSize}-${inFlight}-${crypto.randomUUID()}`;
     const stub = this.env.AUDIT_LOG.get(this.env.AUDIT_LOG.idFromName(name));
     let next = 0;

@@ -1,10 +1,17 @@
 // The seeding end of `npm run bench:export`: a Worker bound to the API Worker's AuditLog
 // objects that appends entries over RPC in batches of 500, as many as the run asks for.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type { AuditLog } from "../../src/audit/audit-log.do.ts";
+import type { AuditEventInput } from "../../src/audit/types.ts";
+import type { ExportBenchSeederRpc } from "./rpc.ts";
+
+interface Env {
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+}
 
 const BATCH = 500;
 
-function event(n) {
+function event(n: number): AuditEventInput {
   return {
     event_id: `export-bench-${n}`,
     action: "proxy_created",
@@ -22,12 +29,12 @@ function event(n) {
   };
 }
 
-export default class ExportBenchSeeder extends WorkerEntrypoint {
-  fetch() {
+export default class ExportBenchSeeder extends WorkerEntrypoint<Env> implements ExportBenchSeederRpc {
+  override fetch(): Response {
     return new Response("Call seed() over RPC");
   }
 
-  async seed(org, entries) {
+  async seed(org: string, entries: number): Promise<number> {
     const stub = this.env.AUDIT_LOG.get(this.env.AUDIT_LOG.idFromName(org));
     for (let n = 0; n < entries; n += BATCH) {
       await stub.append(Array.from({ length: Math.min(BATCH, entries - n) }, (_, i) => event(n + i)));

@@ -8,12 +8,12 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
+import autocannon, { type Request as LoadRequest } from "autocannon";
 import { SignJWT } from "jose";
 import { unstable_startWorker } from "wrangler";
-import budgets from "../test/perf/round-trip-budgets.json" with { type: "json" };
-import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./bench-seed.mjs";
-import { ROOT } from "./dev-config.mjs";
+import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
+import { ROOT } from "../dev/config.ts";
+import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,11 +23,14 @@ const { values } = parseArgs({
     "compare-wrangler": { type: "boolean", default: false },
   },
 });
+const UNITS: Readonly<Record<string, number>> = { k: 1e3, m: 1e6 };
 const SIZES = values.sizes.split(",").map((s) => {
   const m = /^(\d+)(k|m)?$/i.exec(s.trim());
   if (!m) throw new Error(`--sizes: cannot read ${s}`);
-  return Number(m[1]) * ({ k: 1e3, m: 1e6 }[m[2]?.toLowerCase()] ?? 1);
+  return Number(m[1]) * (UNITS[m[2]?.toLowerCase() ?? ""] ?? 1);
 });
+// split() answers one item at least, and each item is a size or has thrown.
+const FIRST_SIZE = SIZES[0] ?? 0;
 const DURATION = Math.min(Number(values.duration), 30);
 const CONNECTIONS = Math.min(Number(values.connections), 100);
 const WARM_UP_SECONDS = 1;
@@ -37,7 +40,34 @@ const SECRET = "bench-secret-with-enough-entropy-for-hs256";
 const CHAIN_KEY = "bench-audit-chain-key";
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
 
-async function token(sub, roles) {
+interface Measured {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  requests: number;
+  non_2xx: number;
+  errors: number;
+}
+
+interface Row extends Measured {
+  endpoint: string;
+  round_trips: string;
+}
+
+interface ComparisonRow extends Measured {
+  via: string;
+  endpoint: string;
+}
+
+interface Budget {
+  d1: number;
+  object: number;
+  deferred_d1?: number;
+}
+
+const BUDGETS: Readonly<Record<string, Budget>> = budgets.budgets;
+
+async function token(sub: string, roles: string[]): Promise<string> {
   return new SignJWT({ org: BENCH_ORG, roles, name: sub })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
@@ -46,10 +76,13 @@ async function token(sub, roles) {
     .sign(new TextEncoder().encode(SECRET));
 }
 
-const auth = (jwt) => ({ authorization: `Bearer ${jwt}`, "content-type": "application/json" });
+const auth = (jwt: string): Record<string, string> => ({
+  authorization: `Bearer ${jwt}`,
+  "content-type": "application/json",
+});
 
 /** One autocannon run against 127.0.0.1, bounded by DURATION, after a short warm-up. */
-async function measure(base, request) {
+async function measure(base: string, request: LoadRequest): Promise<Measured> {
   const options = { url: base, connections: CONNECTIONS, requests: [request] };
   await autocannon({ ...options, duration: WARM_UP_SECONDS });
   const r = await autocannon({ ...options, duration: DURATION });
@@ -68,7 +101,7 @@ const STATE = join(TMP, "state");
 const quiet = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 /** Runs `wrangler d1 …` on the bench's local state and answers its stdout. */
-function d1(args) {
+function d1(args: string[]): string {
   const r = spawnSync(wrangler, ["d1", ...args, "--local", "--persist-to", STATE], {
     cwd: ROOT,
     env: quiet,
@@ -79,14 +112,17 @@ function d1(args) {
   return r.stdout;
 }
 
-function executeSql(name, text) {
+function executeSql(name: string, text: string): void {
   const file = join(TMP, `${name}.sql`);
   writeFileSync(file, text);
   d1(["execute", "DB", "--file", file]);
 }
 
-function query(sql) {
-  const [result] = JSON.parse(d1(["execute", "DB", "--json", "--command", sql]));
+/** The rows of one statement; `wrangler d1 execute --json` answers one result per statement. */
+function query<R>(sql: string): R[] {
+  const results: { results: R[] }[] = JSON.parse(d1(["execute", "DB", "--json", "--command", sql]));
+  const [result] = results;
+  if (!result) throw new Error(`wrangler d1 execute answered no result for: ${sql}`);
   return result.results;
 }
 
@@ -95,7 +131,7 @@ function query(sql) {
  * caller far past the production quota, and would otherwise measure 429s. Written next to
  * wrangler.toml (git-ignored) so its relative paths still resolve.
  */
-function benchConfig() {
+function benchConfig(): string {
   const file = join(ROOT, ".wrangler-bench.toml");
   const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const lifted = source.replace(
@@ -127,7 +163,7 @@ async function startWorker() {
   return { worker, base: url.origin };
 }
 
-async function post(base, path, jwt, body) {
+async function post(base: string, path: string, jwt: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${base}${path}`, {
     method: "POST",
     headers: auth(jwt),
@@ -138,26 +174,34 @@ async function post(base, path, jwt, body) {
 }
 
 /** Opaque to clients; built here the way the API builds it, to start at a deep position at once. */
-const cursorOf = (row) =>
+interface Position {
+  occurred_at: string;
+  activity_id: string;
+}
+
+const cursorOf = (row: Position): string =>
   Buffer.from(JSON.stringify([row.occurred_at, row.activity_id])).toString("base64url");
 
-function deepPosition(total) {
+function deepPosition(total: number): { page: number; cursor: string | null } {
   const page = Math.max(1, Math.floor(total / PAGE_SIZE / 2));
-  const [row] = query(
+  const [row] = query<Position>(
     `select occurred_at, activity_id from activities where org_id = '${BENCH_ORG}'
      order by occurred_at desc, activity_id desc limit 1 offset ${(page - 1) * PAGE_SIZE - 1}`,
   );
   return { page, cursor: row ? cursorOf(row) : null };
 }
 
-const seconds = (from) => ((performance.now() - from) / 1000).toFixed(1);
+const seconds = (from: number): string => ((performance.now() - from) / 1000).toFixed(1);
 
-function countsOf(name) {
-  const b = budgets.budgets[name];
+function countsOf(name: string | null): string {
+  const b = name === null ? undefined : BUDGETS[name];
   return b ? `${b.d1}+${b.object}${b.deferred_d1 ? ` (+${b.deferred_d1})` : ""}` : "0+0";
 }
 
-function printTable(title, rows, health) {
+/** Prints the rows with their ratios to the first, which is /health's. */
+function printTable(title: string, rows: Row[]): void {
+  const [health] = rows;
+  if (!health) return;
   console.log(`\n${title}`);
   const header = [
     "endpoint",
@@ -182,14 +226,16 @@ function printTable(title, rows, health) {
     r.non_2xx + r.errors,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const fmt = (cells) =>
-    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
+  const fmt = (cells: (string | number)[]) =>
+    cells
+      .map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0)))
+      .join("  ");
   console.log(fmt(header));
   for (const l of lines) console.log(fmt(l));
 }
 
 /** /health and a one-D1-call read through unstable_startWorker and through `wrangler dev`, on the same state. */
-async function compareWrangler(jwt) {
+async function compareWrangler(jwt: string): Promise<ComparisonRow[]> {
   const port = await freePort();
   const child = spawn(
     wrangler,
@@ -209,7 +255,7 @@ async function compareWrangler(jwt) {
     { cwd: ROOT, env: quiet, stdio: "ignore" },
   );
   const devBase = `http://127.0.0.1:${port}`;
-  const rows = [];
+  const rows: ComparisonRow[] = [];
   try {
     let up = false;
     for (let i = 0; i < 60 && !up; i += 1) {
@@ -224,7 +270,7 @@ async function compareWrangler(jwt) {
     for (const [endpoint, request] of [
       ["health", { method: "GET", path: "/health" }],
       ["activity types (1 D1)", read],
-    ]) {
+    ] satisfies [string, LoadRequest][]) {
       rows.push({ via: "wrangler dev", endpoint, ...(await measure(devBase, request)) });
     }
   } finally {
@@ -237,7 +283,7 @@ async function compareWrangler(jwt) {
     for (const [endpoint, request] of [
       ["health", { method: "GET", path: "/health" }],
       ["activity types (1 D1)", read],
-    ]) {
+    ] satisfies [string, LoadRequest][]) {
       rows.push({ via: "unstable_startWorker", endpoint, ...(await measure(swBase, request)) });
     }
   } finally {
@@ -252,13 +298,15 @@ async function compareWrangler(jwt) {
   return rows;
 }
 
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -270,16 +318,25 @@ d1(["migrations", "apply", "DB"]);
 executeSql("members", membersSql());
 let seededRows = 0;
 /** Grows the organisation to `size` activities and answers how long it took. */
-function grow(size) {
+function grow(size: number): number {
   const t = performance.now();
   if (size > seededRows) executeSql(`activities-${size}`, activitiesSql(seededRows, size));
   seededRows = Math.max(seededRows, size);
   return Number(seconds(t));
 }
-const firstSeed = grow(SIZES[0]);
-console.log(`seeded ${SIZES[0]} activities in ${firstSeed} s`);
+const firstSeed = grow(FIRST_SIZE);
+console.log(`seeded ${FIRST_SIZE} activities in ${firstSeed} s`);
 let { worker, base } = await startWorker();
-const report = {
+const report: {
+  date: string;
+  node: string;
+  runtime: string;
+  connections: number;
+  duration_seconds: number;
+  endpoints: Row[];
+  scale: { activities: number; seed_seconds: number; rows: Row[] }[];
+  path_comparison?: ComparisonRow[];
+} = {
   date: new Date().toISOString(),
   node: process.version,
   runtime: "workerd via wrangler unstable_startWorker",
@@ -294,18 +351,18 @@ const jwt = {
   system: await token("svc-ingest", ["system"]),
 };
 try {
-  const attribution = await post(base, "/api/v1/activity-attributions", jwt.coordinator, {
+  const attribution = (await post(base, "/api/v1/activity-attributions", jwt.coordinator, {
     coordinator_id: "coord-007",
     mentor_id: "mentor-0001",
     activity_type_id: "one-on-one",
     activity_date: "2026-03-24T14:00:00Z",
     duration_minutes: 45,
-  });
+  })) as { attribution_id: string };
 
   // Writes vary per request so each one is a real insert, never a duplicate.
   let n = 0;
   const nextDate = () => new Date(Date.UTC(2020, 0, 1) + n++ * 1000).toISOString().slice(0, 19).concat("Z");
-  const hot = [
+  const hot: [endpoint: string, budget: string | null, request: LoadRequest][] = [
     ["health", null, { method: "GET", path: "/health" }],
     [
       "activity-log list",
@@ -397,11 +454,9 @@ try {
   for (const [endpoint, budget, request] of hot) {
     report.endpoints.push({ endpoint, round_trips: countsOf(budget), ...(await measure(base, request)) });
   }
-  const health = report.endpoints[0];
   printTable(
-    `Hot endpoints, ${SIZES[0]} activities, ${CONNECTIONS} connections, ${DURATION} s each (x = ratio to /health)`,
+    `Hot endpoints, ${FIRST_SIZE} activities, ${CONNECTIONS} connections, ${DURATION} s each (x = ratio to /health)`,
     report.endpoints,
-    health,
   );
 
   for (const size of SIZES) {
@@ -413,7 +468,7 @@ try {
       ({ worker, base } = await startWorker());
     }
     const deep = deepPosition(size);
-    const rows = [
+    const rows: [endpoint: string, budget: string | null, request: LoadRequest][] = [
       ["health", null, { method: "GET", path: "/health" }],
       [
         "summary (year)",
@@ -457,12 +512,12 @@ try {
         },
       ],
     ];
-    const measured = [];
+    const measured: Row[] = [];
     for (const [endpoint, budget, request] of rows) {
       measured.push({ endpoint, round_trips: countsOf(budget), ...(await measure(base, request)) });
     }
     report.scale.push({ activities: size, seed_seconds: seeded, rows: measured });
-    printTable(`Scale: ${size} activities (grown in ${seeded} s)`, measured, measured[0]);
+    printTable(`Scale: ${size} activities (grown in ${seeded} s)`, measured);
   }
 } finally {
   await worker.dispose();

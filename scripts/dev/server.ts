@@ -4,8 +4,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { seedDemo } from "./demo-seed.mjs";
-import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./dev-config.mjs";
+import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./config.ts";
+import { seedDemo, type TokenFor } from "./demo-seed.ts";
 
 const args = process.argv.slice(2);
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -21,7 +21,10 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const portIndex = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 let port = 8787;
 if (portIndex === -1) args.push("--port", String(port));
-else port = Number(args[portIndex].includes("=") ? args[portIndex].split("=")[1] : args[portIndex + 1]);
+else {
+  const flag = args[portIndex] ?? "";
+  port = Number(flag.includes("=") ? flag.split("=")[1] : args[portIndex + 1]);
+}
 
 // Secrets the developer has not put in .dev.vars get the embedded local defaults.
 const devVars = readDevVars();
@@ -30,21 +33,23 @@ for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
 }
 
 const child = spawn(wrangler, ["dev", ...args], { cwd: ROOT, env, stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
 
-async function token(sub, roles, name) {
+const token: TokenFor = async (sub, roles, name) => {
   let jwt = new SignJWT({ org: "org-demo", roles, name })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
     .setIssuedAt()
     .setExpirationTime("10m");
-  if (devValue("JWT_ISSUER")) jwt = jwt.setIssuer(devValue("JWT_ISSUER"));
-  if (devValue("JWT_AUDIENCE")) jwt = jwt.setAudience(devValue("JWT_AUDIENCE"));
+  const issuer = devValue("JWT_ISSUER");
+  const audience = devValue("JWT_AUDIENCE");
+  if (issuer) jwt = jwt.setIssuer(issuer);
+  if (audience) jwt = jwt.setAudience(audience);
   return jwt.sign(new TextEncoder().encode(devValue("JWT_SECRET")));
-}
+};
 
-async function waitForHealth(base) {
+async function waitForHealth(base: string): Promise<boolean> {
   for (let i = 0; i < 120; i += 1) {
     try {
       const res = await fetch(`${base}/health`);
@@ -66,6 +71,6 @@ if (await waitForHealth(base)) {
         `[dev] seeded org-demo; try: curl -H "Authorization: Bearer $(npm run token -- --sub coord-007 --org org-demo --roles coordinator)" ${base}/api/v1/activity-attributions`,
       );
   } catch (err) {
-    console.error(`[dev] seeding org-demo failed: ${err.message}`);
+    console.error(`[dev] seeding org-demo failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -2,32 +2,35 @@
 // Usage: npm run token -- --sub coord-007 --org org-demo --roles coordinator [--name "Jordan Lee"] [--ttl 3600]
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { devValue } from "./dev-config.mjs";
+import { devValue } from "./config.ts";
 
 const ROLES = new Set(["mentor", "coordinator", "admin", "compliance", "system"]);
 
-function fail(message) {
+function fail(message: string): never {
   process.stderr.write(
     `token: ${message}\nusage: npm run token -- --sub ID --org ORG --roles r1[,r2] [--name NAME] [--ttl SECONDS]\n`,
   );
   process.exit(2);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      sub: { type: "string" },
-      org: { type: "string" },
-      roles: { type: "string" },
-      name: { type: "string" },
-      ttl: { type: "string", default: "3600" },
-    },
-    strict: true,
-  }));
-} catch (err) {
-  fail(err.message);
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        sub: { type: "string" },
+        org: { type: "string" },
+        roles: { type: "string" },
+        name: { type: "string" },
+        ttl: { type: "string", default: "3600" },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
 }
+
+const values = parseOptions();
 
 if (!values.sub) fail("--sub is required");
 if (!values.org) fail("--org is required");
@@ -41,7 +44,7 @@ if (roles.length === 0 || unknown.length > 0) fail(`unknown role(s): ${unknown.j
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail("--ttl must be a positive number of seconds");
 
-const claims = { org: values.org, roles };
+const claims: { org: string; roles: string[]; name?: string } = { org: values.org, roles };
 if (values.name) claims.name = values.name;
 const issuer = devValue("JWT_ISSUER");
 const audience = devValue("JWT_AUDIENCE");

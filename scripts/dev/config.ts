@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const DEV_DEFAULTS = {
   JWT_SECRET: "local-dev-secret-change-me-0123456789abcdef",
@@ -13,18 +13,21 @@ export const DEV_DEFAULTS = {
 };
 
 /** Reads KEY=VALUE lines of .dev.vars, if the developer has one. */
-export function readDevVars() {
+export function readDevVars(): Record<string, string> {
   const file = join(ROOT, ".dev.vars");
   if (!existsSync(file)) return {};
-  const vars = {};
+  const vars: Record<string, string> = {};
   for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (match) vars[match[1]] = match[2];
+    if (match?.[1] !== undefined && match[2] !== undefined) vars[match[1]] = match[2];
   }
   return vars;
 }
 
 /** The value in force locally: .dev.vars first, then the embedded default. */
-export function devValue(name) {
-  return readDevVars()[name] || DEV_DEFAULTS[name];
+export function devValue(name: keyof typeof DEV_DEFAULTS): string;
+export function devValue(name: string): string | undefined;
+export function devValue(name: string): string | undefined {
+  const defaults: Readonly<Record<string, string>> = DEV_DEFAULTS;
+  return readDevVars()[name] || defaults[name];
 }

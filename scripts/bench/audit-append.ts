@@ -1,9 +1,11 @@
 // `npm run bench:audit [-- --events N --concurrency C]`: how many appends per second one
 // AuditLog object takes locally, in batches of 1 and of 50 events, one call in flight and
 // several. Runs the API Worker in workerd through wrangler's test harness, next to a bench
-// Worker (bench-audit-append.worker.mjs) that calls the objects over RPC and times itself.
+// Worker (audit-append.worker.ts) that calls the objects over RPC and times itself.
 import { parseArgs } from "node:util";
+import type { Rpc } from "@cloudflare/workers-types";
 import { createTestHarness } from "wrangler";
+import type { AuditAppendBenchRpc } from "./rpc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +22,7 @@ const server = createTestHarness({
     {
       config: {
         name: "audit-append-bench",
-        main: "./scripts/bench-audit-append.worker.mjs",
+        main: "./scripts/bench/audit-append.worker.ts",
         compatibility_date: "2026-11-01",
         compatibility_flags: ["nodejs_compat"],
         durable_objects: {
@@ -34,7 +36,9 @@ const server = createTestHarness({
 
 try {
   await server.listen();
-  const bench = await server.getWorker("audit-append-bench").getExport();
+  const bench = await server
+    .getWorker<unknown, { default: Rpc.WorkerEntrypointBranded & AuditAppendBenchRpc }>("audit-append-bench")
+    .getExport();
   console.log(`${EVENTS} events per run, each on a fresh object after 20 warm-up calls`);
   console.log("batch  in-flight   calls   seconds   calls/s   events/s");
   for (const inFlight of [1, CONCURRENCY]) {
