@@ -10,13 +10,22 @@ export type MentorActivityClient = Client<paths>;
 /** A token, or a function that answers a fresh one (a mobile app refreshes its tokens). */
 export type TokenSource = string | (() => string | Promise<string>);
 
+export interface ClientOptions {
+  /** The fetch to send requests with; the platform's by default. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
 /**
  * A client whose every call carries `Authorization: Bearer <token>`. Paths, parameters,
  * bodies and responses are typed from the document; errors come back as `error`, typed as
  * the route's problem+json.
  */
-export function createMentorActivityClient(baseUrl: string, token: TokenSource): MentorActivityClient {
-  const client = createClient<paths>({ baseUrl });
+export function createMentorActivityClient(
+  baseUrl: string,
+  token: TokenSource,
+  options: ClientOptions = {},
+): MentorActivityClient {
+  const client = createClient<paths>({ baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const bearer: Middleware = {
     async onRequest({ request }) {
       request.headers.set("Authorization", `Bearer ${typeof token === "string" ? token : await token()}`);

@@ -461,7 +461,7 @@ export interface components {
              * @default true
              * @example true
              */
-            active: boolean;
+            active?: boolean;
         };
         ActivityTypeList: {
             data: components["schemas"]["ActivityType"][];
@@ -812,14 +812,20 @@ export interface components {
             updated_at: string;
         };
         CreateBatch: {
-            /** @example workshop */
+            /**
+             * @description An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400
+             * @example workshop
+             */
             activity_type_id: string;
             /**
              * Format: date-time
              * @example 2026-03-24T14:00:00Z
              */
             activity_date: string;
-            /** @example 120 */
+            /**
+             * @description Whole minutes, 1..1440
+             * @example 120
+             */
             duration_minutes?: number;
             /** @example Innovation Lab */
             location?: string;
@@ -839,7 +845,7 @@ export interface components {
              * @description true: create the attributions in the same call, without a preview
              * @default false
              */
-            confirm: boolean;
+            confirm?: boolean;
         };
         AttributionPage: {
             data: components["schemas"]["Attribution"][];
@@ -862,14 +868,20 @@ export interface components {
          *     }
          */
         CreateAttribution: {
-            /** @example workshop */
+            /**
+             * @description An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400
+             * @example workshop
+             */
             activity_type_id: string;
             /**
              * Format: date-time
              * @example 2026-03-24T14:00:00Z
              */
             activity_date: string;
-            /** @example 120 */
+            /**
+             * @description Whole minutes, 1..1440
+             * @example 120
+             */
             duration_minutes?: number;
             /** @example Innovation Lab */
             location?: string;
@@ -942,15 +954,22 @@ export interface components {
          *     }
          */
         UpdateAttribution: {
+            /** @example mentor-042 */
             mentor_id?: string;
-            /** @example workshop */
+            /**
+             * @description An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400
+             * @example workshop
+             */
             activity_type_id?: string;
             /**
              * Format: date-time
              * @example 2026-03-24T14:00:00Z
              */
             activity_date?: string;
-            /** @example 120 */
+            /**
+             * @description Whole minutes, 1..1440
+             * @example 120
+             */
             duration_minutes?: number | null;
             /** @example Innovation Lab */
             location?: string | null;
@@ -1271,6 +1290,7 @@ export interface components {
             mentor_id?: string;
             /** @example pa-005 */
             activity_id?: string;
+            /** @example mentor-042 */
             batch_id?: string;
             mentor_ids?: string[];
             changes?: {
@@ -2770,6 +2790,7 @@ export interface operations {
                 mentor_id?: string;
                 /** @description Registered by this coordinator */
                 coordinator_id?: string;
+                /** @description An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400 */
                 activity_type_id?: string;
                 /** @description activity_date at or after */
                 from?: string;

@@ -13,7 +13,7 @@ const HEADER =
   "// Do not edit: change the routes' zod schemas and regenerate.\n\n";
 
 const document: OpenAPI3 = JSON.parse(await fetchOpenApiDocument());
-const types = HEADER + astToString(await openapiTS(document));
+const types = HEADER + astToString(await openapiTS(document, { defaultNonNullable: false }));
 
 if (process.argv.includes("--check")) {
   let committed = "";

@@ -10,8 +10,8 @@ import { getAttribution } from "../../src/db/queries/attributions";
 import { confirmBatch, createBatch } from "../../src/db/queries/batches";
 import { type ActorContext, clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
 import { newOrg } from "../helpers/api";
+import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/instrumented-d1";
 import { addMember } from "../helpers/members";
-import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/recording-d1";
 
 /** Tables (and the aliases the queries give them) that must never be read by a full scan. */
 const GUARDED = new Set([

@@ -3,38 +3,66 @@ import { newOrg } from "./api";
 import type { TokenClaims } from "./auth";
 import { addMember } from "./members";
 
-export interface DemoOrg {
+/**
+ * The one organisation fixture: a fresh organisation (so each test owns its rows) with the
+ * people of the seed contracts, and a signed-in caller for each role.
+ */
+export interface TestOrg {
   org: string;
+  /** A caller of this organisation with the given roles (a member on record or not). */
   as: (sub: string, ...roles: Role[]) => TokenClaims;
+  /** One caller per role: mentor-042, coord-007, admin-007, compliance-001 and a service identity. */
+  caller: Record<Role, TokenClaims>;
+  mentor: TokenClaims;
   coordinator: TokenClaims;
-  otherCoordinator: TokenClaims;
   admin: TokenClaims;
   compliance: TokenClaims;
+  system: TokenClaims;
+  /** A second mentor and coordinator, to aim at someone else's things. */
+  otherMentor: TokenClaims;
+  otherCoordinator: TokenClaims;
 }
 
-/** A fresh organisation with the seed contracts' people in it. */
-export async function demoOrg(): Promise<DemoOrg> {
-  const org = newOrg();
-  const people: [string, string, MemberRole[], boolean?][] = [
-    ["mentor-042", "Sam Rivera", ["mentor"]],
-    ["mentor-033", "Alex Chen", ["mentor"]],
-    ["mentor-482", "Priya Nair", ["mentor"]],
-    ["mentor-510", "Tomás García", ["mentor"]],
-    ["mentor-999", "Former Mentor", ["mentor"], false],
-    ["coord-007", "Jordan Lee", ["coordinator"]],
-    ["coord-119", "Casey Morgan", ["coordinator"]],
-    ["admin-007", "Riley Admin", ["admin"]],
-    ["compliance-001", "Dana Compliance", ["compliance"]],
-  ];
-  for (const [id, name, roles, active] of people)
-    await addMember(org, id, roles, { name, active: active ?? true });
-  const as = (sub: string, ...roles: Role[]): TokenClaims => ({ sub, org, roles });
+/** Who the fixture puts on record: ID, name, roles, active. */
+export const PEOPLE: readonly [string, string, MemberRole[], boolean][] = [
+  ["mentor-042", "Sam Rivera", ["mentor"], true],
+  ["mentor-033", "Alex Chen", ["mentor"], true],
+  ["mentor-482", "Priya Nair", ["mentor"], true],
+  ["mentor-510", "Tomás García", ["mentor"], true],
+  ["mentor-999", "Former Mentor", ["mentor"], false],
+  ["coord-007", "Jordan Lee", ["coordinator"], true],
+  ["coord-119", "Casey Morgan", ["coordinator"], true],
+  ["admin-007", "Riley Admin", ["admin"], true],
+  ["compliance-001", "Dana Compliance", ["compliance"], true],
+];
+
+const nameOf = (sub: string) => PEOPLE.find(([id]) => id === sub)?.[1];
+
+export async function testOrg(label = "org"): Promise<TestOrg> {
+  const org = newOrg(label);
+  for (const [id, name, roles, active] of PEOPLE) await addMember(org, id, roles, { name, active });
+  const as = (sub: string, ...roles: Role[]): TokenClaims => {
+    const name = nameOf(sub);
+    return name === undefined ? { sub, org, roles } : { sub, org, roles, name };
+  };
+  const caller: Record<Role, TokenClaims> = {
+    mentor: as("mentor-042", "mentor"),
+    coordinator: as("coord-007", "coordinator"),
+    admin: as("admin-007", "admin"),
+    compliance: as("compliance-001", "compliance"),
+    // A service identity, never a member.
+    system: as("svc-audit", "system"),
+  };
   return {
     org,
     as,
-    coordinator: { ...as("coord-007", "coordinator"), name: "Jordan Lee" },
+    caller,
+    ...caller,
+    otherMentor: as("mentor-033", "mentor"),
     otherCoordinator: as("coord-119", "coordinator"),
-    admin: as("admin-007", "admin"),
-    compliance: as("compliance-001", "compliance"),
   };
 }
+
+/** The fixture under its former name, while tests move to `testOrg`. */
+export const demoOrg = testOrg;
+export type DemoOrg = TestOrg;

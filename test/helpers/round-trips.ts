@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { signToken, type TokenClaims } from "./auth";
+import { instrumentD1 } from "./instrumented-d1";
 
 /** Network round trips one request made, as production would pay for them. */
 export interface RoundTrips {
@@ -60,57 +61,6 @@ class Tally {
   }
 }
 
-type D1Client = Pick<D1Database, "prepare" | "batch">;
-
-/**
- * Wraps a D1 database or session so each call that reaches D1 is counted. Statements
- * handed to `batch` are mapped back to the real ones, which the binding requires.
- */
-function countingD1<T extends D1Client>(target: T, tally: Tally): T {
-  const real = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const counted = <R>(run: () => Promise<R>): Promise<R> => tally.track("d1", run);
-    const wrapped: D1PreparedStatement = {
-      bind: (...values) => wrap(statement.bind(...values)),
-      first: ((column?: string) =>
-        counted(() =>
-          column === undefined ? statement.first() : statement.first(column),
-        )) as D1PreparedStatement["first"],
-      run: () => counted(() => statement.run()),
-      all: () => counted(() => statement.all()),
-      raw: ((options?: { columnNames?: boolean }) =>
-        counted<unknown>(() =>
-          options?.columnNames
-            ? statement.raw({ columnNames: true })
-            : statement.raw(options && { columnNames: false }),
-        )) as D1PreparedStatement["raw"],
-    };
-    real.set(wrapped, statement);
-    return wrapped;
-  };
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      if (prop === "prepare") return (query: string) => wrap(obj.prepare(query));
-      if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) =>
-          tally.track("d1", () => obj.batch(statements.map((s) => real.get(s) ?? s)));
-      }
-      if (prop === "exec") {
-        return (query: string) => tally.track("d1", () => (obj as unknown as D1Database).exec(query));
-      }
-      if (prop === "withSession") {
-        return (constraintOrBookmark?: string) => {
-          tally.sessions += 1;
-          tally.sessionStarts.push(constraintOrBookmark);
-          return countingD1((obj as unknown as D1Database).withSession(constraintOrBookmark), tally);
-        };
-      }
-      const value: unknown = Reflect.get(obj, prop, receiver);
-      return typeof value === "function" ? value.bind(obj) : value;
-    },
-  });
-}
-
 /** Wraps the audit namespace so every RPC call on a stub it hands out is counted. */
 function countingNamespace(namespace: Env["AUDIT_LOG"], tally: Tally): Env["AUDIT_LOG"] {
   return new Proxy(namespace, {
@@ -154,7 +104,13 @@ export async function countRoundTrips(
   const tally = new Tally();
   const bindings: Env = {
     ...env,
-    DB: countingD1(env.DB, tally),
+    DB: instrumentD1(env.DB, {
+      call: (run) => tally.track("d1", run),
+      session: (start) => {
+        tally.sessions += 1;
+        tally.sessionStarts.push(start);
+      },
+    }),
     AUDIT_LOG: countingNamespace(env.AUDIT_LOG, tally),
   };
   const headers = new Headers(options.headers);

@@ -1,34 +1,23 @@
 import { describe, expect, it } from "vitest";
+import type { paths } from "../../clients/typescript/index";
 import type { Role } from "../../src/auth/caller";
-import { call, json, newOrg } from "../helpers/api";
+import { newOrg } from "../helpers/api";
+import { api } from "../helpers/client";
 import { addMember } from "../helpers/members";
 
-interface Member {
-  member_id: string;
-  name: string;
-  roles: string[];
-  active: boolean;
-  created_at: string;
-  updated_at: string;
-}
-interface MemberPage {
-  data: Member[];
-  pagination: { page: number; limit: number; total: number };
-}
-
 const as = (org: string, sub: string, ...roles: Role[]) => ({ sub, org, roles });
+const memberPath = "/api/v1/members/{member_id}";
 
 describe("members", () => {
   it("lets an admin create a member (201) and then update it (200)", async () => {
     const org = newOrg();
-    const admin = as(org, "admin-1", "admin");
-    const created = await call("PUT", "/api/v1/members/mentor-042", {
-      as: admin,
+    const admin = api(as(org, "admin-1", "admin"));
+    const created = await admin.PUT(memberPath, {
+      params: { path: { member_id: "mentor-042" } },
       body: { name: "Sam Rivera", roles: ["mentor"] },
     });
-    expect(created.status).toBe(201);
-    const member = await json<Member>(created);
-    expect(member).toEqual({
+    expect(created.response.status).toBe(201);
+    expect(created.data).toEqual({
       member_id: "mentor-042",
       name: "Sam Rivera",
       roles: ["mentor"],
@@ -37,18 +26,20 @@ describe("members", () => {
       updated_at: expect.stringMatching(/Z$/),
     });
 
-    const updated = await call("PUT", "/api/v1/members/mentor-042", {
-      as: admin,
+    const updated = await admin.PUT(memberPath, {
+      params: { path: { member_id: "mentor-042" } },
       body: { name: "Sam Rivera-Okafor", roles: ["mentor", "coordinator", "mentor"], active: false },
     });
-    expect(updated.status).toBe(200);
-    expect(await json(updated)).toMatchObject({
+    expect(updated.response.status).toBe(200);
+    expect(updated.data).toMatchObject({
       name: "Sam Rivera-Okafor",
       roles: ["mentor", "coordinator"],
       active: false,
     });
-    const read = await call("GET", "/api/v1/members/mentor-042", { as: as(org, "c1", "coordinator") });
-    expect(await json(read)).toMatchObject({ name: "Sam Rivera-Okafor", active: false });
+    const read = await api(as(org, "c1", "coordinator")).GET(memberPath, {
+      params: { path: { member_id: "mentor-042" } },
+    });
+    expect(read.data).toMatchObject({ name: "Sam Rivera-Okafor", active: false });
   });
 
   it.each([["mentor"], ["coordinator"], ["compliance"], ["system"]] as const)(
@@ -56,35 +47,36 @@ describe("members", () => {
     async (role) => {
       const org = newOrg();
       await addMember(org, "mentor-1", ["mentor"], { name: "Before" });
-      const res = await call("PUT", "/api/v1/members/mentor-1", {
-        as: as(org, `${role}-x`, role),
+      const refused = await api(as(org, `${role}-x`, role)).PUT(memberPath, {
+        params: { path: { member_id: "mentor-1" } },
         body: { name: "After", roles: ["admin"] },
       });
-      expect(res.status).toBe(403);
-      expect(res.headers.get("Content-Type")).toBe("application/problem+json");
-      const read = await call("GET", "/api/v1/members/mentor-1", { as: as(org, "admin-1", "admin") });
-      expect(await json(read)).toMatchObject({ name: "Before", roles: ["mentor"] });
+      expect(refused.response.status).toBe(403);
+      expect(refused.response.headers.get("Content-Type")).toBe("application/problem+json");
+      const read = await api(as(org, "admin-1", "admin")).GET(memberPath, {
+        params: { path: { member_id: "mentor-1" } },
+      });
+      expect(read.data).toMatchObject({ name: "Before", roles: ["mentor"] });
     },
   );
 
   it("refuses member reads to the system role", async () => {
-    const res = await call("GET", "/api/v1/members", { as: as(newOrg(), "svc", "system") });
-    expect(res.status).toBe(403);
+    const { response } = await api(as(newOrg(), "svc", "system")).GET("/api/v1/members");
+    expect(response.status).toBe(403);
   });
 
   it("answers 404 for another organisation's member, the same as a missing one", async () => {
     const orgA = newOrg();
     const orgB = newOrg();
     await addMember(orgA, "mentor-1", ["mentor"]);
-    const fromB = await call("GET", "/api/v1/members/mentor-1", { as: as(orgB, "admin-b", "admin") });
-    expect(fromB.status).toBe(404);
-    const missing = await call("GET", "/api/v1/members/nobody", { as: as(orgB, "admin-b", "admin") });
-    expect(missing.status).toBe(404);
-    expect((await json(fromB)).title).toBe((await json(missing)).title);
-    const listB = await json<MemberPage>(
-      await call("GET", "/api/v1/members", { as: as(orgB, "admin-b", "admin") }),
-    );
-    expect(listB.pagination.total).toBe(0);
+    const adminB = api(as(orgB, "admin-b", "admin"));
+    const fromB = await adminB.GET(memberPath, { params: { path: { member_id: "mentor-1" } } });
+    expect(fromB.response.status).toBe(404);
+    const missing = await adminB.GET(memberPath, { params: { path: { member_id: "nobody" } } });
+    expect(missing.response.status).toBe(404);
+    expect(fromB.error?.title).toBe(missing.error?.title);
+    const listB = await adminB.GET("/api/v1/members");
+    expect(listB.data?.pagination.total).toBe(0);
   });
 
   it("filters by role, active and name, and paginates by name", async () => {
@@ -93,23 +85,27 @@ describe("members", () => {
     await addMember(org, "m2", ["mentor"], { name: "Sam Rivera", active: false });
     await addMember(org, "c1", ["coordinator", "mentor"], { name: "Jordan Lee" });
     await addMember(org, "a1", ["admin"], { name: "Riley 100%_Admin" });
-    const reader = as(org, "m1", "mentor");
-    const list = async (query: string) =>
-      json<MemberPage>(await call("GET", `/api/v1/members${query}`, { as: reader }));
+    const reader = api(as(org, "m1", "mentor"));
+    type Query = paths["/api/v1/members"]["get"]["parameters"]["query"];
+    const list = async (query: Query) => {
+      const { data } = await reader.GET("/api/v1/members", { params: { query } });
+      if (!data) throw new Error("the member list answered no page");
+      return data;
+    };
+    const ids = async (query: Query) => (await list(query)).data.map((m) => m.member_id);
 
-    const mentors = await list("?role=mentor");
-    expect(mentors.data.map((m) => m.member_id)).toEqual(["m1", "c1", "m2"]);
-    expect((await list("?role=mentor&active=true")).data.map((m) => m.member_id)).toEqual(["m1", "c1"]);
-    expect((await list("?active=false")).data.map((m) => m.member_id)).toEqual(["m2"]);
-    expect((await list("?q=rIvEr")).data.map((m) => m.member_id)).toEqual(["m2"]);
+    expect(await ids({ role: "mentor" })).toEqual(["m1", "c1", "m2"]);
+    expect(await ids({ role: "mentor", active: "true" })).toEqual(["m1", "c1"]);
+    expect(await ids({ active: "false" })).toEqual(["m2"]);
+    expect(await ids({ q: "rIvEr" })).toEqual(["m2"]);
     // LIKE wildcards in q are matched literally.
-    expect((await list("?q=100%25_")).data.map((m) => m.member_id)).toEqual(["a1"]);
-    expect((await list("?q=%25")).data.map((m) => m.member_id)).toEqual(["a1"]);
+    expect(await ids({ q: "100%_" })).toEqual(["a1"]);
+    expect(await ids({ q: "%" })).toEqual(["a1"]);
 
-    const page2 = await list("?limit=1&page=2");
+    const page2 = await list({ limit: 1, page: 2 });
     expect(page2.data.map((m) => m.member_id)).toEqual(["c1"]);
     expect(page2.pagination).toEqual({ page: 2, limit: 1, total: 4 });
-    const past = await list("?limit=10&page=5");
+    const past = await list({ limit: 10, page: 5 });
     expect(past.data).toEqual([]);
     expect(past.pagination.total).toBe(4);
   });
