@@ -22,6 +22,8 @@ export default defineConfig(async () => {
             RATE_LIMITER: { namespace_id: "1001", simple: { limit: 100_000, period: 60 } },
             // Passed as RATE_LIMITER by the rate-limit tests, so a 429 takes a handful of requests.
             LOW_RATE_LIMITER: { namespace_id: "9001", simple: { limit: LOW_RATE_LIMIT, period: 60 } },
+            // Test files send many bad tokens from one (absent) address; the anonymous limiter's own test passes LOW_RATE_LIMITER.
+            IP_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 100_000, period: 60 } },
           },
         },
       }),

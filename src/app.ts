@@ -1,5 +1,8 @@
 import packageJson from "../package.json";
 import { activeMember, authenticate } from "./http/authenticate";
+import { cacheControl } from "./http/cache-control";
+import { configured } from "./http/configured";
+import { cors } from "./http/cors";
 import { createApp } from "./http/create-app";
 import { database } from "./http/database";
 import { idempotency } from "./http/idempotency";
@@ -78,7 +81,11 @@ export function buildApp(): AppOpenAPI {
   const app = createApp();
   app.route("/", healthRouter);
   app.route("/", docsRouter);
-  // The request pipeline of the API: who is calling, within its quota, on its database, still active.
+  // The request pipeline of the API: cacheable how, from which origin, configured, who is
+  // calling, within its quota, on its database, still active.
+  app.use("/api/v1/*", cacheControl);
+  app.use("/api/v1/*", cors);
+  app.use("/api/v1/*", configured);
   app.use("/api/v1/*", authenticate);
   app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", database);

@@ -9,8 +9,13 @@ export interface Env {
   JWT_SECRET?: string;
   /** JWKS endpoint of the identity provider (production, RS256/ES256). */
   JWKS_URL?: string;
+  /** Expected `iss` and `aud`; both required with JWKS_URL. */
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  /** Longest token lifetime accepted, in seconds (default 86400). */
+  JWT_MAX_TTL_SECONDS?: string;
+  /** Comma-separated origins a browser may call the API from; empty means no CORS. */
+  CORS_ORIGINS?: string;
   /** Key of the HMAC checkpoint over the audit chain head. */
   AUDIT_CHAIN_KEY?: string;
   /** Requests per caller and period on /api/v1 (`[[ratelimits]]` in wrangler.toml). */
@@ -18,4 +23,8 @@ export interface Env {
   /** The limiter's `simple.limit` and `simple.period`, repeated for the RateLimit-Policy header. */
   RATE_LIMIT_REQUESTS?: string;
   RATE_LIMIT_PERIOD_SECONDS?: string;
+  /** Requests without a valid token per client IP and period on /api/v1 (the second `[[ratelimits]]`). */
+  IP_RATE_LIMITER: RateLimit;
+  IP_RATE_LIMIT_REQUESTS?: string;
+  IP_RATE_LIMIT_PERIOD_SECONDS?: string;
 }

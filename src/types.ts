@@ -2,10 +2,11 @@ import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Env } from "./env";
 import type { AuthVariables } from "./http/authenticate";
+import type { ConfigVariables } from "./http/configured";
 import type { DatabaseVariables } from "./http/database";
 
 /** Every variable the request pipeline sets, each declared by the middleware that sets it. */
-export type AppVariables = RequestIdVariables & AuthVariables & DatabaseVariables;
+export type AppVariables = RequestIdVariables & ConfigVariables & AuthVariables & DatabaseVariables;
 
 export interface AppBindings {
   Bindings: Env;

@@ -24,6 +24,13 @@ export function readDevVars(): Record<string, string> {
   return vars;
 }
 
+/** A `[vars]` value of wrangler.toml (a quoted string on one line), or undefined. */
+export function wranglerVar(name: string): string | undefined {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const match = new RegExp(`^${name}\\s*=\\s*"(.*)"\\s*$`, "m").exec(toml);
+  return match?.[1] || undefined;
+}
+
 /** The value in force locally: .dev.vars first, then the embedded default. */
 export function devValue(name: keyof typeof DEV_DEFAULTS): string;
 export function devValue(name: string): string | undefined;

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { DEV_DEFAULTS, devValue, ROOT, readDevVars } from "./config.ts";
+import { DEV_DEFAULTS, devValue, ROOT, readDevVars, wranglerVar } from "./config.ts";
 import { seedDemo, type TokenFor } from "./demo-seed.ts";
 
 const args = process.argv.slice(2);
@@ -26,9 +26,13 @@ else {
   port = Number(flag.includes("=") ? flag.split("=")[1] : args[portIndex + 1]);
 }
 
-// Secrets the developer has not put in .dev.vars get the embedded local defaults.
+// Secrets the developer has not put in .dev.vars get the embedded local defaults, except the
+// development JWT_SECRET when tokens come from an identity provider (JWKS_URL): both at once
+// is a configuration the Worker refuses.
 const devVars = readDevVars();
+const usesJwks = Boolean(devVars.JWKS_URL || wranglerVar("JWKS_URL"));
 for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
+  if (name === "JWT_SECRET" && usesJwks) continue;
   if (!devVars[name]) args.push("--var", `${name}:${value}`);
 }
 

@@ -5,6 +5,8 @@ import { SignJWT } from "jose";
 import { devValue } from "./config.ts";
 
 const ROLES = new Set(["mentor", "coordinator", "admin", "compliance", "system"]);
+/** The Worker's default JWT_MAX_TTL_SECONDS (src/config.ts). */
+const DEFAULT_MAX_TTL_SECONDS = 86_400;
 
 function fail(message: string): never {
   process.stderr.write(
@@ -43,6 +45,10 @@ const unknown = roles.filter((r) => !ROLES.has(r));
 if (roles.length === 0 || unknown.length > 0) fail(`unknown role(s): ${unknown.join(", ") || "none given"}`);
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail("--ttl must be a positive number of seconds");
+// The Worker refuses tokens that live longer than JWT_MAX_TTL_SECONDS, so none is minted.
+const maxTtl = Number(devValue("JWT_MAX_TTL_SECONDS") ?? DEFAULT_MAX_TTL_SECONDS);
+if (ttl > maxTtl)
+  fail(`--ttl may be at most ${maxTtl} seconds (JWT_MAX_TTL_SECONDS); the API refuses longer-lived tokens`);
 
 const claims: { org: string; roles: string[]; name?: string } = { org: values.org, roles };
 if (values.name) claims.name = values.name;

@@ -18,7 +18,8 @@ export interface Caller {
 /** The claims a token must carry; unknown roles are dropped rather than trusted. */
 export const claimsSchema = z.object({
   sub: z.string().min(1).max(64),
-  org: z.string().min(1).max(64),
+  // An organisation ID names its audit log's origin (`<origin>/<org>`), so it holds no space, `+` or line break.
+  org: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   exp: z.number(),
   name: z.string().max(200).optional(),
   roles: z

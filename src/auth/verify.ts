@@ -5,8 +5,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from "jose";
-import type { Env } from "../env";
-import { AppError } from "../lib/errors";
+import { type Config, JWT_CLOCK_SKEW_SECONDS } from "../config";
+import { AppError, unauthorized } from "../lib/errors";
 import { type Caller, claimsSchema } from "./caller";
 
 type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
@@ -14,42 +14,46 @@ type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
 /** One key set per URL for the life of the isolate; jose caches and refreshes the keys. */
 const keySets = new Map<string, RemoteKeySet>();
 
-function remoteKeySet(url: string): RemoteKeySet {
-  let set = keySets.get(url);
+function remoteKeySet(url: URL): RemoteKeySet {
+  let set = keySets.get(url.href);
   if (!set) {
-    set = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60 * 1000, cooldownDuration: 30_000 });
-    keySets.set(url, set);
+    set = createRemoteJWKSet(url, { cacheMaxAge: 10 * 60 * 1000, cooldownDuration: 30_000 });
+    keySets.set(url.href, set);
   }
   return set;
 }
 
-const encoder = new TextEncoder();
-
-function unauthorized(detail: string): AppError {
-  return new AppError("unauthorized", detail);
+/**
+ * Refuses a token that lives longer than the deployment allows, however validly it was
+ * signed: a leaked long-lived token would otherwise outlast every deactivation and rotation.
+ */
+function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  const { exp, iat } = payload;
+  if (typeof exp !== "number") throw unauthorized("The token has no exp claim");
+  if (iat !== undefined && (typeof iat !== "number" || iat > now + JWT_CLOCK_SKEW_SECONDS)) {
+    throw unauthorized("The token's iat claim is in the future");
+  }
+  if (exp - now > maxTtlSeconds || (typeof iat === "number" && exp - iat > maxTtlSeconds)) {
+    throw unauthorized(`The token lives longer than the ${maxTtlSeconds} seconds this deployment allows`);
+  }
 }
 
 /** Verifies a bearer token with the configured key material and returns its caller. */
-export async function verifyToken(token: string, env: Env): Promise<Caller> {
+export async function verifyToken(token: string, config: Config): Promise<Caller> {
   const options: JWTVerifyOptions = { requiredClaims: ["exp", "sub"] };
-  if (env.JWT_ISSUER) options.issuer = env.JWT_ISSUER;
-  if (env.JWT_AUDIENCE) options.audience = env.JWT_AUDIENCE;
+  if (config.issuer) options.issuer = config.issuer;
+  if (config.audience) options.audience = config.audience;
 
   let payload: JWTPayload;
   try {
-    if (env.JWT_SECRET) {
-      ({ payload } = await jwtVerify(token, encoder.encode(env.JWT_SECRET), {
-        ...options,
-        algorithms: ["HS256"],
-      }));
-    } else if (env.JWKS_URL) {
-      ({ payload } = await jwtVerify(token, remoteKeySet(env.JWKS_URL), {
-        ...options,
-        algorithms: ["RS256", "ES256"],
-      }));
-    } else {
-      throw new Error("Neither JWT_SECRET nor JWKS_URL is configured");
-    }
+    ({ payload } =
+      config.keys.kind === "secret"
+        ? await jwtVerify(token, config.keys.secret, { ...options, algorithms: ["HS256"] })
+        : await jwtVerify(token, remoteKeySet(config.keys.url), {
+            ...options,
+            algorithms: ["RS256", "ES256"],
+          }));
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw unauthorized("The token has expired");
@@ -59,10 +63,11 @@ export async function verifyToken(token: string, env: Env): Promise<Caller> {
     if (err instanceof joseErrors.JOSEError) throw unauthorized("The token could not be verified");
     throw err;
   }
+  checkLifetime(payload, config.maxTokenTtlSeconds);
 
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) {
-    throw unauthorized("The token lacks the sub, org, roles or exp claims");
+    throw unauthorized("The token lacks the sub, org, roles or exp claims, or one is malformed");
   }
   const { sub, org, roles, name } = claims.data;
   // A blank name is no name: audit records would otherwise carry an empty actor name.

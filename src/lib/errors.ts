@@ -22,6 +22,7 @@ export const ErrorCode = {
   unprocessable: { status: HttpStatus.UNPROCESSABLE_ENTITY, title: "Unprocessable Content" },
   rate_limited: { status: HttpStatus.TOO_MANY_REQUESTS, title: "Too Many Requests" },
   internal: { status: HttpStatus.INTERNAL_SERVER_ERROR, title: "Internal Server Error" },
+  service_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Service Unavailable" },
 } as const satisfies Record<string, { status: HttpStatusCode; title: string }>;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -39,7 +40,14 @@ export interface Problem {
   instance?: string;
   request_id?: string;
   errors?: FieldError[];
+  /** Set when `errors` was cut to MAX_PROBLEM_ERRORS. */
+  errors_truncated?: true;
+  /** Problem-specific members (RFC 9457 §3.2), such as a batch's per-mentor reasons. */
+  [extension: string]: unknown;
 }
+
+/** Most field errors one problem lists; a body of thousands of bad keys must not answer megabytes. */
+export const MAX_PROBLEM_ERRORS = 20;
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 const PROBLEM_TYPE_BASE = "https://mentor-activity.api/problems/";
@@ -49,17 +57,23 @@ export class AppError extends Error {
   readonly code: ErrorCodeName;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
 
   constructor(
     code: ErrorCodeName,
     detail: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.name = "AppError";
     this.code = code;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 
   get status(): HttpStatusCode {
@@ -127,13 +141,22 @@ export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
 function problemBody(
   code: ErrorCodeName,
   detail: string,
-  extra: { errors?: FieldError[]; instance?: string; requestId?: string } = {},
+  extra: {
+    errors?: FieldError[];
+    instance?: string;
+    requestId?: string;
+    extensions?: Record<string, unknown>;
+  } = {},
 ): Problem {
   const { status, title } = ErrorCode[code];
-  const body: Problem = { type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail };
+  // Extensions first, so none can stand in for a member the RFC defines.
+  const body: Problem = { ...extra.extensions, type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail };
   if (extra.instance) body.instance = extra.instance;
   if (extra.requestId) body.request_id = extra.requestId;
-  if (extra.errors) body.errors = extra.errors;
+  if (extra.errors) {
+    body.errors = extra.errors.slice(0, MAX_PROBLEM_ERRORS);
+    if (extra.errors.length > MAX_PROBLEM_ERRORS) body.errors_truncated = true;
+  }
   return body;
 }
 
@@ -141,10 +164,15 @@ export function problemResponse(
   c: Context,
   code: ErrorCodeName,
   detail: string,
-  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  extra: {
+    errors?: FieldError[];
+    headers?: Record<string, string>;
+    extensions?: Record<string, unknown>;
+  } = {},
 ): Response {
   const body = problemBody(code, detail, {
     errors: extra.errors,
+    extensions: extra.extensions,
     instance: new URL(c.req.url).pathname,
     requestId: c.get("requestId"),
   });
@@ -171,6 +199,7 @@ export function handleError(err: Error, c: Context): Response {
     return problemResponse(c, err.code, err.message, {
       errors: err.errors,
       headers: err.headers,
+      extensions: err.extensions,
     });
   }
   if (err instanceof HTTPException && err.status < 500) {

@@ -14,39 +14,49 @@ const ProblemSchema = z
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
-      .openapi({ example: [{ path: "duration_minutes", message: "Too big: expected number to be <=1440" }] }),
+      .openapi({
+        description: "Each field at fault, at most 20",
+        example: [{ path: "duration_minutes", message: "Too big: expected number to be <=1440" }],
+      }),
+    errors_truncated: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "Present when more than 20 fields were at fault" }),
   })
   .openapi("Problem");
 
-const problem = (description: string) => ({
+/** A problem+json response with its description, for a route's `responses`. */
+export const problemResponseOf = (description: string) => ({
   description,
   content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
 });
 
 /** Every error a route can answer, to spread into its `responses`. */
 export const errorResponses = {
-  badRequest: { [HttpStatus.BAD_REQUEST]: problem("Malformed JSON or a validation failure") },
+  badRequest: { [HttpStatus.BAD_REQUEST]: problemResponseOf("Malformed JSON or a validation failure") },
   unauthorized: {
-    [HttpStatus.UNAUTHORIZED]: problem("Missing, malformed, expired or badly signed bearer token"),
+    [HttpStatus.UNAUTHORIZED]: problemResponseOf("Missing, malformed, expired or badly signed bearer token"),
   },
-  forbidden: { [HttpStatus.FORBIDDEN]: problem("The caller's role or member status does not allow this") },
-  notFound: { [HttpStatus.NOT_FOUND]: problem("No such resource in the caller's organisation") },
-  conflict: { [HttpStatus.CONFLICT]: problem("The request conflicts with the current state") },
+  forbidden: {
+    [HttpStatus.FORBIDDEN]: problemResponseOf("The caller's role or member status does not allow this"),
+  },
+  notFound: { [HttpStatus.NOT_FOUND]: problemResponseOf("No such resource in the caller's organisation") },
+  conflict: { [HttpStatus.CONFLICT]: problemResponseOf("The request conflicts with the current state") },
   preconditionFailed: {
-    [HttpStatus.PRECONDITION_FAILED]: problem("If-Match does not match the current ETag"),
+    [HttpStatus.PRECONDITION_FAILED]: problemResponseOf("If-Match does not match the current ETag"),
   },
   unprocessable: {
-    [HttpStatus.UNPROCESSABLE_ENTITY]: problem(
+    [HttpStatus.UNPROCESSABLE_ENTITY]: problemResponseOf(
       "The Idempotency-Key was already used for a different request",
     ),
   },
-  payloadTooLarge: { [HttpStatus.PAYLOAD_TOO_LARGE]: problem("The request body is too large") },
+  payloadTooLarge: { [HttpStatus.PAYLOAD_TOO_LARGE]: problemResponseOf("The request body is too large") },
   unsupportedMediaType: {
-    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problem("The request body is not application/json"),
+    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: problemResponseOf("The request body is not application/json"),
   },
   rateLimited: {
     [HttpStatus.TOO_MANY_REQUESTS]: {
-      ...problem("The caller sent more requests than its quota allows in the period"),
+      ...problemResponseOf("The caller sent more requests than its quota allows in the period"),
       headers: {
         "Retry-After": {
           description: "Seconds to wait before retrying",
@@ -59,7 +69,22 @@ export const errorResponses = {
       },
     },
   },
-  internal: { [HttpStatus.INTERNAL_SERVER_ERROR]: problem("Unexpected error; quote the request ID") },
+  internal: {
+    [HttpStatus.INTERNAL_SERVER_ERROR]: problemResponseOf("Unexpected error; quote the request ID"),
+  },
+  serviceUnavailable: {
+    [HttpStatus.SERVICE_UNAVAILABLE]: {
+      ...problemResponseOf(
+        "The deployment is misconfigured (its log says why), or the request must wait; retry later",
+      ),
+      headers: {
+        "Retry-After": {
+          description: "Seconds to wait before retrying",
+          schema: { type: "integer" as const },
+        },
+      },
+    },
+  },
 } as const;
 
 /** Errors every authenticated route can answer. */
@@ -69,6 +94,7 @@ export const authedErrors = {
   ...errorResponses.forbidden,
   ...errorResponses.rateLimited,
   ...errorResponses.internal,
+  ...errorResponses.serviceUnavailable,
 };
 
 /** Errors every authenticated route with a JSON body can answer. */
@@ -99,7 +125,7 @@ export const IdempotencyHeaders = z.object({
 
 /** What a POST with an Idempotency-Key can answer besides its own statuses. */
 export const idempotencyErrors = {
-  [HttpStatus.CONFLICT]: problem(
+  [HttpStatus.CONFLICT]: problemResponseOf(
     "The request conflicts with the current state, or the first request with this Idempotency-Key is still running",
   ),
   ...errorResponses.unprocessable,

@@ -8,9 +8,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   lib: [],
   db: ["lib"],
   audit: ["lib", "db"],
-  auth: ["lib", "db", "env"],
-  http: ["lib", "db", "audit", "auth", "env", "types"],
-  routes: ["lib", "db", "audit", "auth", "http", "env", "types"],
+  auth: ["lib", "db", "env", "config"],
+  http: ["lib", "db", "audit", "auth", "env", "config", "types"],
+  routes: ["lib", "db", "audit", "auth", "http", "env", "config", "types"],
 };
 
 const sources = import.meta.glob<string>("../../src/**/*.ts", {

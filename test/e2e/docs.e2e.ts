@@ -19,6 +19,8 @@ const CHROMIUM_ARGS = [
 const SCREENSHOT = join(import.meta.dirname, "../../test-results/docs.png");
 const RENDER_TIMEOUT_MS = 30_000;
 const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+/** Buttons of services this deployment does not run: the AI agent, MCP installs, the share/deploy toolbar. */
+const ABSENT_BUTTONS = ["Ask AI", "VS Code", "Cursor", "Developer Tools", "Configure", "Share", "Deploy"];
 
 interface OpenApiDocument {
   tags: { name: string }[];
@@ -83,6 +85,15 @@ describe("/docs in Chromium", () => {
       if ((await opener.count()) > 0) await opener.first().click();
     }
     await expect.poll(() => missingFrom([...tags, ...summaries]), { timeout: RENDER_TIMEOUT_MS }).toEqual([]);
+
+    // Only what this deployment serves: none of the hosted services' buttons, the bearer scheme chosen.
+    const buttons = await page
+      .locator("button, [role=button]")
+      .evaluateAll((elements) =>
+        elements.map((e) => (e.getAttribute("aria-label") ?? e.textContent ?? "").trim()),
+      );
+    expect(buttons.filter((name) => ABSENT_BUTTONS.includes(name))).toEqual([]);
+    expect(buttons).toContain("Selected Auth Type: bearerAuth");
 
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });

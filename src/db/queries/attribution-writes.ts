@@ -35,15 +35,20 @@ export interface AttributionFields {
 /** A write's attribution with its names, and the audit event written with it. */
 export type AttributionWrite = AttributionWithNames & { event: OutboxEvent };
 
-/** Whether the mentor already holds an attribution of this type at this date. */
+/**
+ * Whether the mentor already holds an attribution of this type at this date; those written by
+ * the event `exceptEvent` (the write asking) do not count.
+ */
 export function duplicateOf(
   orgId: string,
   mentorId: SQL | string,
   typeId: SQL | string,
   activityDate: SQL | string,
+  exceptEvent?: string,
 ): SQL {
   return sql`exists (select 1 from ${attributions} d where d.org_id = ${orgId} and d.mentor_id = ${mentorId}
-    and d.activity_type_id = ${typeId} and d.activity_date = ${activityDate})`;
+    and d.activity_type_id = ${typeId} and d.activity_date = ${activityDate}
+    ${exceptEvent === undefined ? sql`` : sql`and d.last_event_id <> ${exceptEvent}`})`;
 }
 
 /** The row a write returned with its names, and its outbox event; null when the write did nothing. */

@@ -6,6 +6,7 @@ import {
   activities,
   attributions,
   auditOutbox,
+  type BatchItem,
   type BatchRow,
   batches,
   members,
@@ -36,9 +37,9 @@ import { type AttributionRowRaw, attributionFromRaw, type BatchRaw, batchFromRaw
  * The decision for each mentor of `ids` (a JSON array), as a JSON array of
  * BatchItem in list order. Unknown or non-mentor members are `unknown_mentor`,
  * inactive ones `inactive_mentor`, and a mentor already holding the same type and
- * date `duplicate`.
+ * date `duplicate` (not counting what the event `exceptEvent` itself wrote).
  */
-function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL): SQL {
+function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL, exceptEvent?: string): SQL {
   return sql`(select json_group_array(json_object(
         'mentor_id', mentor_id,
         'status', case when reason is null then 'will_create' else 'skipped' end,
@@ -52,12 +53,26 @@ function evaluateItems(orgId: string, ids: SQL, typeId: SQL, activityDate: SQL):
                         or not ${holdsRole(sql`m.roles`, "mentor")}
                         then 'unknown_mentor'
                       when m.active = 0 then 'inactive_mentor'
-                      when ${duplicateOf(orgId, sql`j.value`, typeId, activityDate)} then 'duplicate'
+                      when ${duplicateOf(orgId, sql`j.value`, typeId, activityDate, exceptEvent)} then 'duplicate'
                     end as reason
                   from json_each(${ids}) j
                   left join ${members} m on m.org_id = ${orgId} and m.member_id = j.value)
             order by idx))`;
 }
+
+/** Whether a decision list holds a mentor to create: a batch that would create nobody records nothing. */
+const creatableIn = (items: SQL) =>
+  sql`exists (select 1 from json_each(${items}) where json_extract(value, '$.status') = 'will_create')`;
+
+/** A fresh decision for the batch row `table` names, as a confirmation `eventId` sees it. */
+const decisionFor = (orgId: string, table: string, eventId: string) =>
+  evaluateItems(
+    orgId,
+    sql.raw(`${table}.mentor_ids`),
+    sql.raw(`${table}.activity_type_id`),
+    sql.raw(`${table}.activity_date`),
+    eventId,
+  );
 
 const skippedIn = (items: SQL) =>
   sql`(select count(*) from json_each(${items}) where json_extract(value, '$.status') = 'skipped')`;
@@ -80,7 +95,7 @@ export interface BatchOutcome {
   events: OutboxEvent[];
 }
 
-export type CreateBatchRefusal = "type_unknown" | "coordinator_not_active";
+export type CreateBatchRefusal = "type_unknown" | "coordinator_not_active" | "all_skipped";
 
 /** The statements that confirm a pending batch; they change nothing once it is confirmed. */
 function confirmStatements(
@@ -92,8 +107,12 @@ function confirmStatements(
   actor: ActorContext,
 ) {
   const day = idDay(now);
-  const pendingBatch = sql`b.org_id = ${orgId} and b.batch_id = ${batchId} and b.status = 'pending' and ${guard}`;
-  const pendingRow = sql`org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${guard}`;
+  // The decision is taken again at confirmation (members may have changed since the preview); a
+  // pending batch whose fresh decision creates nobody is left as it is by every statement.
+  const pendingBatch = sql`b.org_id = ${orgId} and b.batch_id = ${batchId} and b.status = 'pending' and ${guard}
+    and ${creatableIn(decisionFor(orgId, "b", eventId))}`;
+  const pendingRow = sql`org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${guard}
+    and ${creatableIn(decisionFor(orgId, "batches", eventId))}`;
   const description = sql`coalesce(b.notes, (select label from activity_types where id = b.activity_type_id))`;
   const toCreate = sql`(select count(*) from ${batches} b, json_each(b.items) j
     where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create')`;
@@ -106,13 +125,7 @@ function confirmStatements(
   const creatable = sql`from ${batches} b, json_each(b.items) j
     where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create'`;
   return [
-    // Decide again at confirmation: members may have changed since the preview.
-    sql`update ${batches} set items = ${evaluateItems(
-      orgId,
-      sql`${batches.mentorIds}`,
-      sql`${batches.activityTypeId}`,
-      sql`${batches.activityDate}`,
-    )} where ${pendingRow}`,
+    sql`update ${batches} set items = ${decisionFor(orgId, "batches", eventId)} where ${pendingRow}`,
     sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)} where ${pendingRow}`,
     bumpCounter(orgId, "attr", day, toCreate),
     bumpCounter(orgId, "pact", day, toCreate),
@@ -199,17 +212,25 @@ function orderEvents(events: OutboxRaw[]): OutboxRaw[] {
 export async function createBatch(
   db: Db,
   input: CreateBatchInput,
-): Promise<Result<BatchOutcome, CreateBatchRefusal>> {
+): Promise<Result<BatchOutcome, CreateBatchRefusal, BatchItem[]>> {
   const { orgId, now, actor } = input;
   const day = idDay(now);
   const typeKnown = activityTypeKnown(input.activityTypeId);
   const coordinatorOk = input.checkCoordinator
     ? activeMemberWithRole(orgId, input.coordinatorId, "coordinator")
     : sql`1`;
-  const valid = sql`(${typeKnown} and ${coordinatorOk})`;
   const batchId = sql`('batch-' || ${day} || '-' || printf('%03d', ${counterValue(orgId, "batch", day)}))`;
   const ids = JSON.stringify(input.mentorIds);
-  const items = evaluateItems(orgId, sql`${ids}`, sql`${input.activityTypeId}`, sql`${input.activityDate}`);
+  // Not counting what the confirmation in this same batch creates, so every statement decides alike.
+  const items = evaluateItems(
+    orgId,
+    sql`${ids}`,
+    sql`${input.activityTypeId}`,
+    sql`${input.activityDate}`,
+    input.confirmEventId ?? undefined,
+  );
+  // A batch that would create nobody records nothing: no batch, no ID, no audit event.
+  const valid = sql`(${typeKnown} and ${coordinatorOk} and ${creatableIn(items)})`;
   const eventIds = [input.submissionEventId, ...(input.confirmEventId ? [input.confirmEventId] : [])];
   // A batch ID expression reads today's counter, which may point at an earlier batch when this
   // one is invalid, so every statement is guarded by `valid` as well.
@@ -239,17 +260,19 @@ export async function createBatch(
     ...head,
     ...confirm,
     ...resultStatements(orgId, batchId, eventIds, input.confirmEventId),
-    sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok`,
+    sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok, ${items} as items`,
   ]);
   const tail = results.slice(-4) as [
     BatchRaw[],
     AttributionRowRaw[],
     OutboxRaw[],
-    { type_known: number; coordinator_ok: number }[],
+    { type_known: number; coordinator_ok: number; items: string }[],
   ];
   const check = tail[3][0];
-  if (!check?.type_known) return refused("type_unknown");
-  if (!check.coordinator_ok) return refused("coordinator_not_active");
+  if (!check?.type_known) return refused("type_unknown", []);
+  if (!check.coordinator_ok) return refused("coordinator_not_active", []);
+  const decision = JSON.parse(check.items) as BatchItem[];
+  if (!decision.some((item) => item.status === "will_create")) return refused("all_skipped", decision);
   const outcome = toOutcome(tail[0], tail[1], tail[2]);
   if (!outcome) throw new Error("batch insert returned no row");
   return ok(outcome);
@@ -271,7 +294,7 @@ export async function confirmBatch(
     now: string;
     actor: ActorContext;
   },
-): Promise<Result<BatchOutcome, "not_found" | "forbidden">> {
+): Promise<Result<BatchOutcome, "not_found" | "forbidden" | "all_skipped", BatchItem[]>> {
   const { orgId, now, actor, eventId } = input;
   const batchId = sql`${input.batchId}`;
   // Unqualified, so it names the batch row in every statement it guards.
@@ -279,12 +302,18 @@ export async function confirmBatch(
   const results = await batchSql<unknown[][]>(db, [
     ...confirmStatements(orgId, batchId, owner, eventId, now, actor),
     ...resultStatements(orgId, batchId, [eventId], eventId),
+    sql`select ${decisionFor(orgId, "b", eventId)} as items from ${batches} b
+      where b.org_id = ${orgId} and b.batch_id = ${batchId}`,
   ]);
-  const tail = results.slice(-3) as [BatchRaw[], AttributionRowRaw[], OutboxRaw[]];
+  const tail = results.slice(-4) as [BatchRaw[], AttributionRowRaw[], OutboxRaw[], { items: string }[]];
   const outcome = toOutcome(tail[0], tail[1], tail[2]);
-  if (!outcome) return refused("not_found");
+  if (!outcome) return refused("not_found", []);
   if (input.onlyCoordinator !== null && outcome.batch.coordinatorId !== input.onlyCoordinator) {
-    return refused("forbidden");
+    return refused("forbidden", []);
+  }
+  if (outcome.batch.status === "pending") {
+    // Still pending after a confirmation by its owner: its fresh decision created nobody.
+    return refused("all_skipped", JSON.parse(tail[3][0]?.items ?? "[]") as BatchItem[]);
   }
   return ok(outcome);
 }

@@ -53,6 +53,12 @@ function requireReach(reach: Reach, mentorId: string, action: string): void {
   if (!covers(reach, mentorId)) throw notOwn(action);
 }
 
+/**
+ * Another mentor's entry answers as a missing one does, so log IDs (and the sequential
+ * `pact-…` IDs above all) reveal nothing about entries the caller may not see.
+ */
+const missing = (id: string) => notFound(`Activity log ${id}`);
+
 /** Turns the reason an update or delete wrote nothing into its error. */
 function writeRefused(
   refusal: { reason: ActivityLogWriteRefusal; current: ActivityRow | null },
@@ -62,9 +68,8 @@ function writeRefused(
 ) {
   switch (refusal.reason) {
     case "not_found":
-      return notFound(`Activity log ${id}`);
     case "not_owner":
-      return notOwn(action);
+      return missing(id);
     case "not_self":
       return conflict(
         `Activity ${id} was registered by a coordinator and belongs to attribution ` +
@@ -92,12 +97,10 @@ async function checkPrecondition(
   orgId: string,
   id: string,
   reach: Reach,
-  action: "change" | "delete",
 ): Promise<string | undefined> {
   if (precondition === undefined) return undefined;
   const current = await getActivity(db, orgId, id);
-  if (!current) throw notFound(`Activity log ${id}`);
-  requireReach(reach, current.mentorId, action);
+  if (!current || !covers(reach, current.mentorId)) throw missing(id);
   requireIfMatch(precondition, activityLogTag(orgId, current));
   return current.updatedAt;
 }
@@ -136,8 +139,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const reach = allow(caller, "activity-logs.read");
   const { id } = c.req.valid("param");
   const row = await getActivity(c.var.db, caller.org, id);
-  if (!row) throw notFound(`Activity log ${id}`);
-  requireReach(reach, row.mentorId, "read");
+  if (!row || !covers(reach, row.mentorId)) throw missing(id);
   const tag = activityLogTag(caller.org, row);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: tag });
@@ -195,7 +197,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     contactId: input.contact_id,
     occurredAt: input.occurred_at,
   };
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach, "change");
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
   const result = await updateActivityLog(
     c.var.db,
     caller.org,
@@ -214,7 +216,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach, "delete");
+  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
   const result = await deleteActivityLog(c.var.db, caller.org, id, ownerFilter(reach), seenUpdatedAt);
   if (!result.ok) throw writeRefused(result, id, "delete");
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);

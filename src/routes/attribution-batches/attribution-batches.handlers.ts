@@ -5,8 +5,9 @@ import {
   confirmBatch as confirmBatchQuery,
   createBatch as createBatchQuery,
 } from "../../db/queries/batches";
+import type { BatchItem } from "../../db/schema";
 import { requestActor } from "../../http/request-actor";
-import { conflict, forbidden, invalidField, notFound, unknownActivityType } from "../../lib/errors";
+import { AppError, conflict, forbidden, invalidField, notFound, unknownActivityType } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
@@ -16,6 +17,24 @@ import {
   registration,
 } from "../activity-attributions/activity-attributions.registration";
 import type { ConfirmBatchRoute, CreateBatchRoute } from "./attribution-batches.routes";
+
+/**
+ * A 422 for a batch in which every mentor would be skipped: nothing is recorded, and the
+ * problem says why for each mentor, as the batch's `items` would.
+ */
+function nobodyToCreate(items: BatchItem[]): AppError {
+  return new AppError(
+    "unprocessable",
+    "Every mentor of this batch would be skipped, so nothing was recorded",
+    {
+      errors: items.map((item, i) => ({
+        path: `mentor_ids.${i}`,
+        message: `${item.mentor_id}: ${item.reason}`,
+      })),
+      extensions: { items: items.map(({ mentor_id, status, reason }) => ({ mentor_id, status, reason })) },
+    },
+  );
+}
 
 function toBatch(outcome: BatchOutcome) {
   const { batch, created } = outcome;
@@ -63,6 +82,8 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
           "coordinator_id",
           `${body.coordinator_id} is not an active coordinator of this organisation`,
         );
+      case "all_skipped":
+        throw nobodyToCreate(result.current);
     }
   }
   await deliver(c.env, c.var.db, c.executionCtx, input.orgId, result.value.events);
@@ -91,6 +112,8 @@ export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
         throw notFound(`Batch ${batch_id}`);
       case "forbidden":
         throw forbidden("Only the coordinator who submitted this batch, or an admin, may confirm it");
+      case "all_skipped":
+        throw nobodyToCreate(result.current);
     }
   }
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);

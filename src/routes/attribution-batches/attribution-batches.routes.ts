@@ -9,11 +9,20 @@ import {
   idempotencyErrors,
   jsonBody,
   jsonContent,
+  problemResponseOf,
 } from "../../lib/openapi";
 import { ATTRIBUTION_TAGS, ATTRIBUTIONS_PATH } from "../activity-attributions/activity-attributions.routes";
 import { BatchSchema, CreateBatchBody } from "./attribution-batches.schemas";
 
 const tags = ATTRIBUTION_TAGS;
+
+/** The batch routes' 422 covers both causes: a batch of skips and a reused Idempotency-Key. */
+const nobodyToCreate = {
+  [HttpStatus.UNPROCESSABLE_ENTITY]: problemResponseOf(
+    "Every mentor would be skipped, so nothing was recorded (the problem's `items` give each mentor's reason), " +
+      "or the Idempotency-Key was already used for a different request",
+  ),
+};
 const BASE = ATTRIBUTIONS_PATH;
 
 export const createBatch = createRoute({
@@ -35,6 +44,7 @@ export const createBatch = createRoute({
     [HttpStatus.CREATED]: jsonContent(BatchSchema, "The batch (confirmed when `confirm` was true)"),
     ...bodyErrors,
     ...idempotencyErrors,
+    ...nobodyToCreate,
   },
 });
 
@@ -55,6 +65,7 @@ export const confirmBatch = createRoute({
     ...bodyErrors,
     ...errorResponses.notFound,
     ...idempotencyErrors,
+    ...nobodyToCreate,
   },
 });
 

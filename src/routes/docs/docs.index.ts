@@ -38,7 +38,14 @@ export const docsRouter = new Hono().get(
     cdn: DOCS_SCRIPT_PATH,
     nonce: nonces.get(c.req.raw) ?? "",
     withDefaultFonts: false,
-    hideClientButton: true,
     telemetry: false,
+    // Only what this deployment serves: no hosted AI agent, MCP generator, share/deploy toolbar
+    // or developer tools, and the API's one security scheme chosen from the start.
+    hideClientButton: true,
+    agent: { disabled: true },
+    mcp: { disabled: true },
+    showToolbar: "never",
+    showDeveloperTools: "never",
+    authentication: { preferredSecurityScheme: "bearerAuth" },
   })),
 );

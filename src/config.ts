@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import type { Env } from "./env";
+
+/**
+ * The Worker's configuration, parsed once per set of bindings from `Env`. A deployment that is
+ * misconfigured (say, a JWKS URL without the issuer and audience it must check, or an HS256
+ * secret beside it) does not fall back to something weaker: the API answers 503 and the log
+ * says why.
+ */
+
+/** Default longest token lifetime (`exp − now`, `exp − iat`), in seconds. */
+export const DEFAULT_JWT_MAX_TTL_SECONDS = 24 * 60 * 60;
+/** How far in the future a token's `iat` may be, for clocks that disagree a little. */
+export const JWT_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * SHA-256 of the development JWT_SECRET that `npm run dev` embeds (scripts/dev/config.ts). The
+ * Worker knows only this hash, so it can refuse the public secret anywhere but on a developer's
+ * own machine without carrying the secret itself.
+ */
+const DEV_JWT_SECRET_SHA256 = "8669921b5d9a49a1181d338d53ea96296596b4ef46b6c94067d4514d8498df62";
+
+export type TokenKeys =
+  | { kind: "secret"; secret: Uint8Array; isDevelopmentSecret: boolean }
+  | { kind: "jwks"; url: URL };
+
+export interface Config {
+  keys: TokenKeys;
+  /** Checked when set; both are required with a JWKS. */
+  issuer: string | undefined;
+  audience: string | undefined;
+  maxTokenTtlSeconds: number;
+  /** Origins a browser may call the API from; empty means no CORS. */
+  corsOrigins: string[];
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const blank = (value: string | undefined): string | undefined => (value?.trim() ? value.trim() : undefined);
+
+function parseOrigin(value: string, problems: string[]): string | null {
+  try {
+    const url = new URL(value);
+    if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === value) return url.origin;
+  } catch {
+    // reported below
+  }
+  problems.push(`CORS_ORIGINS: ${JSON.stringify(value)} is not an origin (scheme://host[:port], no path)`);
+  return null;
+}
+
+export function parseConfig(env: Env): ConfigResult {
+  const problems: string[] = [];
+  const secret = blank(env.JWT_SECRET);
+  const jwksUrl = blank(env.JWKS_URL);
+  const issuer = blank(env.JWT_ISSUER);
+  const audience = blank(env.JWT_AUDIENCE);
+
+  let keys: TokenKeys | null = null;
+  if (secret !== undefined && jwksUrl !== undefined) {
+    problems.push(
+      "JWT_SECRET and JWKS_URL are both set: tokens must come from one source; remove JWT_SECRET",
+    );
+  } else if (jwksUrl !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      problems.push("JWKS_URL is not a URL");
+    }
+    if (url && url.protocol !== "https:") problems.push("JWKS_URL must be an https URL");
+    if (issuer === undefined)
+      problems.push("JWKS_URL is set but JWT_ISSUER is not: the issuer must be checked");
+    if (audience === undefined) {
+      problems.push("JWKS_URL is set but JWT_AUDIENCE is not: the audience must be checked");
+    }
+    if (url) keys = { kind: "jwks", url };
+  } else if (secret !== undefined) {
+    const digest = createHash("sha256").update(secret, "utf8").digest("hex");
+    keys = {
+      kind: "secret",
+      secret: new TextEncoder().encode(secret),
+      isDevelopmentSecret: digest === DEV_JWT_SECRET_SHA256,
+    };
+  } else {
+    problems.push("Neither JWKS_URL nor JWT_SECRET is set: no token can be verified");
+  }
+
+  let maxTokenTtlSeconds = DEFAULT_JWT_MAX_TTL_SECONDS;
+  const ttl = blank(env.JWT_MAX_TTL_SECONDS);
+  if (ttl !== undefined) {
+    const parsed = Number(ttl);
+    if (Number.isInteger(parsed) && parsed > 0) maxTokenTtlSeconds = parsed;
+    else problems.push("JWT_MAX_TTL_SECONDS must be a whole number of seconds above 0");
+  }
+
+  const corsOrigins = (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "")
+    .flatMap((origin) => parseOrigin(origin, problems) ?? []);
+
+  if (problems.length > 0 || keys === null) return { ok: false, problems };
+  return { ok: true, config: { keys, issuer, audience, maxTokenTtlSeconds, corsOrigins } };
+}
+
+const parsed = new WeakMap<Env, ConfigResult>();
+
+/** The configuration of a set of bindings, parsed on first use and kept for the isolate's life. */
+export function configOf(env: Env): ConfigResult {
+  let result = parsed.get(env);
+  if (result === undefined) {
+    result = parseConfig(env);
+    parsed.set(env, result);
+  }
+  return result;
+}
+
+/** Whether a request's host is this machine: the one place the development secret is accepted. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
