@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, json } from "../helpers/api";
+import type { components } from "../../clients/typescript/index";
 import type { TokenClaims } from "../helpers/auth";
-import { demoOrg } from "../helpers/org";
+import { api } from "../helpers/client";
+import { testOrg } from "../helpers/org";
 
 async function countedRows(org: string): Promise<number> {
   const row = await env.DB.prepare("select count(*) as n from activities where org_id = ?")
@@ -11,9 +12,14 @@ async function countedRows(org: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function listedTotal(as: TokenClaims, path = "/api/v1/activity-logs"): Promise<number> {
-  const page = await json<{ pagination: { total: number } }>(await call("GET", `${path}?limit=1`, { as }));
-  return page.pagination.total;
+/** The total the list routes answer, which the running counts feed. */
+async function listedTotal(
+  as: TokenClaims,
+  path: "/api/v1/activity-logs" | "/api/v1/activity-attributions" = "/api/v1/activity-logs",
+): Promise<number> {
+  const { data } = await api(as).GET(path, { params: { query: { limit: 1 } } });
+  if (!data) throw new Error(`${path} answered no page`);
+  return data.pagination.total;
 }
 
 async function countedAttributions(org: string): Promise<number> {
@@ -25,8 +31,7 @@ async function countedAttributions(org: string): Promise<number> {
 
 describe("the running counts of an organisation's activities and attributions", () => {
   it("matches the rows through self logs, registrations, bulk confirmations and deletes", async () => {
-    const o = await demoOrg();
-    const mentor = o.as("mentor-042", "mentor");
+    const o = await testOrg();
     const check = async (expected: number, attributed: number) => {
       expect(await countedRows(o.org)).toBe(expected);
       expect(await listedTotal(o.admin)).toBe(expected);
@@ -35,36 +40,32 @@ describe("the running counts of an organisation's activities and attributions", 
     };
     await check(0, 0);
 
-    const logged = await json<{ log_id: string }>(
-      await call("POST", "/api/v1/activity-logs", {
-        as: mentor,
-        body: {
-          activity_type: "check_in",
-          description: "Weekly check-in",
-          occurred_at: "2026-03-20T14:00:00Z",
-        },
-      }),
-    );
+    const logged = await api(o.mentor).POST("/api/v1/activity-logs", {
+      body: {
+        activity_type: "check_in",
+        description: "Weekly check-in",
+        occurred_at: "2026-03-20T14:00:00Z",
+      },
+    });
+    if (!logged.data) throw new Error(`the self log answered ${logged.response.status}`);
     await check(1, 0);
 
-    const registration = {
+    const registration: components["schemas"]["CreateAttribution"] = {
       activity_type_id: "one-on-one",
       activity_date: "2026-03-24T14:00:00Z",
       coordinator_id: "coord-007",
       mentor_id: "mentor-033",
     };
-    const attribution = await json<{ attribution_id: string }>(
-      await call("POST", "/api/v1/activity-attributions", { as: o.coordinator, body: registration }),
-    );
+    const coordinator = api(o.coordinator);
+    const attribution = await coordinator.POST("/api/v1/activity-attributions", { body: registration });
+    if (!attribution.data) throw new Error(`the registration answered ${attribution.response.status}`);
     // A refused registration (duplicate) changes nothing.
-    expect(
-      (await call("POST", "/api/v1/activity-attributions", { as: o.coordinator, body: registration })).status,
-    ).toBe(409);
+    const duplicate = await coordinator.POST("/api/v1/activity-attributions", { body: registration });
+    expect(duplicate.response.status).toBe(409);
     await check(2, 1);
 
     const { mentor_id: _one, ...shared } = registration;
-    const bulk = await call("POST", "/api/v1/activity-attributions/batches", {
-      as: o.coordinator,
+    const bulk = await coordinator.POST("/api/v1/activity-attributions/batches", {
       body: {
         ...shared,
         activity_type_id: "workshop",
@@ -72,25 +73,24 @@ describe("the running counts of an organisation's activities and attributions", 
         confirm: true,
       },
     });
-    expect(bulk.status).toBe(201);
+    expect(bulk.response.status).toBe(201);
     await check(4, 3);
 
-    expect((await call("DELETE", `/api/v1/activity-logs/${logged.log_id}`, { as: mentor })).status).toBe(200);
-    expect(
-      (
-        await call("DELETE", `/api/v1/activity-attributions/${attribution.attribution_id}`, {
-          as: o.coordinator,
-        })
-      ).status,
-    ).toBe(200);
+    const unlogged = await api(o.mentor).DELETE("/api/v1/activity-logs/{id}", {
+      params: { path: { id: logged.data.log_id } },
+    });
+    expect(unlogged.response.status).toBe(200);
+    const unattributed = await coordinator.DELETE("/api/v1/activity-attributions/{id}", {
+      params: { path: { id: attribution.data.attribution_id } },
+    });
+    expect(unattributed.response.status).toBe(200);
     await check(2, 2);
   });
 
   it("keeps organisations apart", async () => {
-    const a = await demoOrg();
-    const b = await demoOrg();
-    await call("POST", "/api/v1/activity-logs", {
-      as: a.as("mentor-042", "mentor"),
+    const a = await testOrg();
+    const b = await testOrg();
+    await api(a.mentor).POST("/api/v1/activity-logs", {
       body: { activity_type: "check_in", description: "Only in A", occurred_at: "2026-03-20T14:00:00Z" },
     });
     expect(await listedTotal(a.admin)).toBe(1);
