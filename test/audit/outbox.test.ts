@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -7,36 +7,26 @@ import { createDb } from "../../src/db/client";
 import { auditOutbox } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { signToken } from "../helpers/auth";
-import { demoOrg } from "../helpers/org";
+import type { TokenClaims } from "../helpers/auth";
+import { api } from "../helpers/client";
+import { withAuditDown } from "../helpers/doubles";
+import { testOrg } from "../helpers/org";
 import { outboxSize } from "../helpers/outbox";
 
-/** An audit namespace whose objects cannot be reached, as during an outage. */
-const unreachableAuditLog = {
-  idFromName: (name: string) => env.AUDIT_LOG.idFromName(name),
-  get: () => ({
-    append: async () => {
-      throw new Error("audit object unavailable");
-    },
-  }),
-} as unknown as Env["AUDIT_LOG"];
-
-async function registerThrough(workerEnv: Env, claims: Parameters<typeof signToken>[0], mentorId: string) {
-  const ctx = createExecutionContext();
-  const request = new Request("https://api.test/api/v1/activity-attributions", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${await signToken(claims)}`, "Content-Type": "application/json" },
-    body: JSON.stringify({
+/**
+ * Registers an attribution through the Worker with `bindings`, waiting for the work it defers,
+ * so the outbox is settled when the answer comes back.
+ */
+function registerThrough(bindings: Env, claims: TokenClaims, mentorId: string) {
+  return api(claims, { bindings }).POST("/api/v1/activity-attributions", {
+    body: {
       activity_type_id: "one-on-one",
       activity_date: "2026-03-24T14:00:00Z",
       duration_minutes: 60,
       coordinator_id: "coord-007",
       mentor_id: mentorId,
-    }),
+    },
   });
-  const response = await worker.fetch(request, workerEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
 }
 
 async function drain(): Promise<void> {
@@ -50,22 +40,19 @@ const entriesOf = async (org: string) =>
 
 describe("the audit outbox", () => {
   it("clears the outbox row once the audit object has the event", async () => {
-    const o = await demoOrg();
+    const o = await testOrg();
     const res = await registerThrough(env, o.coordinator, "mentor-042");
-    expect(res.status).toBe(201);
+    expect(res.response.status).toBe(201);
     expect(await outboxSize(createDb(env.DB), o.org)).toBe(0);
     expect(await entriesOf(o.org)).toHaveLength(1);
   });
 
   it("keeps the event when the audit object fails, answers 2xx, and the scheduled drain appends it exactly once", async () => {
-    const o = await demoOrg();
-    const res = await registerThrough(
-      { ...env, AUDIT_LOG: unreachableAuditLog },
-      o.coordinator,
-      "mentor-042",
-    );
-    expect(res.status).toBe(201);
-    const created = (await res.json()) as { attribution_id: string };
+    const o = await testOrg();
+    const res = await registerThrough(withAuditDown(), o.coordinator, "mentor-042");
+    expect(res.response.status).toBe(201);
+    const created = res.data;
+    if (!created) throw new Error("the registration answered no attribution");
     const db = createDb(env.DB);
     expect(await outboxSize(db, o.org)).toBe(1);
     expect(await entriesOf(o.org)).toHaveLength(0);
@@ -85,13 +72,9 @@ describe("the audit outbox", () => {
   });
 
   it("never appends an event twice when a delivered row is sent again", async () => {
-    const o = await demoOrg();
-    const res = await registerThrough(
-      { ...env, AUDIT_LOG: unreachableAuditLog },
-      o.coordinator,
-      "mentor-033",
-    );
-    expect(res.status).toBe(201);
+    const o = await testOrg();
+    const res = await registerThrough(withAuditDown(), o.coordinator, "mentor-033");
+    expect(res.response.status).toBe(201);
     const db = createDb(env.DB);
     const [row] = await db
       .select()
@@ -111,10 +94,10 @@ describe("the audit outbox", () => {
 
 describe("draining the outbox", () => {
   it("delivers the other events when the audit object refuses one of them", async () => {
-    const o = await demoOrg();
-    const down = { ...env, AUDIT_LOG: unreachableAuditLog };
-    expect((await registerThrough(down, o.coordinator, "mentor-042")).status).toBe(201);
-    expect((await registerThrough(down, o.coordinator, "mentor-033")).status).toBe(201);
+    const o = await testOrg();
+    const down = withAuditDown();
+    expect((await registerThrough(down, o.coordinator, "mentor-042")).response.status).toBe(201);
+    expect((await registerThrough(down, o.coordinator, "mentor-033")).response.status).toBe(201);
     const db = createDb(env.DB);
     const rows = (await db.select().from(auditOutbox).all()).filter((r) => r.orgId === o.org);
     expect(rows).toHaveLength(2);

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { call, json } from "../helpers/api";
-import { demoOrg } from "../helpers/org";
+import type { paths } from "../../clients/typescript/index";
+import { api } from "../helpers/client";
+import { testOrg } from "../helpers/org";
 
-const BASE = "/api/v1/activity-attributions";
-
-interface Page {
-  data: { attribution_id: string; activity_date: string }[];
-  pagination: { total: number };
-  next_cursor: string | null;
-}
+type ListQuery = NonNullable<paths["/api/v1/activity-attributions"]["get"]["parameters"]["query"]>;
 
 /** Four mentors, two of them on the same date, so only attribution_id orders those two. */
 const REGISTRATIONS = [
@@ -20,38 +15,43 @@ const REGISTRATIONS = [
 
 describe("keyset pagination of attributions", () => {
   it("walks the same attributions in the same order as page numbers, ending with a null next_cursor", async () => {
-    const demo = await demoOrg();
+    const o = await testOrg();
+    const coordinator = api(o.coordinator);
     for (const [mentor_id, activity_date] of REGISTRATIONS) {
-      const res = await call("POST", BASE, {
-        as: demo.coordinator,
+      const { response } = await coordinator.POST("/api/v1/activity-attributions", {
         body: { coordinator_id: "coord-007", mentor_id, activity_type_id: "workshop", activity_date },
       });
-      expect(res.status).toBe(201);
+      expect(response.status).toBe(201);
     }
-    const all = await json<Page>(await call("GET", `${BASE}?limit=100`, { as: demo.coordinator }));
+    const list = async (query: ListQuery) => {
+      const { data, error } = await coordinator.GET("/api/v1/activity-attributions", { params: { query } });
+      if (!data) throw new Error(`the attribution list answered no page: ${JSON.stringify(error)}`);
+      return data;
+    };
+    const all = await list({ limit: 100 });
     expect(all.data).toHaveLength(REGISTRATIONS.length);
 
     const walked: string[] = [];
     let cursor: string | null = null;
     for (let pages = 0; pages < REGISTRATIONS.length; pages += 1) {
-      const query: string = cursor === null ? "" : `&cursor=${cursor}`;
-      const page = await json<Page>(await call("GET", `${BASE}?limit=1${query}`, { as: demo.coordinator }));
+      const page = await list(cursor === null ? { limit: 1 } : { limit: 1, cursor });
       walked.push(...page.data.map((a) => a.attribution_id));
       expect(page.pagination.total).toBe(REGISTRATIONS.length);
       cursor = page.next_cursor;
     }
     expect(walked).toEqual(all.data.map((a) => a.attribution_id));
-    const end = await json<Page>(
-      await call("GET", `${BASE}?limit=1&cursor=${cursor}`, { as: demo.coordinator }),
-    );
+    // A full last page still hands out a cursor; following it finds nothing more.
+    if (cursor === null) throw new Error("the walk ended before its last page");
+    const end = await list({ limit: 1, cursor });
     expect(end).toMatchObject({ data: [], next_cursor: null });
   });
 
   it("answers 400 naming cursor for a value that is not one", async () => {
-    const demo = await demoOrg();
-    const res = await call("GET", `${BASE}?cursor=nope`, { as: demo.coordinator });
-    expect(res.status).toBe(400);
-    const problem = await json<{ errors: { path: string }[] }>(res);
-    expect(problem.errors.map((e) => e.path)).toEqual(["cursor"]);
+    const o = await testOrg();
+    const { error, response } = await api(o.coordinator).GET("/api/v1/activity-attributions", {
+      params: { query: { cursor: "nope" } },
+    });
+    expect(response.status).toBe(400);
+    expect(error?.errors?.map((e) => e.path)).toEqual(["cursor"]);
   });
 });
