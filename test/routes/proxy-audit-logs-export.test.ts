@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { paths } from "../../clients/typescript/index";
 import { headCheckpoint } from "../../src/audit/chain";
 import { auditClient } from "../../src/audit/client";
 import {
@@ -13,22 +14,15 @@ import {
 import { EXPORT_CHUNK_ROWS } from "../../src/audit/export-stream";
 import { ChainWriter, type EntryFields } from "../../src/audit/store";
 import type { AuditEventInput } from "../../src/audit/types";
-import type { Role } from "../../src/auth/caller";
-import { call, newOrg } from "../helpers/api";
+import { call } from "../helpers/api";
 import type { TokenClaims } from "../helpers/auth";
+import { api } from "../helpers/client";
+import { type TestOrg, testOrg } from "../helpers/org";
 
 const EXPORT = "/api/v1/proxy-audit-logs/export";
 const CHAIN_KEY = "test-audit-chain-key";
 
-function people(org: string) {
-  const as = (sub: string, ...roles: Role[]): TokenClaims => ({ sub, org, roles });
-  return {
-    admin: as("admin-007", "admin"),
-    compliance: as("comp-001", "compliance"),
-    coordinator: as("coord-119", "coordinator"),
-    mentor: as("mentor-482", "mentor"),
-  };
-}
+type ExportQuery = paths[typeof EXPORT]["get"]["parameters"]["query"];
 
 function event(id: string, extra: Partial<AuditEventInput> = {}): AuditEventInput {
   return {
@@ -44,23 +38,31 @@ function event(id: string, extra: Partial<AuditEventInput> = {}): AuditEventInpu
 }
 
 /** Four entries, the second deleted: five rows with the entry_deleted record. */
-async function seeded() {
-  const org = newOrg("export");
-  const who = people(org);
-  await auditClient(env, org).append([
+async function seeded(): Promise<TestOrg> {
+  const o = await testOrg("export");
+  await auditClient(env, o.org).append([
     event("e1", { ip_address: "192.168.1.42", user_agent: "EircodexApp/2.1 Android" }),
     event("e2", { changes: { notes: { from: "line one\nline two", to: "" } } }),
     event("e3", { action: "bulk_submission", mentor_id: null, mentor_ids: ["mentor-482", "mentor-510"] }),
     event("e4", { coordinator_id: "coord-007", actor_id: "coord-007" }),
   ]);
-  const deleted = await call("DELETE", "/api/v1/proxy-audit-logs/log-002", { as: who.admin });
-  expect(deleted.status).toBe(200);
-  return { org, who };
+  const deleted = await api(o.admin).DELETE("/api/v1/proxy-audit-logs/{id}", {
+    params: { path: { id: "log-002" } },
+  });
+  expect(deleted.response.status).toBe(200);
+  return o;
 }
 
-/** The body as text; workerd warns when .text() reads a type it does not know as text. */
-async function body(res: Response): Promise<string> {
-  return new TextDecoder().decode(await res.arrayBuffer());
+/**
+ * The export through the typed client, its body as text. The body is read as bytes: workerd
+ * warns when .text() reads a type it does not know as text.
+ */
+async function download(
+  claims: TokenClaims,
+  query: ExportQuery = {},
+): Promise<{ res: Response; text: string }> {
+  const { data, response } = await api(claims).GET(EXPORT, { params: { query }, parseAs: "arrayBuffer" });
+  return { res: response, text: data === undefined ? "" : new TextDecoder().decode(data) };
 }
 
 function verify(text: string, format: ExportFormat, key?: string): ExportVerdict {
@@ -78,12 +80,11 @@ function ndjsonLines(text: string): Record<string, unknown>[] {
 
 describe("GET /api/v1/proxy-audit-logs/export", () => {
   it("streams NDJSON rows with their hashes, redacted rows included, and a keyed trailer", async () => {
-    const { who } = await seeded();
-    const res = await call("GET", `${EXPORT}?format=ndjson`, { as: who.compliance });
+    const o = await seeded();
+    const { res, text } = await download(o.compliance, { format: "ndjson" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="audit-log-1-5.ndjson"');
-    const text = await body(res);
     const lines = ndjsonLines(text);
     expect(lines).toHaveLength(6);
     const rows = lines.slice(0, 5);
@@ -108,11 +109,10 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
   });
 
   it("writes CSV with a header, quoted strings, bare NULLs and the trailer last", async () => {
-    const { who } = await seeded();
-    const res = await call("GET", `${EXPORT}?format=csv`, { as: who.admin });
+    const o = await seeded();
+    const { res, text } = await download(o.admin, { format: "csv" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
-    const text = await body(res);
     const lines = text.split("\n");
     expect(lines[0]).toBe(EXPORT_COLUMNS.join(","));
     expect(lines[1]).toMatch(/^1,"e1",0,"proxy_created","coord-119","Jordan ""JL"" Lee, coordinator",/);
@@ -124,26 +124,24 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
   });
 
   it("keeps NULL and the empty string apart in CSV, and a value spanning lines", async () => {
-    const org = newOrg("export");
-    await auditClient(env, org).append([
+    const o = await testOrg("export");
+    await auditClient(env, o.org).append([
       event("multi", { changes: { notes: { from: null, to: "" } }, user_agent: "line\nbreak" }),
     ]);
-    const res = await call("GET", `${EXPORT}?format=csv`, { as: people(org).compliance });
-    const text = await body(res);
+    const { text } = await download(o.compliance, { format: "csv" });
     expect(text).toContain('"line\nbreak"');
     expect(verify(text, "csv", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: 1 });
   });
 
   it("pulls a log larger than one chunk in order", async () => {
-    const org = newOrg("export");
-    const client = auditClient(env, org);
+    const o = await testOrg("export");
+    const client = auditClient(env, o.org);
     const total = EXPORT_CHUNK_ROWS * 2 + 7;
     for (let start = 0; start < total; start += 400) {
       const count = Math.min(400, total - start);
       await client.append(Array.from({ length: count }, (_, i) => event(`bulk-${start + i}`)));
     }
-    const res = await call("GET", EXPORT, { as: people(org).admin });
-    const text = await body(res);
+    const { text } = await download(o.admin);
     const seqs = ndjsonLines(text)
       .slice(0, -1)
       .map((r) => r.seq);
@@ -152,8 +150,8 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
   });
 
   it("exports the run of entries appended between from and to, with the checkpoint of its last", async () => {
-    const org = newOrg("export");
-    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org));
+    const o = await testOrg("export");
+    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
     const days = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"];
     // Entries appended on four days, written through the object's own chain writer.
     await runInDurableObject(stub, (_instance, state) => {
@@ -161,11 +159,11 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
       for (const [i, day] of days.entries()) writer.add(entryOn(`day-${i + 1}`, `${day}T10:00:00Z`));
       writer.commit();
     });
-    const res = await call("GET", `${EXPORT}?from=2026-03-02T00:00:00Z&to=2026-03-03T23:59:59%2B00:00`, {
-      as: people(org).compliance,
+    const { res, text } = await download(o.compliance, {
+      from: "2026-03-02T00:00:00Z",
+      to: "2026-03-03T23:59:59+00:00",
     });
     expect(res.status).toBe(200);
-    const text = await body(res);
     const lines = ndjsonLines(text);
     expect(lines.slice(0, -1).map((r) => r.event_id)).toEqual(["day-2", "day-3"]);
     const trailer = lines.at(-1)?.export_trailer as ExportTrailer;
@@ -180,21 +178,22 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
     });
     expect(verify(text, "ndjson", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: 2 });
 
-    const empty = await call("GET", `${EXPORT}?from=2026-04-01T00:00:00Z`, { as: people(org).compliance });
-    const emptyLines = ndjsonLines(await body(empty));
+    const empty = await download(o.compliance, { from: "2026-04-01T00:00:00Z" });
+    const emptyLines = ndjsonLines(empty.text);
     expect(emptyLines).toEqual([
       { export_trailer: expect.objectContaining({ rows: 0, head: null, checkpoint: null, log_head_seq: 4 }) },
     ]);
   });
 
   it("refuses coordinators and mentors, and a bad format or range", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.coordinator, who.mentor]) {
-      expect((await call("GET", EXPORT, { as: caller })).status).toBe(403);
+    const o = await seeded();
+    for (const caller of [o.coordinator, o.mentor]) {
+      expect((await download(caller)).res.status).toBe(403);
     }
-    expect((await call("GET", `${EXPORT}?format=xml`, { as: who.admin })).status).toBe(400);
-    const reversed = `${EXPORT}?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z`;
-    expect((await call("GET", reversed, { as: who.admin })).status).toBe(400);
+    // A format outside the contract's enum, and no token at all: neither can the typed client send.
+    expect((await call("GET", `${EXPORT}?format=xml`, { as: o.admin })).status).toBe(400);
+    const reversed = { from: "2026-03-02T00:00:00Z", to: "2026-03-01T00:00:00Z" };
+    expect((await download(o.admin, reversed)).res.status).toBe(400);
     expect((await call("GET", EXPORT)).status).toBe(401);
   });
 });
@@ -229,8 +228,8 @@ function entryOn(eventId: string, recordedAt: string): EntryFields {
 
 describe("verifying an export file", () => {
   async function exported(format: ExportFormat): Promise<string> {
-    const { who } = await seeded();
-    return body(await call("GET", `${EXPORT}?format=${format}`, { as: who.compliance }));
+    const o = await seeded();
+    return (await download(o.compliance, { format })).text;
   }
 
   it("names the row whose field was changed (NDJSON)", async () => {

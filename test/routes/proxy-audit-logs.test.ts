@@ -1,40 +1,37 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { components, paths } from "../../clients/typescript/index";
 import { auditClient } from "../../src/audit/client";
 import type { AuditEventInput } from "../../src/audit/types";
-import type { Role } from "../../src/auth/caller";
-import { call, json, newOrg } from "../helpers/api";
-import type { TokenClaims } from "../helpers/auth";
+import { call, json } from "../helpers/api";
+import { api } from "../helpers/client";
+import { type TestOrg, testOrg } from "../helpers/org";
 
 const BASE = "/api/v1/proxy-audit-logs";
+const ENTRY = "/api/v1/proxy-audit-logs/{id}";
+const BY_COORDINATOR = "/api/v1/proxy-audit-logs/by-coordinator/{coordinator_id}";
+const VERIFY = "/api/v1/proxy-audit-logs/verify";
 const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const HEX_64 = /^[0-9a-f]{64}$/;
 
-interface Problem {
-  status: number;
-  errors?: { path: string; message: string }[];
-}
-interface Page {
-  data: Record<string, unknown>[];
-  pagination: { page: number; limit: number; total: number };
+type Problem = components["schemas"]["Problem"];
+type Page = components["schemas"]["ProxyAuditLogPage"];
+type EntryInput = components["schemas"]["ProxyAuditLogInput"];
+type Query = paths[typeof BASE]["get"]["parameters"]["query"];
+
+/** What a call answered: the typed client's result, or a raw response read by `problemOf`. */
+interface Answer {
+  response: Response;
+  error?: Problem;
 }
 
-function people(org: string) {
-  const as = (sub: string, ...roles: Role[]): TokenClaims => ({ sub, org, roles });
-  return {
-    system: as("svc-attribution", "system"),
-    admin: as("admin-007", "admin"),
-    compliance: as("comp-001", "compliance"),
-    coordinator: as("coord-119", "coordinator"),
-    otherCoordinator: as("coord-007", "coordinator"),
-    mentor: as("mentor-482", "mentor"),
-  };
-}
-
-/** Four entries: three of coord-119 (one a bulk submission, one an update) and one of coord-007. */
-async function seeded() {
-  const org = newOrg("pal");
+/**
+ * Four entries, the seed contract's examples: three of coord-119 (one a bulk submission, one an
+ * update) and one of coord-007. coord-119 is the fixture's `otherCoordinator`.
+ */
+async function seeded(): Promise<TestOrg> {
+  const o = await testOrg("pal");
   const events: AuditEventInput[] = [
     {
       event_id: "e1",
@@ -76,22 +73,29 @@ async function seeded() {
       occurred_at: "2026-03-27T10:00:00Z",
     },
   ];
-  await auditClient(env, org).append(events);
-  return { org, who: people(org) };
+  await auditClient(env, o.org).append(events);
+  return o;
 }
 
-async function expectProblem(res: Response, status: number, path?: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toContain("application/problem+json");
-  const body = await json<Problem>(res);
-  expect(body.status).toBe(status);
-  if (path !== undefined) expect(body.errors?.map((e) => e.path)).toContain(path);
+async function expectProblem({ response, error }: Answer, status: number, path?: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toContain("application/problem+json");
+  expect(error?.status).toBe(status);
+  if (path !== undefined) expect(error?.errors?.map((e) => e.path)).toContain(path);
 }
 
-const ids = (page: Page) => page.data.map((item) => item.id);
+/** The problem of a response to a request sent outside the contract through `call`. */
+const problemOf = async (response: Response): Promise<Answer> => ({
+  response,
+  error: await json<Problem>(response),
+});
+
+const ids = (page: Page | undefined) => page?.data.map((item) => item.id);
+const entry = (id: string) => ({ params: { path: { id } } });
+const total = async (o: TestOrg) => (await api(o.admin).GET(BASE)).data?.pagination.total;
 
 describe("POST /proxy-audit-logs", () => {
-  const SEED_BODY = {
+  const SEED_BODY: EntryInput = {
     action: "proxy_created",
     coordinator_id: "coord-119",
     mentor_id: "mentor-482",
@@ -99,11 +103,10 @@ describe("POST /proxy-audit-logs", () => {
   };
 
   it("lets the system role append the seed's body and answers 201 with the seed's fields", async () => {
-    const who = people(newOrg());
-    const res = await call("POST", BASE, { as: who.system, body: SEED_BODY });
-    expect(res.status).toBe(201);
-    const body = await json(res);
-    expect(Object.keys(body).sort()).toEqual([
+    const o = await testOrg();
+    const { data, response } = await api(o.system).POST(BASE, { body: SEED_BODY });
+    expect(response.status).toBe(201);
+    expect(Object.keys(data ?? {}).sort()).toEqual([
       "action",
       "activity_id",
       "coordinator_id",
@@ -111,87 +114,97 @@ describe("POST /proxy-audit-logs", () => {
       "mentor_id",
       "timestamp",
     ]);
-    expect(body).toMatchObject({ ...SEED_BODY, id: "log-001" });
-    expect(body.timestamp).toMatch(ISO_SECONDS);
+    expect(data).toMatchObject({ ...SEED_BODY, id: "log-001" });
+    expect(data?.timestamp).toMatch(ISO_SECONDS);
   });
 
   it("records the request's IP address and user agent, shown by GET /:id only", async () => {
-    const who = people(newOrg());
+    const o = await testOrg();
     const headers = { "CF-Connecting-IP": "203.0.113.9", "User-Agent": "EircodexApp/2.1 Android" };
-    await call("POST", BASE, { as: who.system, body: SEED_BODY, headers });
-    const detail = await json(await call("GET", `${BASE}/log-001`, { as: who.admin }));
+    await api(o.system).POST(BASE, { body: SEED_BODY, headers });
+    const { data: detail } = await api(o.admin).GET(ENTRY, entry("log-001"));
     expect(detail).toMatchObject({ ip_address: "203.0.113.9", user_agent: "EircodexApp/2.1 Android" });
-    expect(detail.actor_id).toBe("svc-attribution");
-    const [item] = (await json<Page>(await call("GET", BASE, { as: who.admin }))).data;
+    expect(detail?.actor_id).toBe("svc-audit");
+    const item = (await api(o.admin).GET(BASE)).data?.data[0];
     expect(item).not.toHaveProperty("ip_address");
     expect(item).not.toHaveProperty("user_agent");
   });
 
   it("keeps one entry when the same event ID is posted twice", async () => {
-    const who = people(newOrg());
+    const o = await testOrg();
     const body = { ...SEED_BODY, event_id: "attr-20260326-001:created" };
-    const first = await call("POST", BASE, { as: who.system, body });
-    const again = await call("POST", BASE, { as: who.system, body });
-    expect(first.status).toBe(201);
-    expect(again.status).toBe(200);
-    expect((await json(again)).id).toBe("log-001");
-    expect((await json<Page>(await call("GET", BASE, { as: who.admin }))).pagination.total).toBe(1);
+    const first = await api(o.system).POST(BASE, { body });
+    const again = await api(o.system).POST(BASE, { body });
+    expect(first.response.status).toBe(201);
+    expect(again.response.status).toBe(200);
+    expect(again.data?.id).toBe("log-001");
+    expect(await total(o)).toBe(1);
   });
 
   it("refuses every role but system", async () => {
-    const who = people(newOrg());
-    for (const caller of [who.admin, who.compliance, who.coordinator, who.mentor]) {
-      await expectProblem(await call("POST", BASE, { as: caller, body: SEED_BODY }), 403);
+    const o = await testOrg();
+    for (const caller of [o.admin, o.compliance, o.coordinator, o.mentor]) {
+      await expectProblem(await api(caller).POST(BASE, { body: SEED_BODY }), 403);
     }
-    expect((await json<Page>(await call("GET", BASE, { as: who.admin }))).pagination.total).toBe(0);
+    expect(await total(o)).toBe(0);
   });
 
   it("answers 401 without a token", async () => {
-    await expectProblem(await call("POST", BASE, { body: SEED_BODY }), 401);
+    // The typed client always signs in; a request with no token is sent raw.
+    await expectProblem(await problemOf(await call("POST", BASE, { body: SEED_BODY })), 401);
   });
 
   it("rejects bad input with 400 naming the field and appends nothing", async () => {
-    const who = people(newOrg());
-    const cases: [Record<string, unknown>, string][] = [
+    const o = await testOrg();
+    const system = api(o.system);
+    // Bodies the contract's types allow but its rules refuse.
+    const allowed: [EntryInput, string][] = [
       [{ ...SEED_BODY, action: "Proxy Created" }, "action"],
       [{ ...SEED_BODY, action: "px" }, "action"],
       [{ ...SEED_BODY, action: "entry_deleted" }, "action"],
+      [{ ...SEED_BODY, changes: { "Bad Field": { from: 1, to: 2 } } }, "changes.Bad Field"],
+    ];
+    for (const [body, path] of allowed) {
+      await expectProblem(await system.POST(BASE, { body }), 400, path);
+    }
+    // Bodies the types forbid (wrong types, a missing field, fields of the answer or unknown
+    // ones), sent raw as a hostile client would.
+    const forbidden: [Record<string, unknown>, string][] = [
       [{ ...SEED_BODY, mentor_id: 482 }, "mentor_id"],
       [{ ...SEED_BODY, coordinator_id: undefined }, "coordinator_id"],
       [{ ...SEED_BODY, mentor_ids: "mentor-482" }, "mentor_ids"],
-      [{ ...SEED_BODY, changes: { "Bad Field": { from: 1, to: 2 } } }, "changes.Bad Field"],
       [{ ...SEED_BODY, changes: { notes: { from: 1, to: 2, by: "x" } } }, "changes.notes.by"],
       [{ ...SEED_BODY, timestamp: "2026-03-26T10:30:00Z" }, "timestamp"],
       [{ ...SEED_BODY, ip_address: "10.0.0.1" }, "ip_address"],
     ];
-    for (const [body, path] of cases) {
-      await expectProblem(await call("POST", BASE, { as: who.system, body }), 400, path);
+    for (const [body, path] of forbidden) {
+      await expectProblem(await problemOf(await call("POST", BASE, { as: o.system, body })), 400, path);
     }
     const malformed = await call("POST", BASE, {
-      as: who.system,
+      as: o.system,
       rawBody: '{"action": "proxy_created",',
       headers: { "Content-Type": "application/json" },
     });
-    await expectProblem(malformed, 400);
-    expect((await json<Page>(await call("GET", BASE, { as: who.admin }))).pagination.total).toBe(0);
+    await expectProblem(await problemOf(malformed), 400);
+    expect(await total(o)).toBe(0);
   });
 
   it("answers 409 for the event ID of an entry that was deleted", async () => {
-    const who = people(newOrg());
+    const o = await testOrg();
     const body = { ...SEED_BODY, event_id: "evt-1" };
-    await call("POST", BASE, { as: who.system, body });
-    await call("DELETE", `${BASE}/log-001`, { as: who.admin });
-    await expectProblem(await call("POST", BASE, { as: who.system, body }), 409);
+    await api(o.system).POST(BASE, { body });
+    await api(o.admin).DELETE(ENTRY, entry("log-001"));
+    await expectProblem(await api(o.system).POST(BASE, { body }), 409);
   });
 });
 
 describe("GET /proxy-audit-logs", () => {
   it("answers the seed's shape, newest first, with pagination", async () => {
-    const { who } = await seeded();
-    const page = await json<Page>(await call("GET", BASE, { as: who.admin }));
-    expect(page.pagination).toEqual({ page: 1, limit: 20, total: 4 });
+    const o = await seeded();
+    const { data: page } = await api(o.admin).GET(BASE);
+    expect(page?.pagination).toEqual({ page: 1, limit: 20, total: 4 });
     expect(ids(page)).toEqual(["log-004", "log-003", "log-002", "log-001"]);
-    expect(page.data[2]).toEqual({
+    expect(page?.data[2]).toEqual({
       id: "log-002",
       action: "bulk_submission",
       coordinator_id: "coord-119",
@@ -199,7 +212,7 @@ describe("GET /proxy-audit-logs", () => {
       mentor_ids: ["mentor-482", "mentor-510"],
       timestamp: "2026-03-25T08:00:00Z",
     });
-    expect(page.data[3]).toEqual({
+    expect(page?.data[3]).toEqual({
       id: "log-001",
       action: "proxy_created",
       coordinator_id: "coord-119",
@@ -210,74 +223,79 @@ describe("GET /proxy-audit-logs", () => {
   });
 
   it("pages with page and limit, past the end too", async () => {
-    const { who } = await seeded();
-    const second = await json<Page>(await call("GET", `${BASE}?page=2&limit=3`, { as: who.compliance }));
-    expect(ids(second)).toEqual(["log-001"]);
-    const beyond = await json<Page>(await call("GET", `${BASE}?page=9&limit=3`, { as: who.compliance }));
-    expect(beyond).toEqual({ data: [], pagination: { page: 9, limit: 3, total: 4 } });
+    const o = await seeded();
+    const compliance = api(o.compliance);
+    const second = await compliance.GET(BASE, { params: { query: { page: 2, limit: 3 } } });
+    expect(ids(second.data)).toEqual(["log-001"]);
+    const beyond = await compliance.GET(BASE, { params: { query: { page: 9, limit: 3 } } });
+    expect(beyond.data).toEqual({ data: [], pagination: { page: 9, limit: 3, total: 4 } });
   });
 
   it("filters by action, coordinator, mentor, activity, batch and time", async () => {
-    const { who } = await seeded();
-    const list = async (query: string) =>
-      ids(await json<Page>(await call("GET", `${BASE}?${query}`, { as: who.admin })));
-    expect(await list("action=proxy_created")).toEqual(["log-003", "log-001"]);
-    expect(await list("coordinator_id=coord-007")).toEqual(["log-003"]);
-    expect(await list("mentor_id=mentor-510")).toEqual(["log-002"]);
-    expect(await list("activity_id=pa-001")).toEqual(["log-004", "log-001"]);
-    expect(await list("batch_id=batch-0042")).toEqual(["log-002"]);
-    expect(await list("from=2026-03-25T08:00:00Z&to=2026-03-26T11:00:00%2B01:00")).toEqual([
+    const o = await seeded();
+    const list = async (query: Query) => ids((await api(o.admin).GET(BASE, { params: { query } })).data);
+    expect(await list({ action: "proxy_created" })).toEqual(["log-003", "log-001"]);
+    expect(await list({ coordinator_id: "coord-007" })).toEqual(["log-003"]);
+    expect(await list({ mentor_id: "mentor-510" })).toEqual(["log-002"]);
+    expect(await list({ activity_id: "pa-001" })).toEqual(["log-004", "log-001"]);
+    expect(await list({ batch_id: "batch-0042" })).toEqual(["log-002"]);
+    expect(await list({ from: "2026-03-25T08:00:00Z", to: "2026-03-26T11:00:00+01:00" })).toEqual([
       "log-003",
       "log-002",
     ]);
   });
 
   it("shows a coordinator only its own entries and refuses it another's", async () => {
-    const { who } = await seeded();
-    const own = await json<Page>(await call("GET", BASE, { as: who.coordinator }));
+    const o = await seeded();
+    const coordinator = api(o.otherCoordinator);
+    const { data: own } = await coordinator.GET(BASE);
     expect(ids(own)).toEqual(["log-004", "log-002", "log-001"]);
-    expect(own.pagination.total).toBe(3);
-    await expectProblem(await call("GET", `${BASE}?coordinator_id=coord-007`, { as: who.coordinator }), 403);
+    expect(own?.pagination.total).toBe(3);
+    await expectProblem(
+      await coordinator.GET(BASE, { params: { query: { coordinator_id: "coord-007" } } }),
+      403,
+    );
   });
 
   it("refuses mentors and the system role", async () => {
-    const { who } = await seeded();
-    await expectProblem(await call("GET", BASE, { as: who.mentor }), 403);
-    await expectProblem(await call("GET", BASE, { as: who.system }), 403);
+    const o = await seeded();
+    await expectProblem(await api(o.mentor).GET(BASE), 403);
+    await expectProblem(await api(o.system).GET(BASE), 403);
   });
 
   it("rejects a bad query with 400 naming the parameter", async () => {
-    const { who } = await seeded();
-    const cases: [string, string][] = [
-      ["limit=0", "limit"],
-      ["limit=101", "limit"],
-      ["page=0", "page"],
-      ["page=abc", "page"],
-      ["from=yesterday", "from"],
-      ["from=2026-03-27T00:00:00Z&to=2026-03-20T00:00:00Z", "from"],
-      ["action=Proxy%20Created", "action"],
-      ["mentor_id=%27%20OR%201%3D1", "mentor_id"],
+    const o = await seeded();
+    const cases: [Query, string][] = [
+      [{ limit: 0 }, "limit"],
+      [{ limit: 101 }, "limit"],
+      [{ page: 0 }, "page"],
+      [{ from: "yesterday" }, "from"],
+      [{ from: "2026-03-27T00:00:00Z", to: "2026-03-20T00:00:00Z" }, "from"],
+      [{ action: "Proxy Created" }, "action"],
+      [{ mentor_id: "' OR 1=1" }, "mentor_id"],
     ];
     for (const [query, path] of cases) {
-      await expectProblem(await call("GET", `${BASE}?${query}`, { as: who.admin }), 400, path);
+      await expectProblem(await api(o.admin).GET(BASE, { params: { query } }), 400, path);
     }
+    // A page that is not a number is outside the types: sent raw.
+    await expectProblem(await problemOf(await call("GET", `${BASE}?page=abc`, { as: o.admin })), 400, "page");
   });
 
   it("keeps each organisation's entries apart", async () => {
     await seeded();
-    const who = people(newOrg());
-    expect((await json<Page>(await call("GET", BASE, { as: who.admin }))).pagination.total).toBe(0);
-    await expectProblem(await call("GET", `${BASE}/log-001`, { as: who.admin }), 404);
+    const o = await testOrg();
+    expect(await total(o)).toBe(0);
+    await expectProblem(await api(o.admin).GET(ENTRY, entry("log-001")), 404);
   });
 });
 
 describe("GET /proxy-audit-logs/:id", () => {
   it("shows the seed's fields with changes, IP address, user agent and the chain fields", async () => {
-    const { who } = await seeded();
-    const res = await call("GET", `${BASE}/log-001`, { as: who.admin });
-    expect(res.status).toBe(200);
-    const entry = await json(res);
-    expect(entry).toMatchObject({
+    const o = await seeded();
+    const admin = api(o.admin);
+    const { data, response } = await admin.GET(ENTRY, entry("log-001"));
+    expect(response.status).toBe(200);
+    expect(data).toMatchObject({
       id: "log-001",
       action: "proxy_created",
       coordinator_id: "coord-119",
@@ -292,31 +310,36 @@ describe("GET /proxy-audit-logs/:id", () => {
       actor_id: "coord-119",
       prev_hash: "0".repeat(64),
     });
-    expect(entry.payload_hash).toMatch(HEX_64);
-    expect(entry.hash).toMatch(HEX_64);
-    expect(entry).not.toHaveProperty("annotation");
-    const updated = await json(await call("GET", `${BASE}/log-004`, { as: who.admin }));
-    expect(updated).toMatchObject({ changes: { duration_minutes: { from: 30, to: 45 } }, ip_address: null });
+    expect(data?.payload_hash).toMatch(HEX_64);
+    expect(data?.hash).toMatch(HEX_64);
+    expect(data).not.toHaveProperty("annotation");
+    const updated = await admin.GET(ENTRY, entry("log-004"));
+    expect(updated.data).toMatchObject({
+      changes: { duration_minutes: { from: 30, to: 45 } },
+      ip_address: null,
+    });
   });
 
   it("lets a coordinator read its own entry and answers 404 for another's", async () => {
-    const { who } = await seeded();
-    expect((await call("GET", `${BASE}/log-001`, { as: who.coordinator })).status).toBe(200);
-    await expectProblem(await call("GET", `${BASE}/log-003`, { as: who.coordinator }), 404);
+    const o = await seeded();
+    const coordinator = api(o.otherCoordinator);
+    expect((await coordinator.GET(ENTRY, entry("log-001"))).response.status).toBe(200);
+    await expectProblem(await coordinator.GET(ENTRY, entry("log-003")), 404);
   });
 
   it("answers 404 for a missing or non-canonical ID and 400 for a malformed one", async () => {
-    const { who } = await seeded();
-    await expectProblem(await call("GET", `${BASE}/log-999`, { as: who.admin }), 404);
-    await expectProblem(await call("GET", `${BASE}/log-0001`, { as: who.admin }), 404);
-    await expectProblem(await call("GET", `${BASE}/log-1`, { as: who.admin }), 400, "id");
-    await expectProblem(await call("GET", `${BASE}/pa-001`, { as: who.admin }), 400, "id");
+    const o = await seeded();
+    const admin = api(o.admin);
+    await expectProblem(await admin.GET(ENTRY, entry("log-999")), 404);
+    await expectProblem(await admin.GET(ENTRY, entry("log-0001")), 404);
+    await expectProblem(await admin.GET(ENTRY, entry("log-1")), 400, "id");
+    await expectProblem(await admin.GET(ENTRY, entry("pa-001")), 400, "id");
   });
 
   it("refuses mentors and the system role", async () => {
-    const { who } = await seeded();
-    await expectProblem(await call("GET", `${BASE}/log-001`, { as: who.mentor }), 403);
-    await expectProblem(await call("GET", `${BASE}/log-001`, { as: who.system }), 403);
+    const o = await seeded();
+    await expectProblem(await api(o.mentor).GET(ENTRY, entry("log-001")), 403);
+    await expectProblem(await api(o.system).GET(ENTRY, entry("log-001")), 403);
   });
 });
 
@@ -324,94 +347,101 @@ describe("PUT /proxy-audit-logs/:id", () => {
   const NOTE = { annotation: "Reviewed by compliance officer on 2026-03-26", reviewed_by: "admin-007" };
 
   it("lets an admin annotate: the seed's answer, shown by GET, the entry unchanged and the chain valid", async () => {
-    const { who } = await seeded();
-    const before = await json(await call("GET", `${BASE}/log-001`, { as: who.admin }));
-    const res = await call("PUT", `${BASE}/log-001`, { as: who.admin, body: NOTE });
-    expect(res.status).toBe(200);
-    const body = await json(res);
-    expect(body).toMatchObject({ id: "log-001", ...NOTE, record_id: "log-005" });
-    expect(body.updated_at).toMatch(ISO_SECONDS);
+    const o = await seeded();
+    const admin = api(o.admin);
+    const { data: before } = await admin.GET(ENTRY, entry("log-001"));
+    const { data, response } = await admin.PUT(ENTRY, { ...entry("log-001"), body: NOTE });
+    expect(response.status).toBe(200);
+    expect(data).toMatchObject({ id: "log-001", ...NOTE, record_id: "log-005" });
+    expect(data?.updated_at).toMatch(ISO_SECONDS);
 
-    const after = await json(await call("GET", `${BASE}/log-001`, { as: who.admin }));
-    expect(after).toEqual({ ...before, ...NOTE, updated_at: body.updated_at });
-    const record = await json(await call("GET", `${BASE}/log-005`, { as: who.admin }));
+    const { data: after } = await admin.GET(ENTRY, entry("log-001"));
+    expect(after).toEqual({ ...before, ...NOTE, updated_at: data?.updated_at });
+    const { data: record } = await admin.GET(ENTRY, entry("log-005"));
     expect(record).toMatchObject({ action: "entry_annotated", target_id: "log-001", actor_id: "admin-007" });
-    expect(await json(await call("GET", `${BASE}/verify`, { as: who.compliance }))).toMatchObject({
-      valid: true,
-    });
+    expect((await api(o.compliance).GET(VERIFY)).data).toMatchObject({ valid: true });
   });
 
   it("refuses every role but admin", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.compliance, who.coordinator, who.mentor, who.system]) {
-      await expectProblem(await call("PUT", `${BASE}/log-001`, { as: caller, body: NOTE }), 403);
+    const o = await seeded();
+    for (const caller of [o.compliance, o.otherCoordinator, o.mentor, o.system]) {
+      await expectProblem(await api(caller).PUT(ENTRY, { ...entry("log-001"), body: NOTE }), 403);
     }
   });
 
   it("answers 404 for a missing entry, 400 for a bad body and 409 for a record of the log's own", async () => {
-    const { who } = await seeded();
-    await expectProblem(await call("PUT", `${BASE}/log-999`, { as: who.admin, body: NOTE }), 404);
+    const o = await seeded();
+    const admin = api(o.admin);
+    await expectProblem(await admin.PUT(ENTRY, { ...entry("log-999"), body: NOTE }), 404);
     await expectProblem(
-      await call("PUT", `${BASE}/log-001`, { as: who.admin, body: { ...NOTE, annotation: "  " } }),
+      await admin.PUT(ENTRY, { ...entry("log-001"), body: { ...NOTE, annotation: "  " } }),
       400,
       "annotation",
     );
+    // updated_at is a field of the answer, not of the input: the types forbid it, so it goes raw.
     await expectProblem(
-      await call("PUT", `${BASE}/log-001`, { as: who.admin, body: { ...NOTE, updated_at: "now" } }),
+      await problemOf(
+        await call("PUT", `${BASE}/log-001`, { as: o.admin, body: { ...NOTE, updated_at: "now" } }),
+      ),
       400,
       "updated_at",
     );
-    await call("PUT", `${BASE}/log-001`, { as: who.admin, body: NOTE });
-    await expectProblem(await call("PUT", `${BASE}/log-005`, { as: who.admin, body: NOTE }), 409);
+    await admin.PUT(ENTRY, { ...entry("log-001"), body: NOTE });
+    await expectProblem(await admin.PUT(ENTRY, { ...entry("log-005"), body: NOTE }), 409);
   });
 });
 
 describe("DELETE /proxy-audit-logs/:id", () => {
   it("redacts for admin and compliance: the seed's answer, then 404, gone from lists, chain valid", async () => {
-    const { who } = await seeded();
-    const res = await call("DELETE", `${BASE}/log-002`, { as: who.admin });
-    expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ success: true, deleted_id: "log-002", deletion_record_id: "log-005" });
-    const byCompliance = await call("DELETE", `${BASE}/log-003`, { as: who.compliance });
-    expect((await json(byCompliance)).deleted_id).toBe("log-003");
+    const o = await seeded();
+    const admin = api(o.admin);
+    const { data, response } = await admin.DELETE(ENTRY, entry("log-002"));
+    expect(response.status).toBe(200);
+    expect(data).toEqual({ success: true, deleted_id: "log-002", deletion_record_id: "log-005" });
+    const byCompliance = await api(o.compliance).DELETE(ENTRY, entry("log-003"));
+    expect(byCompliance.data?.deleted_id).toBe("log-003");
 
-    await expectProblem(await call("GET", `${BASE}/log-002`, { as: who.admin }), 404);
-    const page = await json<Page>(await call("GET", BASE, { as: who.admin }));
+    await expectProblem(await admin.GET(ENTRY, entry("log-002")), 404);
+    const { data: page } = await admin.GET(BASE);
     expect(ids(page)).toEqual(["log-006", "log-005", "log-004", "log-001"]);
-    expect(page.data[1]).toMatchObject({ action: "entry_deleted", target_id: "log-002" });
-    const record = await json(await call("GET", `${BASE}/log-005`, { as: who.admin }));
+    expect(page?.data[1]).toMatchObject({ action: "entry_deleted", target_id: "log-002" });
+    const { data: record } = await admin.GET(ENTRY, entry("log-005"));
     expect(record).toMatchObject({ action: "entry_deleted", actor_id: "admin-007", target_id: "log-002" });
-    expect(await json(await call("GET", `${BASE}/verify`, { as: who.admin }))).toMatchObject({
-      valid: true,
-      entries_checked: 6,
-    });
+    expect((await admin.GET(VERIFY)).data).toMatchObject({ valid: true, entries_checked: 6 });
   });
 
   it("answers 404 the second time and 409 for a deletion record", async () => {
-    const { who } = await seeded();
-    await call("DELETE", `${BASE}/log-001`, { as: who.admin });
-    await expectProblem(await call("DELETE", `${BASE}/log-001`, { as: who.admin }), 404);
-    await expectProblem(await call("DELETE", `${BASE}/log-005`, { as: who.admin }), 409);
+    const o = await seeded();
+    const admin = api(o.admin);
+    await admin.DELETE(ENTRY, entry("log-001"));
+    await expectProblem(await admin.DELETE(ENTRY, entry("log-001")), 404);
+    await expectProblem(await admin.DELETE(ENTRY, entry("log-005")), 409);
   });
 
   it("refuses coordinators, mentors and the system role", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.coordinator, who.mentor, who.system]) {
-      await expectProblem(await call("DELETE", `${BASE}/log-001`, { as: caller }), 403);
+    const o = await seeded();
+    for (const caller of [o.otherCoordinator, o.mentor, o.system]) {
+      await expectProblem(await api(caller).DELETE(ENTRY, entry("log-001")), 403);
     }
-    expect((await call("GET", `${BASE}/log-001`, { as: who.admin })).status).toBe(200);
+    expect((await api(o.admin).GET(ENTRY, entry("log-001"))).response.status).toBe(200);
   });
 });
 
 describe("GET /proxy-audit-logs/by-coordinator/:coordinator_id", () => {
+  const of = (coordinator_id: string, query?: { limit: number }) => ({
+    params: { path: { coordinator_id }, query },
+  });
+
   it("lets a coordinator read its own entries in the seed's shape", async () => {
-    const { who } = await seeded();
-    const res = await call("GET", `${BASE}/by-coordinator/coord-119?limit=2`, { as: who.coordinator });
-    expect(res.status).toBe(200);
-    const page = await json<Page>(res);
-    expect(page.pagination).toEqual({ page: 1, limit: 2, total: 3 });
+    const o = await seeded();
+    const { data: page, response } = await api(o.otherCoordinator).GET(
+      BY_COORDINATOR,
+      of("coord-119", { limit: 2 }),
+    );
+    expect(response.status).toBe(200);
+    expect(page?.pagination).toEqual({ page: 1, limit: 2, total: 3 });
     expect(ids(page)).toEqual(["log-004", "log-002"]);
-    expect(page.data[0]).toMatchObject({
+    expect(page?.data[0]).toMatchObject({
       action: "proxy_updated",
       mentor_id: "mentor-482",
       activity_id: "pa-001",
@@ -419,42 +449,41 @@ describe("GET /proxy-audit-logs/by-coordinator/:coordinator_id", () => {
   });
 
   it("refuses a coordinator another coordinator's entries", async () => {
-    const { who } = await seeded();
-    await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-007`, { as: who.coordinator }), 403);
+    const o = await seeded();
+    await expectProblem(await api(o.otherCoordinator).GET(BY_COORDINATOR, of("coord-007")), 403);
   });
 
   it("lets admin and compliance read any coordinator and refuses mentors and the system role", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.admin, who.compliance]) {
-      const page = await json<Page>(await call("GET", `${BASE}/by-coordinator/coord-007`, { as: caller }));
+    const o = await seeded();
+    for (const caller of [o.admin, o.compliance]) {
+      const { data: page } = await api(caller).GET(BY_COORDINATOR, of("coord-007"));
       expect(ids(page)).toEqual(["log-003"]);
     }
-    await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-119`, { as: who.mentor }), 403);
-    await expectProblem(await call("GET", `${BASE}/by-coordinator/coord-119`, { as: who.system }), 403);
+    await expectProblem(await api(o.mentor).GET(BY_COORDINATOR, of("coord-119")), 403);
+    await expectProblem(await api(o.system).GET(BY_COORDINATOR, of("coord-119")), 403);
   });
 });
 
 describe("GET /proxy-audit-logs/verify", () => {
   it("answers valid, the entries checked, the head and its checkpoint to admin and compliance", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.admin, who.compliance]) {
-      const res = await call("GET", `${BASE}/verify`, { as: caller });
-      expect(res.status).toBe(200);
-      const body = await json<{ head: { seq: number; hash: string }; checkpoint: string }>(res);
-      expect(body).toMatchObject({ valid: true, entries_checked: 4, head: { seq: 4 } });
-      expect(body.head.hash).toMatch(HEX_64);
-      expect(body.checkpoint).toMatch(HEX_64);
+    const o = await seeded();
+    for (const caller of [o.admin, o.compliance]) {
+      const { data, response } = await api(caller).GET(VERIFY);
+      expect(response.status).toBe(200);
+      expect(data).toMatchObject({ valid: true, entries_checked: 4, head: { seq: 4 } });
+      expect(data?.head.hash).toMatch(HEX_64);
+      expect(data?.checkpoint).toMatch(HEX_64);
     }
   });
 
   it("names the first bad entry after a stored field was altered", async () => {
-    const { org, who } = await seeded();
-    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org));
+    const o = await seeded();
+    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE entries SET mentor_ids = '[\"mentor-482\"]' WHERE seq = 2");
     });
-    const body = await json(await call("GET", `${BASE}/verify`, { as: who.compliance }));
-    expect(body).toMatchObject({
+    const { data } = await api(o.compliance).GET(VERIFY);
+    expect(data).toMatchObject({
       valid: false,
       entries_checked: 1,
       first_bad_seq: 2,
@@ -465,15 +494,16 @@ describe("GET /proxy-audit-logs/verify", () => {
   });
 
   it("refuses coordinators, mentors and the system role", async () => {
-    const { who } = await seeded();
-    for (const caller of [who.coordinator, who.mentor, who.system]) {
-      await expectProblem(await call("GET", `${BASE}/verify`, { as: caller }), 403);
+    const o = await seeded();
+    for (const caller of [o.otherCoordinator, o.mentor, o.system]) {
+      await expectProblem(await api(caller).GET(VERIFY), 403);
     }
   });
 });
 
 describe("OpenAPI", () => {
   it("documents every proxy audit log operation with its tag, bearer security and statuses", async () => {
+    // The served document itself: not an operation of the contract it describes, so read raw.
     type Operation = {
       operationId: string;
       tags: string[];
@@ -486,11 +516,11 @@ describe("OpenAPI", () => {
     const expected: [string, string, string[]][] = [
       ["get", BASE, ["200", "400", "401", "403"]],
       ["post", BASE, ["200", "201", "400", "401", "403", "409", "413", "415"]],
-      ["get", `${BASE}/{id}`, ["200", "400", "401", "403", "404"]],
-      ["put", `${BASE}/{id}`, ["200", "400", "401", "403", "404", "409", "413", "415"]],
-      ["delete", `${BASE}/{id}`, ["200", "400", "401", "403", "404", "409"]],
-      ["get", `${BASE}/by-coordinator/{coordinator_id}`, ["200", "400", "401", "403"]],
-      ["get", `${BASE}/verify`, ["200", "401", "403"]],
+      ["get", ENTRY, ["200", "400", "401", "403", "404"]],
+      ["put", ENTRY, ["200", "400", "401", "403", "404", "409", "413", "415"]],
+      ["delete", ENTRY, ["200", "400", "401", "403", "404", "409"]],
+      ["get", BY_COORDINATOR, ["200", "400", "401", "403"]],
+      ["get", VERIFY, ["200", "401", "403"]],
     ];
     for (const [method, path, statuses] of expected) {
       const operation = doc.paths[path]?.[method];
