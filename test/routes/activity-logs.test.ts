@@ -214,7 +214,7 @@ describe("reading entries", () => {
     }
   });
 
-  it("shows a mentor only its own entries and refuses another mentor's", async () => {
+  it("shows a mentor only its own entries, refuses a filter on another mentor and hides another's entry (404)", async () => {
     const o = await testOrg();
     const own = await record(o.mentor);
     const other = await record(o.otherMentor);
@@ -226,7 +226,8 @@ describe("reading entries", () => {
       await api(o.mentor).GET(BASE, { params: { query: { mentor_id: "mentor-033" } } }),
       403,
     );
-    await expectProblem(await read(o.mentor, other.log_id), 403);
+    // As for a missing entry (SPEC §12): the answer tells nothing of entries the caller may not see.
+    await expectProblem(await read(o.mentor, other.log_id), 404);
   });
 
   it("answers 401 with a Bearer challenge when the token is missing", async () => {
@@ -403,13 +404,13 @@ describe("changing an entry", () => {
     expect(cleared.data).toMatchObject({ contact_id: null, duration_minutes: null });
   });
 
-  it("refuses a mentor changing or deleting another mentor's entry and leaves it as it was", async () => {
+  it("answers a mentor changing or deleting another mentor's entry as for a missing one (404), and leaves it as it was", async () => {
     const o = await testOrg();
     const entry = await record(o.otherMentor, { ...SEED_REQUEST, mentor_id: "mentor-033" });
     const path = { id: entry.log_id };
     const mine = api(o.mentor);
-    await expectProblem(await mine.PUT(ENTRY, { params: { path }, body: { description: "not mine" } }), 403);
-    await expectProblem(await mine.DELETE(ENTRY, { params: { path } }), 403);
+    await expectProblem(await mine.PUT(ENTRY, { params: { path }, body: { description: "not mine" } }), 404);
+    await expectProblem(await mine.DELETE(ENTRY, { params: { path } }), 404);
     expect((await read(o.otherMentor, entry.log_id)).data).toEqual(entry);
   });
 
@@ -880,13 +881,13 @@ describe("OpenAPI document", () => {
       ]),
     );
     expect(statuses).toEqual({
-      listActivityLogs: "200,400,401,403,429,500",
-      getActivityLog: "200,304,400,401,403,404,429,500",
-      createActivityLog: "201,400,401,403,409,413,415,422,429,500",
-      updateActivityLog: "200,400,401,403,404,409,412,413,415,429,500",
-      deleteActivityLog: "200,400,401,403,404,409,412,429,500",
-      getActivitySummary: "200,400,401,403,429,500",
-      countActivitiesByType: "200,400,401,403,429,500",
+      listActivityLogs: "200,400,401,403,429,500,503",
+      getActivityLog: "200,304,400,401,403,404,429,500,503",
+      createActivityLog: "201,400,401,403,409,413,415,422,429,500,503",
+      updateActivityLog: "200,400,401,403,404,409,412,413,415,429,500,503",
+      deleteActivityLog: "200,400,401,403,404,409,412,429,500,503",
+      getActivitySummary: "200,400,401,403,429,500,503",
+      countActivitiesByType: "200,400,401,403,429,500,503",
     });
     for (const op of operations) {
       expect(op.tags, op.route).toEqual(["Activity logs"]);

@@ -208,11 +208,11 @@ describe("If-Match on activity logs", () => {
     expect((await readLog(o.mentor, id)).response.status).toBe(404);
   });
 
-  it("checks the caller's reach before the precondition", async () => {
+  it("checks the caller's reach before the precondition: another mentor's entry is missing to it", async () => {
     const o = await testOrg();
     const id = await newLog(o);
     // otherMentor is mentor-033; the entry is mentor-042's.
-    expectProblem(await putLog(o.otherMentor, id, { description: "Not mine" }, '"0000"'), 403);
+    expectProblem(await putLog(o.otherMentor, id, { description: "Not mine" }, '"0000"'), 404);
   });
 });
 
