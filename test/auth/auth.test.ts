@@ -1,21 +1,33 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { type components, createMentorActivityClient } from "../../clients/typescript/index";
 import { verifyToken } from "../../src/auth/verify";
 import type { Env } from "../../src/env";
 import { call, json, newOrg } from "../helpers/api";
 import { signToken, TEST_SECRET } from "../helpers/auth";
-import { addMember } from "../helpers/members";
+import { api, TEST_ORIGIN, workerFetch } from "../helpers/client";
+import { testOrg } from "../helpers/org";
+
+type Problem = components["schemas"]["Problem"];
 
 const PATH = "/api/v1/activity-types";
 
-async function expectUnauthorized(res: Response, detail: RegExp): Promise<void> {
+/** The typed client sending `token` as it is, however it was made. */
+const withToken = (token: string) => createMentorActivityClient(TEST_ORIGIN, token, { fetch: workerFetch() });
+
+/** A 401 answer: the typed client's, or (for a request sent raw) a response. */
+async function expectUnauthorized(
+  sent: Response | { response: Response; error?: Problem },
+  detail: RegExp,
+): Promise<void> {
+  const res = sent instanceof Response ? sent : sent.response;
   expect(res.status).toBe(401);
   expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
   expect(res.headers.get("Content-Type")).toBe("application/problem+json");
-  const body = await json<{ status: number; detail: string; title: string }>(res);
-  expect(body.status).toBe(401);
-  expect(body.title).toBe("Unauthorized");
-  expect(body.detail).toMatch(detail);
+  const body = sent instanceof Response ? await json<Problem>(sent) : sent.error;
+  expect(body?.status).toBe(401);
+  expect(body?.title).toBe("Unauthorized");
+  expect(body?.detail).toMatch(detail);
 }
 
 function base64url(value: object): string {
@@ -23,6 +35,7 @@ function base64url(value: object): string {
 }
 
 describe("bearer authentication", () => {
+  // The typed client always sends a bearer token, so these two are sent raw.
   it("rejects a request without a token", async () => {
     await expectUnauthorized(await call("GET", PATH), /bearer token is required/);
   });
@@ -33,12 +46,12 @@ describe("bearer authentication", () => {
   });
 
   it("rejects a malformed token", async () => {
-    await expectUnauthorized(await call("GET", PATH, { token: "abc.def.ghi" }), /could not be verified/);
+    await expectUnauthorized(await withToken("abc.def.ghi").GET(PATH), /could not be verified/);
   });
 
   it("rejects an expired token", async () => {
     const token = await signToken({ sub: "m1", org: newOrg(), roles: ["mentor"], ttl: -60 });
-    await expectUnauthorized(await call("GET", PATH, { token }), /expired/);
+    await expectUnauthorized(await withToken(token).GET(PATH), /expired/);
   });
 
   it("rejects a token signed with another secret", async () => {
@@ -46,7 +59,7 @@ describe("bearer authentication", () => {
       { sub: "m1", org: newOrg(), roles: ["mentor"] },
       "another-secret-value-0000000000",
     );
-    await expectUnauthorized(await call("GET", PATH, { token }), /could not be verified/);
+    await expectUnauthorized(await withToken(token).GET(PATH), /could not be verified/);
   });
 
   it("rejects an unsigned token (alg: none)", async () => {
@@ -57,7 +70,7 @@ describe("bearer authentication", () => {
       roles: ["admin"],
       exp: now + 3600,
     })}.`;
-    await expectUnauthorized(await call("GET", PATH, { token }), /could not be verified/);
+    await expectUnauthorized(await withToken(token).GET(PATH), /could not be verified/);
   });
 
   it("rejects a token without the org claim", async () => {
@@ -66,7 +79,7 @@ describe("bearer authentication", () => {
       .setSubject("m1")
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode(TEST_SECRET));
-    await expectUnauthorized(await call("GET", PATH, { token }), /claims/);
+    await expectUnauthorized(await withToken(token).GET(PATH), /claims/);
   });
 
   it("rejects a token without exp", async () => {
@@ -74,37 +87,35 @@ describe("bearer authentication", () => {
       .setProtectedHeader({ alg: "HS256" })
       .setSubject("m1")
       .sign(new TextEncoder().encode(TEST_SECRET));
-    await expectUnauthorized(await call("GET", PATH, { token }), /exp/);
+    await expectUnauthorized(await withToken(token).GET(PATH), /exp/);
   });
 
   it("answers 403 to a member whose record is inactive, and lets them back in once reactivated", async () => {
-    const org = newOrg();
-    await addMember(org, "mentor-1", ["mentor"], { active: false });
-    const mentor = { sub: "mentor-1", org, roles: ["mentor" as const] };
-    const denied = await call("GET", PATH, { as: mentor });
-    expect(denied.status).toBe(403);
-    expect((await json(denied)).detail).toMatch(/inactive/);
+    const o = await testOrg();
+    // mentor-999 is on the fixture's record as inactive.
+    const former = api(o.as("mentor-999", "mentor"));
+    const denied = await former.GET(PATH);
+    expect(denied.response.status).toBe(403);
+    expect(denied.error?.detail).toMatch(/inactive/);
 
-    const admin = { sub: "admin-1", org, roles: ["admin" as const] };
-    const reactivate = await call("PUT", "/api/v1/members/mentor-1", {
-      as: admin,
+    const reactivate = await api(o.admin).PUT("/api/v1/members/{member_id}", {
+      params: { path: { member_id: "mentor-999" } },
       body: { name: "Mentor One", roles: ["mentor"], active: true },
     });
-    expect(reactivate.status).toBe(200);
-    expect((await call("GET", PATH, { as: mentor })).status).toBe(200);
+    expect(reactivate.response.status).toBe(200);
+    expect((await former.GET(PATH)).response.status).toBe(200);
   });
 
   it("takes a deactivation made through the API into account at once", async () => {
-    const org = newOrg();
-    await addMember(org, "coord-1", ["coordinator"]);
-    const coordinator = { sub: "coord-1", org, roles: ["coordinator" as const] };
-    expect((await call("GET", PATH, { as: coordinator })).status).toBe(200);
-    const res = await call("PUT", "/api/v1/members/coord-1", {
-      as: { sub: "admin-1", org, roles: ["admin"] },
+    const o = await testOrg();
+    const coordinator = api(o.otherCoordinator);
+    expect((await coordinator.GET(PATH)).response.status).toBe(200);
+    const res = await api(o.admin).PUT("/api/v1/members/{member_id}", {
+      params: { path: { member_id: o.otherCoordinator.sub } },
       body: { name: "Coord One", roles: ["coordinator"], active: false },
     });
-    expect(res.status).toBe(200);
-    expect((await call("GET", PATH, { as: coordinator })).status).toBe(403);
+    expect(res.response.status).toBe(200);
+    expect((await coordinator.GET(PATH)).response.status).toBe(403);
   });
 });
 

@@ -1,4 +1,6 @@
+import type { OpenAPI3, OperationObject } from "openapi-typescript";
 import type { Role } from "../../src/auth/caller";
+import { call, json } from "./api";
 
 /**
  * SPEC §4's role table, literally: one row per line of the table, one cell per role.
@@ -78,4 +80,37 @@ export function rolesAllowed(operationId: string): Role[] {
   const spec = SPEC_ROLE_TABLE.find((r) => r.operations.includes(operationId));
   if (!spec) return [];
   return ALL_ROLES.filter((role) => spec.grants[role] !== "none");
+}
+
+/** One operation of the served OpenAPI document, where it is served. */
+export interface ServedOperation {
+  /** The path template, as the document writes it (`/api/v1/activity-logs/{id}`). */
+  path: string;
+  /** The method, lower case as the document keys it. */
+  method: string;
+  operation: OperationObject;
+}
+
+/**
+ * The document the Worker serves, typed as openapi-typescript types the document it generates
+ * the client from. It is not a route of the API, so the typed client has no path for it.
+ */
+export async function servedDocument(): Promise<OpenAPI3> {
+  return json<OpenAPI3>(await call("GET", "/openapi.json"));
+}
+
+const isOperation = (value: unknown): value is OperationObject =>
+  typeof value === "object" && value !== null && "responses" in value;
+
+/**
+ * Every operation of a document. Every key of a path item must be an operation: a `$ref` or a
+ * path-level `parameters` list would be something the tests reading it do not follow.
+ */
+export function operationsOf(doc: OpenAPI3): ServedOperation[] {
+  return Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]: [string, unknown]) => {
+      if (!isOperation(operation)) throw new Error(`${method} of ${path} is not an operation`);
+      return { path, method, operation };
+    }),
+  );
 }

@@ -1,8 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { createMentorActivityClient, type MentorActivityClient } from "../../clients/typescript/index";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { signToken, type TokenClaims } from "./auth";
+import { TEST_ORIGIN } from "./client";
 import { instrumentD1 } from "./instrumented-d1";
 
 /** Network round trips one request made, as production would pay for them. */
@@ -16,6 +18,8 @@ export interface RoundTrips {
 }
 
 export interface CountedCall {
+  /** The method the request was sent with. */
+  method: string;
   response: Response;
   /** Calls the response waited for: settled by the time the Worker answered. */
   inline: RoundTrips;
@@ -86,21 +90,11 @@ function countingNamespace(namespace: Env["AUDIT_LOG"], tally: Tally): Env["AUDI
   });
 }
 
-export interface CountOptions {
-  as?: TokenClaims;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 /**
  * Sends one request through the Worker's fetch with counting bindings and reports the
  * round trips it made before answering, and those it left to ctx.waitUntil.
  */
-export async function countRoundTrips(
-  method: string,
-  path: string,
-  options: CountOptions = {},
-): Promise<CountedCall> {
+async function countRequest(request: Request): Promise<CountedCall> {
   const tally = new Tally();
   const bindings: Env = {
     ...env,
@@ -113,6 +107,48 @@ export async function countRoundTrips(
     }),
     AUDIT_LOG: countingNamespace(env.AUDIT_LOG, tally),
   };
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, bindings, ctx);
+  const inline = tally.snapshot(true);
+  const deferred = tally.snapshot(false);
+  await waitOnExecutionContext(ctx);
+  return { method: request.method, response, inline, deferred, sessionStarts: tally.sessionStarts };
+}
+
+/**
+ * One call of the typed client signed in as `claims`, counted: what `send` answered, and the
+ * round trips of the one request it made.
+ */
+export async function countCall<T>(
+  claims: TokenClaims,
+  send: (client: MentorActivityClient) => Promise<T>,
+): Promise<CountedCall & { sent: T }> {
+  const counted: CountedCall[] = [];
+  const client = createMentorActivityClient(TEST_ORIGIN, () => signToken(claims), {
+    fetch: async (request) => {
+      const call = await countRequest(request);
+      counted.push(call);
+      return call.response;
+    },
+  });
+  const sent = await send(client);
+  const [only, ...more] = counted;
+  if (only === undefined || more.length > 0) throw new Error(`Counted ${counted.length} requests, not one`);
+  return { ...only, sent };
+}
+
+export interface CountOptions {
+  as?: TokenClaims;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** `countCall` for a request written out by hand (a header or body outside the contract). */
+export async function countRoundTrips(
+  method: string,
+  path: string,
+  options: CountOptions = {},
+): Promise<CountedCall> {
   const headers = new Headers(options.headers);
   if (options.as) headers.set("Authorization", `Bearer ${await signToken(options.as)}`);
   let body: string | undefined;
@@ -120,14 +156,5 @@ export async function countRoundTrips(
     body = JSON.stringify(options.body);
     headers.set("Content-Type", "application/json");
   }
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`https://api.test${path}`, { method, headers, body }),
-    bindings,
-    ctx,
-  );
-  const inline = tally.snapshot(true);
-  const deferred = tally.snapshot(false);
-  await waitOnExecutionContext(ctx);
-  return { response, inline, deferred, sessionStarts: tally.sessionStarts };
+  return countRequest(new Request(`${TEST_ORIGIN}${path}`, { method, headers, body }));
 }

@@ -1,47 +1,22 @@
 import { expect } from "vitest";
-import type { Role } from "../../src/auth/caller";
-import { call, json, newOrg } from "./api";
-import type { TokenClaims } from "./auth";
-import { addMember } from "./members";
+import type { components } from "../../clients/typescript/index";
+import { api } from "./client";
+import type { TestOrg } from "./org";
 
 /**
- * A fresh organisation with one caller per role and a second mentor and coordinator, so a
- * test can aim at the caller's own things or at someone else's.
+ * Things a test needs in its organisation (from `testOrg()`) before the call it checks: an
+ * activity log, an attribution, a pending batch, an audit entry, each made through the typed
+ * client by someone allowed to, and a way to see whether a call changed anything.
  */
-export interface World {
-  org: string;
-  caller: Record<Role, TokenClaims>;
-  admin: TokenClaims;
-  otherMentor: string;
-  otherCoordinator: string;
-}
 
-export const OTHER_MENTOR = "mentor-b";
-export const OTHER_COORDINATOR = "coord-b";
+type CreateAttribution = components["schemas"]["CreateAttribution"];
+type CreateBatch = components["schemas"]["CreateBatch"];
 
-export async function newWorld(label = "world"): Promise<World> {
-  const org = newOrg(label);
-  await addMember(org, "mentor-a", ["mentor"], { name: "Mentor A" });
-  await addMember(org, OTHER_MENTOR, ["mentor"], { name: "Mentor B" });
-  await addMember(org, "coord-a", ["coordinator"], { name: "Coordinator A" });
-  await addMember(org, OTHER_COORDINATOR, ["coordinator"], { name: "Coordinator B" });
-  await addMember(org, "admin-a", ["admin"], { name: "Admin A" });
-  await addMember(org, "compliance-a", ["compliance"], { name: "Compliance A" });
-  const as = (sub: string, role: Role): TokenClaims => ({ sub, org, roles: [role] });
-  const caller: Record<Role, TokenClaims> = {
-    mentor: as("mentor-a", "mentor"),
-    coordinator: as("coord-a", "coordinator"),
-    admin: as("admin-a", "admin"),
-    compliance: as("compliance-a", "compliance"),
-    // A service identity, never a member.
-    system: as("svc-a", "system"),
-  };
-  return { org, caller, admin: caller.admin, otherMentor: OTHER_MENTOR, otherCoordinator: OTHER_COORDINATOR };
-}
-
-async function created<T>(res: Response, status = 201): Promise<T> {
-  expect(res.status, await res.clone().text()).toBe(status);
-  return json<T>(res);
+/** The answer of a create the test depends on: it must have succeeded. */
+function created<T>(sent: { data?: T; error?: unknown; response: Response }, status = 201): T {
+  expect(sent.response.status, JSON.stringify(sent.error)).toBe(status);
+  if (sent.data === undefined) throw new Error(`A ${status} without a body`);
+  return sent.data;
 }
 
 let serial = 0;
@@ -53,20 +28,20 @@ function nextDate(): string {
 }
 
 /** A self-entered activity log of `mentorId`, recorded by an admin. */
-export async function activityLogOf(w: World, mentorId: string): Promise<string> {
-  const body = {
-    mentor_id: mentorId,
-    activity_type: "check_in",
-    description: "Weekly check-in",
-    duration_minutes: 30,
-    occurred_at: nextDate(),
-  };
-  return (
-    await created<{ log_id: string }>(await call("POST", "/api/v1/activity-logs", { as: w.admin, body }))
-  ).log_id;
+export async function activityLogOf(o: TestOrg, mentorId: string): Promise<string> {
+  const sent = await api(o.admin).POST("/api/v1/activity-logs", {
+    body: {
+      mentor_id: mentorId,
+      activity_type: "check_in",
+      description: "Weekly check-in",
+      duration_minutes: 30,
+      occurred_at: nextDate(),
+    },
+  });
+  return created(sent).log_id;
 }
 
-export const attributionBody = (coordinatorId: string, mentorId: string) => ({
+export const attributionBody = (coordinatorId: string, mentorId: string): CreateAttribution => ({
   activity_type_id: "workshop",
   activity_date: nextDate(),
   duration_minutes: 60,
@@ -77,64 +52,59 @@ export const attributionBody = (coordinatorId: string, mentorId: string) => ({
 });
 
 /** An attribution of `mentorId` registered by the coordinator `coordinatorId` itself. */
-export async function attributionOf(w: World, coordinatorId: string, mentorId: string): Promise<string> {
-  const as: TokenClaims = { sub: coordinatorId, org: w.org, roles: ["coordinator"] };
-  const res = await call("POST", "/api/v1/activity-attributions", {
-    as,
+export async function attributionOf(o: TestOrg, coordinatorId: string, mentorId: string): Promise<string> {
+  const sent = await api(o.as(coordinatorId, "coordinator")).POST("/api/v1/activity-attributions", {
     body: attributionBody(coordinatorId, mentorId),
   });
-  return (await created<{ attribution_id: string }>(res)).attribution_id;
+  return created(sent).attribution_id;
 }
 
-export const batchBody = (coordinatorId: string, confirm = false) => {
+/** A bulk registration by `coordinatorId` of the fixture's mentor and other mentor. */
+export const batchBody = (o: TestOrg, coordinatorId: string, confirm = false): CreateBatch => {
   const { mentor_id: _mentor, ...activity } = attributionBody(coordinatorId, "");
-  return { ...activity, mentor_ids: ["mentor-a", OTHER_MENTOR], confirm };
+  return { ...activity, mentor_ids: [o.mentor.sub, o.otherMentor.sub], confirm };
 };
 
 /** A pending bulk registration submitted by the coordinator `coordinatorId` itself. */
-export async function pendingBatchOf(w: World, coordinatorId: string): Promise<string> {
-  const as: TokenClaims = { sub: coordinatorId, org: w.org, roles: ["coordinator"] };
-  const res = await call("POST", "/api/v1/activity-attributions/batches", {
-    as,
-    body: batchBody(coordinatorId),
+export async function pendingBatchOf(o: TestOrg, coordinatorId: string): Promise<string> {
+  const sent = await api(o.as(coordinatorId, "coordinator")).POST("/api/v1/activity-attributions/batches", {
+    body: batchBody(o, coordinatorId),
   });
-  return (await created<{ batch_id: string }>(res)).batch_id;
+  return created(sent).batch_id;
 }
 
 /** A proxy audit entry naming `coordinatorId`, appended by the system role. */
-export async function auditEntryOf(w: World, coordinatorId: string): Promise<string> {
-  const body = {
-    action: "proxy_created",
-    coordinator_id: coordinatorId,
-    mentor_id: OTHER_MENTOR,
-    activity_id: "pa-1",
-  };
-  return (
-    await created<{ id: string }>(
-      await call("POST", "/api/v1/proxy-audit-logs", { as: w.caller.system, body }),
-    )
-  ).id;
+export async function auditEntryOf(o: TestOrg, coordinatorId: string): Promise<string> {
+  const sent = await api(o.system).POST("/api/v1/proxy-audit-logs", {
+    body: {
+      action: "proxy_created",
+      coordinator_id: coordinatorId,
+      mentor_id: o.otherMentor.sub,
+      activity_id: "pa-1",
+    },
+  });
+  return created(sent).id;
 }
 
 /**
  * The organisation as its list routes show it, read by an auditor without a member record (so
  * no member write can lock it out). The audit log is seen through its verified head: every
- * append, annotation and redaction moves it.
+ * append, annotation and redaction moves it. Each answer is kept as the text the Worker sent.
  */
-export async function observe(w: World): Promise<string[]> {
-  const observer: TokenClaims = { sub: "observer", org: w.org, roles: ["admin", "compliance"] };
-  const paths = [
-    "/api/v1/members?limit=100",
-    "/api/v1/activity-logs?limit=100",
-    "/api/v1/activity-attributions?limit=100",
-    "/api/v1/proxy-audit-logs/verify",
+export async function observe(o: TestOrg): Promise<string[]> {
+  const auditor = api(o.as("observer", "admin", "compliance"));
+  const page = { params: { query: { limit: 100 } }, parseAs: "text" } as const;
+  const reads = [
+    auditor.GET("/api/v1/members", page),
+    auditor.GET("/api/v1/activity-logs", page),
+    auditor.GET("/api/v1/activity-attributions", page),
+    auditor.GET("/api/v1/proxy-audit-logs/verify", { parseAs: "text" }),
   ];
   return Promise.all(
-    paths.map(async (path) => {
-      const res = await call("GET", path, { as: observer });
-      const text = await res.text();
-      expect(res.status, text).toBe(200);
-      return text;
+    reads.map(async (read) => {
+      const { data, error, response } = await read;
+      expect(response.status, JSON.stringify(error)).toBe(200);
+      return data ?? "";
     }),
   );
 }

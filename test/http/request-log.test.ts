@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createMentorActivityClient } from "../../clients/typescript/index";
 import { call } from "../helpers/api";
 import { signToken } from "../helpers/auth";
-import { demoOrg } from "../helpers/org";
+import { api, TEST_ORIGIN, workerFetch } from "../helpers/client";
+import { type TestOrg, testOrg } from "../helpers/org";
 
 type Line = Record<string, unknown>;
 
@@ -26,13 +28,14 @@ const requestLines = (lines: Line[], requestId: string | null) =>
 
 describe("request log", () => {
   it("writes one line per request with the route pattern, status, duration and caller, and no secrets", async () => {
-    const o = await demoOrg();
+    const o = await testOrg();
+    // The client is handed the token itself, so the log can be searched for it.
     const token = await signToken(o.coordinator);
+    const coordinator = createMentorActivityClient(TEST_ORIGIN, token, { fetch: workerFetch() });
     const secretNote = "a private note about the mentee";
     let created: Response | undefined;
     const { lines, raw } = await captureLogs(async () => {
-      created = await call("POST", "/api/v1/activity-attributions", {
-        token,
+      const sent = await coordinator.POST("/api/v1/activity-attributions", {
         body: {
           activity_type_id: "one-on-one",
           activity_date: "2026-03-24T14:00:00Z",
@@ -41,6 +44,7 @@ describe("request log", () => {
           notes: secretNote,
         },
       });
+      created = sent.response;
     });
     expect(created?.status).toBe(201);
     const requestId = created?.headers.get("X-Request-Id") ?? null;
@@ -63,13 +67,16 @@ describe("request log", () => {
   });
 
   it("logs the pattern rather than the raw path, and a refused caller without identity", async () => {
-    const o = await demoOrg();
+    const o = await testOrg();
+    const member = { params: { path: { member_id: "mentor-042" } } };
+    const stranger = createMentorActivityClient(TEST_ORIGIN, "not-a-token", { fetch: workerFetch() });
     let found: Response | undefined;
     let refused: Response | undefined;
     let missing: Response | undefined;
     const { lines } = await captureLogs(async () => {
-      found = await call("GET", "/api/v1/members/mentor-042", { as: o.admin });
-      refused = await call("GET", "/api/v1/members/mentor-042", { token: "not-a-token" });
+      found = (await api(o.admin).GET("/api/v1/members/{member_id}", member)).response;
+      refused = (await stranger.GET("/api/v1/members/{member_id}", member)).response;
+      // Not a route of the contract, so sent raw.
       missing = await call("GET", "/nowhere");
     });
     expect(requestLines(lines, found?.headers.get("X-Request-Id") ?? null)).toEqual([
@@ -89,18 +96,26 @@ describe("request log", () => {
   });
 });
 
+type Answer = (o: TestOrg) => Promise<Response>;
+
 describe("security headers and request IDs", () => {
-  it.each([
-    ["a success", "GET", "/health", undefined, 200],
-    ["an unknown route", "GET", "/api/v2/nothing", undefined, 404],
-    ["a wrong media type", "POST", "/api/v1/activity-logs", "text/plain", 415],
-  ])("are on %s", async (_label, method, path, contentType, status) => {
-    const o = await demoOrg();
-    const res = await call(method, path, {
-      as: o.admin,
-      rawBody: contentType ? "x" : undefined,
-      headers: contentType ? { "Content-Type": contentType } : {},
-    });
+  it.each<[string, Answer, number]>([
+    ["a success", async (o) => (await api(o.admin).GET("/health")).response, 200],
+    // Outside the contract (a route it lacks, a body that is not JSON), so sent raw.
+    ["an unknown route", (o) => call("GET", "/api/v2/nothing", { as: o.admin }), 404],
+    [
+      "a wrong media type",
+      (o) =>
+        call("POST", "/api/v1/activity-logs", {
+          as: o.admin,
+          rawBody: "x",
+          headers: { "Content-Type": "text/plain" },
+        }),
+      415,
+    ],
+  ])("are on %s", async (_label, answer, status) => {
+    const o = await testOrg();
+    const res = await answer(o);
     expect(res.status).toBe(status);
     expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(res.headers.get("Strict-Transport-Security")).toBeTruthy();

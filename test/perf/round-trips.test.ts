@@ -1,32 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../src/auth/caller";
-import { call, json } from "../helpers/api";
+import type { components, MentorActivityClient } from "../../clients/typescript/index";
 import type { TokenClaims } from "../helpers/auth";
+import { api } from "../helpers/client";
 import { addMember } from "../helpers/members";
-import { demoOrg } from "../helpers/org";
-import { type CountOptions, countRoundTrips } from "../helpers/round-trips";
+import { type TestOrg, testOrg } from "../helpers/org";
+import { countCall } from "../helpers/round-trips";
 import table from "./round-trip-budgets.json";
 
 type BudgetName = keyof typeof table.budgets;
+type CreateAttribution = components["schemas"]["CreateAttribution"];
+type CreateBatch = components["schemas"]["CreateBatch"];
 
 const BULK_MENTORS = 50;
-const LOGS = "/api/v1/activity-logs";
-const ATTRIBUTIONS = "/api/v1/activity-attributions";
-const AUDIT = "/api/v1/proxy-audit-logs";
 
-interface Fixture {
-  org: string;
-  coordinator: TokenClaims;
-  admin: TokenClaims;
-  compliance: TokenClaims;
-  mentor: TokenClaims;
-  system: TokenClaims;
+/** The organisation, with what the counted requests aim at. */
+interface Fixture extends TestOrg {
   logId: string;
   attributionId: string;
   bulkMentors: string[];
 }
 
-const workshop = (mentorId: string, date = "2026-03-26T09:00:00Z") => ({
+const workshop = (mentorId: string, date = "2026-03-26T09:00:00Z"): CreateAttribution => ({
   activity_type_id: "workshop",
   activity_date: date,
   duration_minutes: 120,
@@ -36,28 +30,33 @@ const workshop = (mentorId: string, date = "2026-03-26T09:00:00Z") => ({
   mentor_id: mentorId,
 });
 
-async function created(response: Response): Promise<Record<string, unknown>> {
-  expect(response.status, await response.clone().text()).toBeLessThan(300);
-  return json(response);
+/** The workshop, registered for the 50 bulk mentors at once. */
+const bulkWorkshop = (f: Fixture): CreateBatch => {
+  const { mentor_id: _single, ...activity } = workshop("unused");
+  return { ...activity, mentor_ids: f.bulkMentors };
+};
+
+/** The answer of a setup call the counted request depends on: it must have succeeded. */
+function created<T>(sent: { data?: T; error?: unknown; response: Response }): T {
+  expect(sent.response.status, JSON.stringify(sent.error)).toBeLessThan(300);
+  if (sent.data === undefined) throw new Error(`A ${sent.response.status} without a body`);
+  return sent.data;
 }
 
 /**
- * An organisation with an activity log, an attribution (and so an audit entry), and,
+ * The organisation with an activity log, an attribution (and so an audit entry), and,
  * when asked, 50 more mentors. Each caller has made one request already: the
  * authentication middleware then trusts its member status for 30 s, so what is counted
  * is the endpoint's own cost, as for a client that is using the app.
  */
 async function fixture(options: { bulkMentors?: boolean } = {}): Promise<Fixture> {
-  const demo = await demoOrg();
+  const o = await testOrg();
   const bulkMentors = options.bulkMentors
     ? Array.from({ length: BULK_MENTORS }, (_, i) => `mentor-bulk-${String(i).padStart(3, "0")}`)
     : [];
-  for (const id of bulkMentors) await addMember(demo.org, id, ["mentor"]);
-  const mentor = demo.as("mentor-042", "mentor");
-  const system: TokenClaims = { sub: "svc-ingest", org: demo.org, roles: ["system"] as Role[] };
-  const log = await created(
-    await call("POST", LOGS, {
-      as: mentor,
+  for (const id of bulkMentors) await addMember(o.org, id, ["mentor"]);
+  const log = created(
+    await api(o.mentor).POST("/api/v1/activity-logs", {
       body: {
         activity_type: "check_in",
         description: "Weekly check-in",
@@ -65,155 +64,253 @@ async function fixture(options: { bulkMentors?: boolean } = {}): Promise<Fixture
       },
     }),
   );
-  const attribution = await created(
-    await call("POST", ATTRIBUTIONS, { as: demo.coordinator, body: workshop("mentor-033") }),
+  const attribution = created(
+    await api(o.coordinator).POST("/api/v1/activity-attributions", { body: workshop("mentor-033") }),
   );
-  for (const who of [demo.coordinator, demo.admin, demo.compliance, mentor]) {
-    await countRoundTrips("GET", "/api/v1/activity-types", { as: who });
+  for (const who of [o.coordinator, o.admin, o.compliance, o.mentor]) {
+    await countCall(who, (c) => c.GET("/api/v1/activity-types"));
   }
-  return {
-    org: demo.org,
-    coordinator: demo.coordinator,
-    admin: demo.admin,
-    compliance: demo.compliance,
-    mentor,
-    system,
-    logId: String(log.log_id),
-    attributionId: String(attribution.attribution_id),
-    bulkMentors,
-  };
+  return { ...o, logId: log.log_id, attributionId: attribution.attribution_id, bulkMentors };
+}
+
+/** What a call of the typed client answers, whatever its route. */
+interface Sent {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
 }
 
 interface Case {
   name: BudgetName;
   bulk?: boolean;
-  request: (f: Fixture) => Promise<[method: string, path: string, options: CountOptions]>;
+  /** Prepares what the counted request needs (uncounted), and names who sends it and how. */
+  request: (
+    f: Fixture,
+  ) => Promise<{ as: TokenClaims; send: (client: MentorActivityClient) => Promise<Sent> }>;
 }
 
 const cases: Case[] = [
-  { name: "activity-log list", request: async (f) => ["GET", `${LOGS}?limit=20`, { as: f.coordinator }] },
-  { name: "activity-log get", request: async (f) => ["GET", `${LOGS}/${f.logId}`, { as: f.mentor }] },
+  {
+    name: "activity-log list",
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.GET("/api/v1/activity-logs", { params: { query: { limit: 20 } } }),
+    }),
+  },
+  {
+    name: "activity-log get",
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) => c.GET("/api/v1/activity-logs/{id}", { params: { path: { id: f.logId } } }),
+    }),
+  },
   {
     name: "activity-log create",
-    request: async (f) => [
-      "POST",
-      LOGS,
-      {
-        as: f.mentor,
-        body: {
-          activity_type: "referral_made",
-          description: "Referral",
-          occurred_at: "2026-03-25T10:00:00Z",
-        },
-      },
-    ],
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) =>
+        c.POST("/api/v1/activity-logs", {
+          body: {
+            activity_type: "referral_made",
+            description: "Referral",
+            occurred_at: "2026-03-25T10:00:00Z",
+          },
+        }),
+    }),
   },
   {
     name: "activity-log update",
-    request: async (f) => ["PUT", `${LOGS}/${f.logId}`, { as: f.mentor, body: { duration_minutes: 45 } }],
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) =>
+        c.PUT("/api/v1/activity-logs/{id}", {
+          params: { path: { id: f.logId } },
+          body: { duration_minutes: 45 },
+        }),
+    }),
   },
-  { name: "activity-log delete", request: async (f) => ["DELETE", `${LOGS}/${f.logId}`, { as: f.mentor }] },
+  {
+    name: "activity-log delete",
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) => c.DELETE("/api/v1/activity-logs/{id}", { params: { path: { id: f.logId } } }),
+    }),
+  },
   {
     name: "activity-log summary",
-    request: async (f) => ["GET", `${LOGS}/mentor/mentor-042/summary?date=2026-03-24`, { as: f.coordinator }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) =>
+        c.GET("/api/v1/activity-logs/mentor/{mentor_id}/summary", {
+          params: { path: { mentor_id: "mentor-042" }, query: { date: "2026-03-24" } },
+        }),
+    }),
   },
   {
     name: "activity-log count-by-type",
-    request: async (f) => ["GET", `${LOGS}/mentor/mentor-042/count-by-type`, { as: f.coordinator }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) =>
+        c.GET("/api/v1/activity-logs/mentor/{mentor_id}/count-by-type", {
+          params: { path: { mentor_id: "mentor-042" } },
+        }),
+    }),
   },
-  { name: "attribution list", request: async (f) => ["GET", ATTRIBUTIONS, { as: f.coordinator }] },
+  {
+    name: "attribution list",
+    request: async (f) => ({ as: f.coordinator, send: (c) => c.GET("/api/v1/activity-attributions") }),
+  },
   {
     name: "attribution get",
-    request: async (f) => ["GET", `${ATTRIBUTIONS}/${f.attributionId}`, { as: f.coordinator }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.GET("/api/v1/activity-attributions/{id}", { params: { path: { id: f.attributionId } } }),
+    }),
   },
   {
     name: "attribution create",
-    request: async (f) => ["POST", ATTRIBUTIONS, { as: f.coordinator, body: workshop("mentor-482") }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.POST("/api/v1/activity-attributions", { body: workshop("mentor-482") }),
+    }),
   },
   {
     name: "attribution update",
-    request: async (f) => [
-      "PUT",
-      `${ATTRIBUTIONS}/${f.attributionId}`,
-      { as: f.coordinator, body: { duration_minutes: 90, location: "Room 2" } },
-    ],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) =>
+        c.PUT("/api/v1/activity-attributions/{id}", {
+          params: { path: { id: f.attributionId } },
+          body: { duration_minutes: 90, location: "Room 2" },
+        }),
+    }),
   },
   {
     name: "attribution delete",
-    request: async (f) => ["DELETE", `${ATTRIBUTIONS}/${f.attributionId}`, { as: f.coordinator }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) =>
+        c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id: f.attributionId } } }),
+    }),
   },
   {
     name: "attribution org audit log",
-    request: async (f) => ["GET", `${ATTRIBUTIONS}/audit-log`, { as: f.compliance }],
+    request: async (f) => ({
+      as: f.compliance,
+      send: (c) => c.GET("/api/v1/activity-attributions/audit-log"),
+    }),
   },
   {
     name: "bulk preview (50 mentors)",
     bulk: true,
-    request: async (f) => [
-      "POST",
-      `${ATTRIBUTIONS}/batches`,
-      { as: f.coordinator, body: { ...workshop("unused"), mentor_id: undefined, mentor_ids: f.bulkMentors } },
-    ],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.POST("/api/v1/activity-attributions/batches", { body: bulkWorkshop(f) }),
+    }),
   },
   {
     name: "bulk confirm (50 mentors)",
     bulk: true,
     request: async (f) => {
-      const batch = await created(
-        await call("POST", `${ATTRIBUTIONS}/batches`, {
-          as: f.coordinator,
-          body: { ...workshop("unused"), mentor_id: undefined, mentor_ids: f.bulkMentors },
-        }),
+      const batch = created(
+        await api(f.coordinator).POST("/api/v1/activity-attributions/batches", { body: bulkWorkshop(f) }),
       );
-      return ["POST", `${ATTRIBUTIONS}/batches/${String(batch.batch_id)}/confirm`, { as: f.coordinator }];
+      return {
+        as: f.coordinator,
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/batches/{batch_id}/confirm", {
+            params: { path: { batch_id: batch.batch_id } },
+          }),
+      };
     },
   },
-  { name: "proxy-audit list", request: async (f) => ["GET", AUDIT, { as: f.compliance }] },
-  { name: "proxy-audit get", request: async (f) => ["GET", `${AUDIT}/log-001`, { as: f.compliance }] },
+  {
+    name: "proxy-audit list",
+    request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs") }),
+  },
+  {
+    name: "proxy-audit get",
+    request: async (f) => ({
+      as: f.compliance,
+      send: (c) => c.GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id: "log-001" } } }),
+    }),
+  },
   {
     name: "proxy-audit by-coordinator",
-    request: async (f) => ["GET", `${AUDIT}/by-coordinator/coord-007`, { as: f.compliance }],
+    request: async (f) => ({
+      as: f.compliance,
+      send: (c) =>
+        c.GET("/api/v1/proxy-audit-logs/by-coordinator/{coordinator_id}", {
+          params: { path: { coordinator_id: "coord-007" } },
+        }),
+    }),
   },
   {
     name: "proxy-audit append",
-    request: async (f) => [
-      "POST",
-      AUDIT,
-      {
-        as: f.system,
-        body: {
-          action: "proxy_created",
-          coordinator_id: "coord-119",
-          mentor_id: "mentor-482",
-          activity_id: "pa-005",
-        },
-      },
-    ],
+    request: async (f) => ({
+      as: f.system,
+      send: (c) =>
+        c.POST("/api/v1/proxy-audit-logs", {
+          body: {
+            action: "proxy_created",
+            coordinator_id: "coord-119",
+            mentor_id: "mentor-482",
+            activity_id: "pa-005",
+          },
+        }),
+    }),
   },
   {
     name: "proxy-audit annotate",
-    request: async (f) => [
-      "PUT",
-      `${AUDIT}/log-001`,
-      { as: f.admin, body: { annotation: "Reviewed", reviewed_by: "admin-007" } },
-    ],
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) =>
+        c.PUT("/api/v1/proxy-audit-logs/{id}", {
+          params: { path: { id: "log-001" } },
+          body: { annotation: "Reviewed", reviewed_by: "admin-007" },
+        }),
+    }),
   },
-  { name: "proxy-audit delete", request: async (f) => ["DELETE", `${AUDIT}/log-001`, { as: f.admin }] },
-  { name: "proxy-audit verify", request: async (f) => ["GET", `${AUDIT}/verify`, { as: f.compliance }] },
+  {
+    name: "proxy-audit delete",
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id: "log-001" } } }),
+    }),
+  },
+  {
+    name: "proxy-audit verify",
+    request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs/verify") }),
+  },
   {
     name: "member list",
-    request: async (f) => ["GET", "/api/v1/members?role=mentor", { as: f.coordinator }],
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.GET("/api/v1/members", { params: { query: { role: "mentor" } } }),
+    }),
   },
-  { name: "member get", request: async (f) => ["GET", "/api/v1/members/mentor-042", { as: f.coordinator }] },
+  {
+    name: "member get",
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) => c.GET("/api/v1/members/{member_id}", { params: { path: { member_id: "mentor-042" } } }),
+    }),
+  },
   {
     name: "member upsert",
-    request: async (f) => [
-      "PUT",
-      "/api/v1/members/mentor-777",
-      { as: f.admin, body: { name: "New Mentor", roles: ["mentor"], active: true } },
-    ],
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) =>
+        c.PUT("/api/v1/members/{member_id}", {
+          params: { path: { member_id: "mentor-777" } },
+          body: { name: "New Mentor", roles: ["mentor"], active: true },
+        }),
+    }),
   },
-  { name: "activity types", request: async (f) => ["GET", "/api/v1/activity-types", { as: f.mentor }] },
+  {
+    name: "activity types",
+    request: async (f) => ({ as: f.mentor, send: (c) => c.GET("/api/v1/activity-types") }),
+  },
 ];
 
 describe("round trips per request (SPEC §8: a read is 1 D1 call; a write is 1 D1 batch and at most 1 object call)", () => {
@@ -223,9 +320,9 @@ describe("round trips per request (SPEC §8: a read is 1 D1 call; a write is 1 D
 
   it.each(cases)("$name stays within its budget", async ({ name, bulk, request }) => {
     const f = await fixture({ bulkMentors: bulk });
-    const [method, path, options] = await request(f);
-    const { response, inline, deferred } = await countRoundTrips(method, path, options);
-    expect(response.status, await response.clone().text()).toBeLessThan(300);
+    const { as, send } = await request(f);
+    const { sent, method, inline, deferred } = await countCall(as, send);
+    expect(sent.response.status, JSON.stringify(sent.error)).toBeLessThan(300);
     const budget = table.budgets[name];
     expect(method).toBe(budget.method);
     expect({ d1: inline.d1, object: inline.object, deferred_d1: deferred.d1 }).toEqual({

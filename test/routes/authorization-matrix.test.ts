@@ -1,248 +1,275 @@
 import { describe, expect, it } from "vitest";
+import type { MentorActivityClient } from "../../clients/typescript/index";
 import type { Role } from "../../src/auth/caller";
-import { ALL_ROLES, type Grant, SPEC_ROLE_TABLE } from "../helpers/access";
-import { call, json } from "../helpers/api";
+import { ALL_ROLES, type Grant, operationsOf, SPEC_ROLE_TABLE, servedDocument } from "../helpers/access";
+import type { TokenClaims } from "../helpers/auth";
+import { api } from "../helpers/client";
 import { addMember } from "../helpers/members";
+import { type TestOrg, testOrg } from "../helpers/org";
 import {
   activityLogOf,
   attributionBody,
   attributionOf,
   auditEntryOf,
   batchBody,
-  newWorld,
   observe,
   pendingBatchOf,
-  type World,
 } from "../helpers/world";
 
 /** Whose thing a cell aims at: the caller's own, someone else's, or nobody's (no owner in the route). */
 type Target = "own" | "other" | "unowned";
 
-interface ApiRequest {
-  method: string;
-  path: string;
-  body?: unknown;
+/** What a call of the typed client answers, whatever its route. */
+interface Sent {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
 }
+
+/** One call of the typed client, made as whoever the client is signed in as. */
+type Send = (client: MentorActivityClient) => Promise<Sent>;
 
 interface Operation {
   /** Who owns what the operation touches, when the table's "own" wording applies to it. */
   owner: "mentor" | "coordinator" | null;
   /** The status an allowed call answers. */
   success: number;
-  /** Creates what the call needs in the world and names the request; `subject` is the owner's ID. */
-  request: (w: World, subject: string) => Promise<ApiRequest>;
+  /** Creates what the call needs in the organisation and names the call; `subject` is the owner's ID. */
+  request: (o: TestOrg, subject: string) => Promise<Send>;
 }
-
-const LOGS = "/api/v1/activity-logs";
-const ATTR = "/api/v1/activity-attributions";
-const PAL = "/api/v1/proxy-audit-logs";
 
 const OPERATIONS: Record<string, Operation> = {
   createActivityLog: {
     owner: "mentor",
     success: 201,
-    request: async (_w, mentor) => ({
-      method: "POST",
-      path: LOGS,
-      body: {
-        mentor_id: mentor,
-        activity_type: "session_completed",
-        description: "Monthly progress review",
-        occurred_at: "2026-03-26T13:00:00Z",
-      },
-    }),
+    request: async (_o, mentor) => (c) =>
+      c.POST("/api/v1/activity-logs", {
+        body: {
+          mentor_id: mentor,
+          activity_type: "session_completed",
+          description: "Monthly progress review",
+          occurred_at: "2026-03-26T13:00:00Z",
+        },
+      }),
   },
   listActivityLogs: {
     owner: "mentor",
     success: 200,
-    request: async (_w, mentor) => ({ method: "GET", path: `${LOGS}?mentor_id=${mentor}` }),
+    request: async (_o, mentor) => (c) =>
+      c.GET("/api/v1/activity-logs", { params: { query: { mentor_id: mentor } } }),
   },
   getActivityLog: {
     owner: "mentor",
     success: 200,
-    request: async (w, mentor) => ({
-      method: "GET",
-      path: `${LOGS}/${await activityLogOf(w, mentor)}`,
-    }),
+    request: async (o, mentor) => {
+      const id = await activityLogOf(o, mentor);
+      return (c) => c.GET("/api/v1/activity-logs/{id}", { params: { path: { id } } });
+    },
   },
   getActivitySummary: {
     owner: "mentor",
     success: 200,
-    request: async (_w, mentor) => ({ method: "GET", path: `${LOGS}/mentor/${mentor}/summary` }),
+    request: async (_o, mentor) => (c) =>
+      c.GET("/api/v1/activity-logs/mentor/{mentor_id}/summary", { params: { path: { mentor_id: mentor } } }),
   },
   countActivitiesByType: {
     owner: "mentor",
     success: 200,
-    request: async (_w, mentor) => ({
-      method: "GET",
-      path: `${LOGS}/mentor/${mentor}/count-by-type`,
-    }),
+    request: async (_o, mentor) => (c) =>
+      c.GET("/api/v1/activity-logs/mentor/{mentor_id}/count-by-type", {
+        params: { path: { mentor_id: mentor } },
+      }),
   },
   updateActivityLog: {
     owner: "mentor",
     success: 200,
-    request: async (w, mentor) => ({
-      method: "PUT",
-      path: `${LOGS}/${await activityLogOf(w, mentor)}`,
-      body: { description: "Corrected description" },
-    }),
+    request: async (o, mentor) => {
+      const id = await activityLogOf(o, mentor);
+      return (c) =>
+        c.PUT("/api/v1/activity-logs/{id}", {
+          params: { path: { id } },
+          body: { description: "Corrected description" },
+        });
+    },
   },
   deleteActivityLog: {
     owner: "mentor",
     success: 200,
-    request: async (w, mentor) => ({
-      method: "DELETE",
-      path: `${LOGS}/${await activityLogOf(w, mentor)}`,
-    }),
+    request: async (o, mentor) => {
+      const id = await activityLogOf(o, mentor);
+      return (c) => c.DELETE("/api/v1/activity-logs/{id}", { params: { path: { id } } });
+    },
   },
   createAttribution: {
     owner: "coordinator",
     success: 201,
-    request: async (w, coordinator) => ({
-      method: "POST",
-      path: ATTR,
-      body: attributionBody(coordinator, w.otherMentor),
-    }),
+    request: async (o, coordinator) => (c) =>
+      c.POST("/api/v1/activity-attributions", { body: attributionBody(coordinator, o.otherMentor.sub) }),
   },
   createAttributionBatch: {
     owner: "coordinator",
     success: 201,
-    request: async (_w, coordinator) => ({
-      method: "POST",
-      path: `${ATTR}/batches`,
-      body: batchBody(coordinator),
-    }),
+    request: async (o, coordinator) => (c) =>
+      c.POST("/api/v1/activity-attributions/batches", { body: batchBody(o, coordinator) }),
   },
   confirmAttributionBatch: {
     owner: "coordinator",
     success: 200,
-    request: async (w, coordinator) => ({
-      method: "POST",
-      path: `${ATTR}/batches/${await pendingBatchOf(w, coordinator)}/confirm`,
-    }),
+    request: async (o, coordinator) => {
+      const batch_id = await pendingBatchOf(o, coordinator);
+      return (c) =>
+        c.POST("/api/v1/activity-attributions/batches/{batch_id}/confirm", {
+          params: { path: { batch_id } },
+        });
+    },
   },
   listAttributions: {
     owner: "mentor",
     success: 200,
-    request: async (_w, mentor) => ({ method: "GET", path: `${ATTR}?mentor_id=${mentor}` }),
+    request: async (_o, mentor) => (c) =>
+      c.GET("/api/v1/activity-attributions", { params: { query: { mentor_id: mentor } } }),
   },
   getAttribution: {
     owner: "mentor",
     success: 200,
-    request: async (w, mentor) => ({
-      method: "GET",
-      path: `${ATTR}/${await attributionOf(w, w.otherCoordinator, mentor)}`,
-    }),
+    request: async (o, mentor) => {
+      const id = await attributionOf(o, o.otherCoordinator.sub, mentor);
+      return (c) => c.GET("/api/v1/activity-attributions/{id}", { params: { path: { id } } });
+    },
   },
   updateAttribution: {
     owner: "coordinator",
     success: 200,
-    request: async (w, coordinator) => ({
-      method: "PUT",
-      path: `${ATTR}/${await attributionOf(w, coordinator, w.otherMentor)}`,
-      body: { notes: "Corrected notes" },
-    }),
+    request: async (o, coordinator) => {
+      const id = await attributionOf(o, coordinator, o.otherMentor.sub);
+      return (c) =>
+        c.PUT("/api/v1/activity-attributions/{id}", {
+          params: { path: { id } },
+          body: { notes: "Corrected notes" },
+        });
+    },
   },
   deleteAttribution: {
     owner: "coordinator",
     success: 200,
-    request: async (w, coordinator) => ({
-      method: "DELETE",
-      path: `${ATTR}/${await attributionOf(w, coordinator, w.otherMentor)}`,
-    }),
+    request: async (o, coordinator) => {
+      const id = await attributionOf(o, coordinator, o.otherMentor.sub);
+      return (c) => c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id } } });
+    },
   },
   getAttributionAuditLog: {
     owner: null,
     success: 200,
-    request: async () => ({ method: "GET", path: `${ATTR}/audit-log` }),
+    request: async () => (c) => c.GET("/api/v1/activity-attributions/audit-log"),
   },
   listProxyAuditLogs: {
     owner: "coordinator",
     success: 200,
-    request: async (_w, coordinator) => ({
-      method: "GET",
-      path: `${PAL}?coordinator_id=${coordinator}`,
-    }),
+    request: async (_o, coordinator) => (c) =>
+      c.GET("/api/v1/proxy-audit-logs", { params: { query: { coordinator_id: coordinator } } }),
   },
   getProxyAuditLog: {
     owner: "coordinator",
     success: 200,
-    request: async (w, coordinator) => ({
-      method: "GET",
-      path: `${PAL}/${await auditEntryOf(w, coordinator)}`,
-    }),
+    request: async (o, coordinator) => {
+      const id = await auditEntryOf(o, coordinator);
+      return (c) => c.GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } });
+    },
   },
   listProxyAuditLogsByCoordinator: {
     owner: "coordinator",
     success: 200,
-    request: async (_w, coordinator) => ({
-      method: "GET",
-      path: `${PAL}/by-coordinator/${coordinator}`,
-    }),
+    request: async (_o, coordinator) => (c) =>
+      c.GET("/api/v1/proxy-audit-logs/by-coordinator/{coordinator_id}", {
+        params: { path: { coordinator_id: coordinator } },
+      }),
   },
   createProxyAuditLog: {
     owner: null,
     success: 201,
-    request: async (w) => ({
-      method: "POST",
-      path: PAL,
-      body: {
-        action: "proxy_created",
-        coordinator_id: w.otherCoordinator,
-        mentor_id: w.otherMentor,
-        activity_id: "pa-9",
-      },
-    }),
+    request: async (o) => (c) =>
+      c.POST("/api/v1/proxy-audit-logs", {
+        body: {
+          action: "proxy_created",
+          coordinator_id: o.otherCoordinator.sub,
+          mentor_id: o.otherMentor.sub,
+          activity_id: "pa-9",
+        },
+      }),
   },
   annotateProxyAuditLog: {
     owner: null,
     success: 200,
-    request: async (w) => ({
-      method: "PUT",
-      path: `${PAL}/${await auditEntryOf(w, w.otherCoordinator)}`,
-      body: { annotation: "Reviewed", reviewed_by: "admin-a" },
-    }),
+    request: async (o) => {
+      const id = await auditEntryOf(o, o.otherCoordinator.sub);
+      return (c) =>
+        c.PUT("/api/v1/proxy-audit-logs/{id}", {
+          params: { path: { id } },
+          body: { annotation: "Reviewed", reviewed_by: o.admin.sub },
+        });
+    },
   },
   deleteProxyAuditLog: {
     owner: null,
     success: 200,
-    request: async (w) => ({ method: "DELETE", path: `${PAL}/${await auditEntryOf(w, w.otherCoordinator)}` }),
+    request: async (o) => {
+      const id = await auditEntryOf(o, o.otherCoordinator.sub);
+      return (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } });
+    },
   },
   verifyProxyAuditLog: {
     owner: null,
     success: 200,
-    request: async () => ({ method: "GET", path: `${PAL}/verify` }),
+    request: async () => (c) => c.GET("/api/v1/proxy-audit-logs/verify"),
   },
   exportProxyAuditLog: {
     owner: null,
     success: 200,
-    request: async () => ({ method: "GET", path: `${PAL}/export?format=ndjson` }),
+    // NDJSON, so read as text rather than as one JSON value.
+    request: async () => (c) =>
+      c.GET("/api/v1/proxy-audit-logs/export", { params: { query: { format: "ndjson" } }, parseAs: "text" }),
   },
   putMember: {
     owner: null,
     success: 201,
-    request: async () => ({
-      method: "PUT",
-      path: "/api/v1/members/mentor-new",
-      body: { name: "New Mentor", roles: ["mentor"], active: true },
-    }),
+    request: async () => (c) =>
+      c.PUT("/api/v1/members/{member_id}", {
+        params: { path: { member_id: "mentor-new" } },
+        body: { name: "New Mentor", roles: ["mentor"], active: true },
+      }),
   },
   listMembers: {
     owner: null,
     success: 200,
-    request: async () => ({ method: "GET", path: "/api/v1/members" }),
+    request: async () => (c) => c.GET("/api/v1/members"),
   },
   getMember: {
     owner: null,
     success: 200,
-    request: async (w) => ({ method: "GET", path: `/api/v1/members/${w.otherMentor}` }),
+    request: async (o) => (c) =>
+      c.GET("/api/v1/members/{member_id}", { params: { path: { member_id: o.otherMentor.sub } } }),
   },
   listActivityTypes: {
     owner: null,
     success: 200,
-    request: async () => ({ method: "GET", path: "/api/v1/activity-types" }),
+    request: async () => (c) => c.GET("/api/v1/activity-types"),
   },
 };
+
+/** The typed client signed in as `claims`, and the method of the last request it sent. */
+function recordingClient(claims: TokenClaims): {
+  client: MentorActivityClient;
+  method: () => string;
+} {
+  const client = api(claims);
+  let sent = "";
+  client.use({
+    onRequest: ({ request }) => {
+      sent = request.method;
+    },
+  });
+  return { client, method: () => sent };
+}
 
 /**
  * Where a denied caller is answered 404 rather than 403, because the handler hides another's
@@ -305,33 +332,34 @@ describe("SPEC §4 authorization matrix", () => {
         ] as const,
     ),
   )("%s", async (_name, cell) => {
-    const w = await newWorld("authz");
+    const o = await testOrg("authz");
     const op = OPERATIONS[cell.operation];
     if (!op) throw new Error(`No request builder for ${cell.operation}`);
-    const caller = w.caller[cell.role];
+    const caller = o.caller[cell.role];
     const subject =
-      cell.target === "own" ? caller.sub : op.owner === "coordinator" ? w.otherCoordinator : w.otherMentor;
-    const req = await op.request(w, subject);
-    const before = await observe(w);
-    const res = await call(req.method, req.path, { as: caller, body: req.body });
-    const text = await res.text();
-    expect(res.status, text).toBe(cell.expected);
+      cell.target === "own"
+        ? caller.sub
+        : op.owner === "coordinator"
+          ? o.otherCoordinator.sub
+          : o.otherMentor.sub;
+    const send = await op.request(o, subject);
+    const before = await observe(o);
+    const { client, method } = recordingClient(caller);
+    const { data, error, response } = await send(client);
+    expect(response.status, JSON.stringify(error ?? data)).toBe(cell.expected);
     if (cell.expected >= 400) {
-      expect(res.headers.get("Content-Type")).toBe("application/problem+json");
-      expect(JSON.parse(text)).toMatchObject({ status: cell.expected });
-      expect(await observe(w), "a denied request changed data").toEqual(before);
-    } else if (req.method !== "GET") {
-      expect(await observe(w), "an allowed write changed nothing").not.toEqual(before);
+      expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+      expect(error).toMatchObject({ status: cell.expected });
+      expect(await observe(o), "a denied request changed data").toEqual(before);
+    } else if (method() !== "GET") {
+      expect(await observe(o), "an allowed write changed nothing").not.toEqual(before);
     }
   });
 
   it("covers every operation of the served OpenAPI document under /api/v1 with at least one cell per role", async () => {
-    const doc = await json<{ paths: Record<string, Record<string, { operationId?: string }>> }>(
-      await call("GET", "/openapi.json"),
-    );
-    const served = Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith("/api/v1/"))
-      .flatMap(([, ops]) => Object.values(ops).map((o) => o.operationId ?? ""))
+    const served = operationsOf(await servedDocument())
+      .filter(({ path }) => path.startsWith("/api/v1/"))
+      .map(({ operation }) => operation.operationId ?? "")
       .sort();
     const covered = [...new Set(CELLS.map((c) => c.operation))].sort();
     expect(covered).toEqual(served);
@@ -354,105 +382,171 @@ interface ForeignCase {
   /** Who asks, in the asking organisation. */
   role: Role;
   expected: number;
-  request: (foreign: World) => Promise<ApiRequest>;
-  /** Reads the foreign thing back as the foreign organisation's admin, to show it is unchanged. */
-  readBack?: (foreign: World, path: string) => string;
+  /**
+   * Creates the foreign thing and names the call at it, and, where there is one, a read of it
+   * (as text) by the foreign organisation's admin, to show it is unchanged.
+   */
+  request: (foreign: TestOrg) => Promise<{ send: Send; readBack?: ReadBack }>;
 }
 
-const samePath = (_foreign: World, path: string) => path;
+type ReadBack = (
+  client: MentorActivityClient,
+) => Promise<{ data?: string; error?: unknown; response: Response }>;
+
+const readLog =
+  (id: string): ReadBack =>
+  (c) =>
+    c.GET("/api/v1/activity-logs/{id}", { params: { path: { id } }, parseAs: "text" });
+const readAttribution =
+  (id: string): ReadBack =>
+  (c) =>
+    c.GET("/api/v1/activity-attributions/{id}", { params: { path: { id } }, parseAs: "text" });
+const readEntry =
+  (id: string): ReadBack =>
+  (c) =>
+    c.GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } }, parseAs: "text" });
+const readMember =
+  (member_id: string): ReadBack =>
+  (c) =>
+    c.GET("/api/v1/members/{member_id}", { params: { path: { member_id } }, parseAs: "text" });
 
 const FOREIGN_CASES: ForeignCase[] = [
   {
     operation: "getActivityLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({ method: "GET", path: `${LOGS}/${await activityLogOf(f, f.otherMentor)}` }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await activityLogOf(f, f.otherMentor.sub);
+      return {
+        send: (c) => c.GET("/api/v1/activity-logs/{id}", { params: { path: { id } } }),
+        readBack: readLog(id),
+      };
+    },
   },
   {
     operation: "updateActivityLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "PUT",
-      path: `${LOGS}/${await activityLogOf(f, f.otherMentor)}`,
-      body: { description: "Hijacked" },
-    }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await activityLogOf(f, f.otherMentor.sub);
+      return {
+        send: (c) =>
+          c.PUT("/api/v1/activity-logs/{id}", {
+            params: { path: { id } },
+            body: { description: "Hijacked" },
+          }),
+        readBack: readLog(id),
+      };
+    },
   },
   {
     operation: "deleteActivityLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({ method: "DELETE", path: `${LOGS}/${await activityLogOf(f, f.otherMentor)}` }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await activityLogOf(f, f.otherMentor.sub);
+      return {
+        send: (c) => c.DELETE("/api/v1/activity-logs/{id}", { params: { path: { id } } }),
+        readBack: readLog(id),
+      };
+    },
   },
   {
     operation: "getAttribution",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "GET",
-      path: `${ATTR}/${await attributionOf(f, f.otherCoordinator, f.otherMentor)}`,
-    }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await attributionOf(f, f.otherCoordinator.sub, f.otherMentor.sub);
+      return {
+        send: (c) => c.GET("/api/v1/activity-attributions/{id}", { params: { path: { id } } }),
+        readBack: readAttribution(id),
+      };
+    },
   },
   {
     operation: "updateAttribution",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "PUT",
-      path: `${ATTR}/${await attributionOf(f, f.otherCoordinator, f.otherMentor)}`,
-      body: { notes: "Hijacked" },
-    }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await attributionOf(f, f.otherCoordinator.sub, f.otherMentor.sub);
+      return {
+        send: (c) =>
+          c.PUT("/api/v1/activity-attributions/{id}", {
+            params: { path: { id } },
+            body: { notes: "Hijacked" },
+          }),
+        readBack: readAttribution(id),
+      };
+    },
   },
   {
     operation: "deleteAttribution",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "DELETE",
-      path: `${ATTR}/${await attributionOf(f, f.otherCoordinator, f.otherMentor)}`,
-    }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await attributionOf(f, f.otherCoordinator.sub, f.otherMentor.sub);
+      return {
+        send: (c) => c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id } } }),
+        readBack: readAttribution(id),
+      };
+    },
   },
   {
     operation: "confirmAttributionBatch",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "POST",
-      path: `${ATTR}/batches/${await pendingBatchOf(f, f.otherCoordinator)}/confirm`,
-    }),
-    // A pending batch is not readable on its own; the foreign organisation must still have no attributions.
-    readBack: () => `${ATTR}?limit=1`,
+    request: async (f) => {
+      const batch_id = await pendingBatchOf(f, f.otherCoordinator.sub);
+      return {
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/batches/{batch_id}/confirm", {
+            params: { path: { batch_id } },
+          }),
+        // A pending batch is not readable on its own; the foreign organisation must still have no attributions.
+        readBack: (c) =>
+          c.GET("/api/v1/activity-attributions", { params: { query: { limit: 1 } }, parseAs: "text" }),
+      };
+    },
   },
   {
     operation: "getProxyAuditLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({ method: "GET", path: `${PAL}/${await foreignOnlyEntry(f)}` }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await foreignOnlyEntry(f);
+      return {
+        send: (c) => c.GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
+        readBack: readEntry(id),
+      };
+    },
   },
   {
     operation: "annotateProxyAuditLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({
-      method: "PUT",
-      path: `${PAL}/${await foreignOnlyEntry(f)}`,
-      body: { annotation: "Hijacked", reviewed_by: "admin-a" },
-    }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await foreignOnlyEntry(f);
+      return {
+        send: (c) =>
+          c.PUT("/api/v1/proxy-audit-logs/{id}", {
+            params: { path: { id } },
+            body: { annotation: "Hijacked", reviewed_by: f.admin.sub },
+          }),
+        readBack: readEntry(id),
+      };
+    },
   },
   {
     operation: "deleteProxyAuditLog",
     role: "admin",
     expected: 404,
-    request: async (f) => ({ method: "DELETE", path: `${PAL}/${await foreignOnlyEntry(f)}` }),
-    readBack: samePath,
+    request: async (f) => {
+      const id = await foreignOnlyEntry(f);
+      return {
+        send: (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
+        readBack: readEntry(id),
+      };
+    },
   },
   {
     operation: "getMember",
@@ -460,9 +554,11 @@ const FOREIGN_CASES: ForeignCase[] = [
     expected: 404,
     request: async (f) => {
       await addMember(f.org, "only-abroad", ["mentor"]);
-      return { method: "GET", path: "/api/v1/members/only-abroad" };
+      return {
+        send: (c) => c.GET("/api/v1/members/{member_id}", { params: { path: { member_id: "only-abroad" } } }),
+        readBack: readMember("only-abroad"),
+      };
     },
-    readBack: samePath,
   },
   // Not lookups of a stored thing: these answer for the caller's own organisation, where the ID has nothing.
   {
@@ -472,12 +568,14 @@ const FOREIGN_CASES: ForeignCase[] = [
     request: async (f) => {
       await addMember(f.org, "only-abroad", ["mentor"], { name: "Abroad" });
       return {
-        method: "PUT",
-        path: "/api/v1/members/only-abroad",
-        body: { name: "Renamed", roles: ["admin"], active: false },
+        send: (c) =>
+          c.PUT("/api/v1/members/{member_id}", {
+            params: { path: { member_id: "only-abroad" } },
+            body: { name: "Renamed", roles: ["admin"], active: false },
+          }),
+        readBack: readMember("only-abroad"),
       };
     },
-    readBack: samePath,
   },
   {
     operation: "getActivitySummary",
@@ -487,8 +585,13 @@ const FOREIGN_CASES: ForeignCase[] = [
       await addMember(f.org, "mentor-abroad-only", ["mentor"]);
       await activityLogOf(f, "mentor-abroad-only");
       return {
-        method: "GET",
-        path: `${LOGS}/mentor/mentor-abroad-only/summary?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`,
+        send: (c) =>
+          c.GET("/api/v1/activity-logs/mentor/{mentor_id}/summary", {
+            params: {
+              path: { mentor_id: "mentor-abroad-only" },
+              query: { from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z" },
+            },
+          }),
       };
     },
   },
@@ -499,7 +602,12 @@ const FOREIGN_CASES: ForeignCase[] = [
     request: async (f) => {
       await addMember(f.org, "mentor-abroad-only", ["mentor"]);
       await activityLogOf(f, "mentor-abroad-only");
-      return { method: "GET", path: `${LOGS}/mentor/mentor-abroad-only/count-by-type` };
+      return {
+        send: (c) =>
+          c.GET("/api/v1/activity-logs/mentor/{mentor_id}/count-by-type", {
+            params: { path: { mentor_id: "mentor-abroad-only" } },
+          }),
+      };
     },
   },
   {
@@ -508,27 +616,35 @@ const FOREIGN_CASES: ForeignCase[] = [
     expected: 200,
     request: async (f) => {
       await auditEntryOf(f, "coord-abroad-only");
-      return { method: "GET", path: `${PAL}/by-coordinator/coord-abroad-only` };
+      return {
+        send: (c) =>
+          c.GET("/api/v1/proxy-audit-logs/by-coordinator/{coordinator_id}", {
+            params: { path: { coordinator_id: "coord-abroad-only" } },
+          }),
+      };
     },
   },
 ];
 
 /** An entry ID the foreign organisation holds and the asking one (which has one entry) does not. */
-async function foreignOnlyEntry(f: World): Promise<string> {
-  await auditEntryOf(f, f.otherCoordinator);
-  await auditEntryOf(f, f.otherCoordinator);
-  return auditEntryOf(f, f.otherCoordinator);
+async function foreignOnlyEntry(f: TestOrg): Promise<string> {
+  await auditEntryOf(f, f.otherCoordinator.sub);
+  await auditEntryOf(f, f.otherCoordinator.sub);
+  return auditEntryOf(f, f.otherCoordinator.sub);
 }
 
 /** What the asking organisation must see where the ID is not its own: nothing of the other's. */
-const EMPTY_ANSWERS: Record<string, (body: Record<string, unknown>) => void> = {
+const EMPTY_ANSWERS: Record<string, (body: unknown) => void> = {
   getActivitySummary: (body) =>
     expect(body).toMatchObject({ total_activities: 0, total_duration_minutes: 0 }),
-  countActivitiesByType: (body) => expect(body.counts).toEqual({}),
+  countActivitiesByType: (body) => expect(body).toHaveProperty("counts", {}),
   listProxyAuditLogsByCoordinator: (body) =>
     expect(body).toMatchObject({ data: [], pagination: { total: 0 } }),
   putMember: (body) => expect(body).toMatchObject({ member_id: "only-abroad", name: "Renamed" }),
 };
+
+/** A read back as the text the Worker sent (its problem, re-serialised, if it failed). */
+const asText = ({ data, error }: { data?: string; error?: unknown }) => data ?? JSON.stringify(error);
 
 describe("another organisation's IDs", () => {
   it.each(
@@ -540,35 +656,28 @@ describe("another organisation's IDs", () => {
         ] as const,
     ),
   )("%s", async (_name, c) => {
-    const foreign = await newWorld("abroad");
-    const home = await newWorld("home");
-    await auditEntryOf(home, home.otherCoordinator);
-    const req = await c.request(foreign);
-    const before = c.readBack
-      ? await (await call("GET", c.readBack(foreign, req.path), { as: foreign.admin })).text()
-      : null;
+    const foreign = await testOrg("abroad");
+    const home = await testOrg("home");
+    await auditEntryOf(home, home.otherCoordinator.sub);
+    const { send, readBack } = await c.request(foreign);
+    const before = readBack ? asText(await readBack(api(foreign.admin))) : null;
 
-    const res = await call(req.method, req.path, { as: home.caller[c.role], body: req.body });
-    const text = await res.text();
-    expect(res.status, text).toBe(c.expected);
+    const { data, error, response } = await send(api(home.caller[c.role]));
+    expect(response.status, JSON.stringify(error ?? data)).toBe(c.expected);
     if (c.expected === 404) {
-      expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+      expect(response.headers.get("Content-Type")).toBe("application/problem+json");
     } else {
-      EMPTY_ANSWERS[c.operation]?.(JSON.parse(text));
+      EMPTY_ANSWERS[c.operation]?.(data);
     }
-    if (c.readBack) {
-      const after = await call("GET", c.readBack(foreign, req.path), { as: foreign.admin });
-      expect(await after.text()).toBe(before);
+    if (readBack) {
+      expect(asText(await readBack(api(foreign.admin)))).toBe(before);
     }
   });
 
   it("covers every operation of the served OpenAPI document with an ID in its path", async () => {
-    const doc = await json<{ paths: Record<string, Record<string, { operationId?: string }>> }>(
-      await call("GET", "/openapi.json"),
-    );
-    const withIds = Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith("/api/v1/") && path.includes("{"))
-      .flatMap(([, ops]) => Object.values(ops).map((o) => o.operationId ?? ""))
+    const withIds = operationsOf(await servedDocument())
+      .filter(({ path }) => path.startsWith("/api/v1/") && path.includes("{"))
+      .map(({ operation }) => operation.operationId ?? "")
       .sort();
     expect(FOREIGN_CASES.map((c) => c.operation).sort()).toEqual(withIds);
   });

@@ -1,10 +1,13 @@
 import fc from "fast-check";
+import type { OperationObject, ParameterObject, ReferenceObject, SchemaObject } from "openapi-typescript";
 import { describe, expect, it } from "vitest";
+import type { components } from "../../clients/typescript/index";
 import type { Role } from "../../src/auth/caller";
-import { ALL_ROLES, rolesAllowed } from "../helpers/access";
-import { type CallOptions, call, json } from "../helpers/api";
+import { ALL_ROLES, operationsOf, rolesAllowed, servedDocument } from "../helpers/access";
+import { type CallOptions, call } from "../helpers/api";
 import type { TokenClaims } from "../helpers/auth";
 import { hostileString, hostileValue, RAW_BODIES, WRONG_CONTENT_TYPES } from "../helpers/hostile";
+import { type TestOrg, testOrg } from "../helpers/org";
 import {
   type JsonSchema,
   objectFor,
@@ -12,17 +15,7 @@ import {
   type SchemaContext,
   valueFor,
 } from "../helpers/schema-arbitrary";
-import {
-  activityLogOf,
-  attributionOf,
-  auditEntryOf,
-  newWorld,
-  OTHER_COORDINATOR,
-  OTHER_MENTOR,
-  observe,
-  pendingBatchOf,
-  type World,
-} from "../helpers/world";
+import { activityLogOf, attributionOf, auditEntryOf, observe, pendingBatchOf } from "../helpers/world";
 
 /** Fixed, so a failure replays; fast-check prints the seed and path of any counterexample. */
 const SEED = 20260326;
@@ -30,37 +23,40 @@ const RUNS_PER_READ_ROUTE = 40;
 const RUNS_PER_WRITE_ROUTE = 25;
 const ROUTE_TIMEOUT_MS = 60_000;
 
-interface OpenApiParameter {
-  name: string;
-  in: "path" | "query" | "header" | "cookie";
-  required?: boolean;
-  schema: JsonSchema;
-}
-interface OpenApiOperation {
-  operationId: string;
-  parameters?: OpenApiParameter[];
-  requestBody?: { content: Record<string, { schema: JsonSchema }> };
-  security?: unknown[];
-}
-interface OpenApiDocument {
-  paths: Record<string, Record<string, OpenApiOperation>>;
-  components?: { schemas?: Record<string, JsonSchema> };
-}
-
 interface Route {
   method: string;
   template: string;
-  operation: OpenApiOperation;
+  operation: OperationObject;
 }
 
 // The routes, their parameters and bodies come from the document the Worker serves, so a
 // route added later is fuzzed without touching this file.
-const doc = await json<OpenApiDocument>(await call("GET", "/openapi.json"));
-const ROUTES: Route[] = Object.entries(doc.paths)
-  .filter(([path]) => path.startsWith("/api/v1/"))
-  .flatMap(([template, ops]) =>
-    Object.entries(ops).map(([method, operation]) => ({ method: method.toUpperCase(), template, operation })),
-  );
+const doc = await servedDocument();
+const ROUTES: Route[] = operationsOf(doc)
+  .filter(({ path }) => path.startsWith("/api/v1/"))
+  .map(({ path, method, operation }) => ({ method: method.toUpperCase(), template: path, operation }));
+
+/**
+ * A schema of the document as the generators read it: the subset of JSON Schema (JsonSchema)
+ * the Worker's zod schemas emit. openapi-typescript types the whole of OpenAPI's schema
+ * object, whose `items` may also be a tuple, so the two types do not line up on their own.
+ */
+function asJsonSchema(schema: SchemaObject | ReferenceObject | undefined, where: string): JsonSchema {
+  if (schema === undefined) throw new Error(`${where} has no schema`);
+  return schema as JsonSchema;
+}
+
+/** The operation's parameters that are in `where`; the document has no `$ref` parameters. */
+const parametersIn = (route: Route, where: ParameterObject["in"]): ParameterObject[] =>
+  (route.operation.parameters ?? []).filter((p): p is ParameterObject => !("$ref" in p) && p.in === where);
+
+/** The JSON Schema of the operation's application/json body, if it takes one. */
+function bodySchemaOf(route: Route): JsonSchema | undefined {
+  const body = route.operation.requestBody;
+  const media = body && !("$ref" in body) ? body.content["application/json"] : undefined;
+  if (media === undefined || "$ref" in media || media.schema === undefined) return undefined;
+  return asJsonSchema(media.schema, `${route.method} ${route.template}'s body`);
+}
 
 /** A stack frame (`at fn (file.ts:12:3)`) or a message only the runtime or the database writes. */
 const LEAKS = [
@@ -73,12 +69,7 @@ const LEAKS = [
   /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|URIError|ZodError|DOMException)\b/,
 ];
 
-interface Problem {
-  type: unknown;
-  title: unknown;
-  status: unknown;
-  detail: unknown;
-}
+type Problem = components["schemas"]["Problem"];
 
 type BodySpec =
   | { kind: "none" }
@@ -99,8 +90,10 @@ interface FuzzCase {
 let casesRun = 0;
 const statusesSeen = new Map<number, number>();
 
-function contextFor(w: World, known: Known): SchemaContext {
-  const members = ["mentor-a", OTHER_MENTOR, "coord-a", OTHER_COORDINATOR, "ghost-member"];
+function contextFor(o: TestOrg, known: Known): SchemaContext {
+  const [mentor, otherMentor] = [o.mentor.sub, o.otherMentor.sub];
+  const [coordinator, otherCoordinator] = [o.coordinator.sub, o.otherCoordinator.sub];
+  const members = [mentor, otherMentor, coordinator, otherCoordinator, "ghost-member"];
   const types = [
     "session_completed",
     "referral_made",
@@ -110,17 +103,22 @@ function contextFor(w: World, known: Known): SchemaContext {
     "workshop",
   ];
   return {
-    components: doc.components?.schemas ?? {},
+    components: Object.fromEntries(
+      Object.entries(doc.components?.schemas ?? {}).map(([name, schema]) => [
+        name,
+        asJsonSchema(schema, name),
+      ]),
+    ),
     hints: {
       id: known.ids,
       batch_id: [known.batch],
       // Members other than the callers, so a fuzzed write cannot lock a caller out.
-      member_id: [OTHER_MENTOR, OTHER_COORDINATOR, "ghost-member"],
-      mentor_id: ["mentor-a", OTHER_MENTOR, "ghost-member"],
-      "mentor_ids[]": ["mentor-a", OTHER_MENTOR, "ghost-member"],
-      coordinator_id: ["coord-a", OTHER_COORDINATOR, "ghost-member"],
+      member_id: [otherMentor, otherCoordinator, "ghost-member"],
+      mentor_id: [mentor, otherMentor, "ghost-member"],
+      "mentor_ids[]": [mentor, otherMentor, "ghost-member"],
+      coordinator_id: [coordinator, otherCoordinator, "ghost-member"],
       actor_id: members,
-      reviewed_by: [w.admin.sub],
+      reviewed_by: [o.admin.sub],
       activity_type: types,
       activity_type_id: types,
       // Zones at the ends of the offset range and one with a 45-minute offset.
@@ -134,17 +132,17 @@ interface Known {
   batch: string;
 }
 
-/** The world a route is fuzzed in: two of everything, so IDs hit real rows of several kinds. */
-async function fuzzWorld(): Promise<{ w: World; known: Known }> {
-  const w = await newWorld("fuzz");
-  const logs = [await activityLogOf(w, "mentor-a"), await activityLogOf(w, OTHER_MENTOR)];
+/** The organisation a route is fuzzed in: two of everything, so IDs hit real rows of several kinds. */
+async function fuzzOrg(): Promise<{ o: TestOrg; known: Known }> {
+  const o = await testOrg("fuzz");
+  const logs = [await activityLogOf(o, o.mentor.sub), await activityLogOf(o, o.otherMentor.sub)];
   const attributions = [
-    await attributionOf(w, "coord-a", "mentor-a"),
-    await attributionOf(w, OTHER_COORDINATOR, OTHER_MENTOR),
+    await attributionOf(o, o.coordinator.sub, o.mentor.sub),
+    await attributionOf(o, o.otherCoordinator.sub, o.otherMentor.sub),
   ];
-  const batch = await pendingBatchOf(w, "coord-a");
-  const entries = [await auditEntryOf(w, "coord-a"), "log-001", "log-002", "log-003"];
-  return { w, known: { ids: [...logs, ...attributions, ...entries], batch } };
+  const batch = await pendingBatchOf(o, o.coordinator.sub);
+  const entries = [await auditEntryOf(o, o.coordinator.sub), "log-001", "log-002", "log-003"];
+  return { o, known: { ids: [...logs, ...attributions, ...entries], batch } };
 }
 
 /** Percent-encodes, replacing lone surrogates first (encodeURIComponent throws on them). */
@@ -153,12 +151,12 @@ const encoded = (value: string) => encodeURIComponent(value.toWellFormed());
 const encodings = fc.constantFrom<(value: string) => string>(encoded, encoded, encoded, (value) => value);
 
 function pathFor(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
-  const params = (route.operation.parameters ?? []).filter((p) => p.in === "path");
+  const params = parametersIn(route, "path");
   const values = params.map((p) =>
     fc
       .tuple(
         fc.oneof(
-          { weight: 3, arbitrary: valueFor(p.schema, ctx, p.name).map(String) },
+          { weight: 3, arbitrary: valueFor(asJsonSchema(p.schema, p.name), ctx, p.name).map(String) },
           { weight: 2, arbitrary: hostileString },
         ),
         encodings,
@@ -184,12 +182,12 @@ const RAW_QUERY_TAILS = [
 ];
 
 function queryFor(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
-  const params = (route.operation.parameters ?? []).filter((p) => p.in === "query");
+  const params = parametersIn(route, "query");
   const values = params.map((p) =>
     fc
       .oneof(
         { weight: 3, arbitrary: fc.constant(undefined) },
-        { weight: 3, arbitrary: valueFor(p.schema, ctx, p.name) },
+        { weight: 3, arbitrary: valueFor(asJsonSchema(p.schema, p.name), ctx, p.name) },
         { weight: 2, arbitrary: hostileString },
       )
       .map((value) => [p.name, value] as const),
@@ -237,7 +235,7 @@ function withExtraField(
 }
 
 function bodyFor(route: Route, ctx: SchemaContext): fc.Arbitrary<BodySpec> {
-  const schema = route.operation.requestBody?.content["application/json"]?.schema;
+  const schema = bodySchemaOf(route);
   if (route.method === "GET") return fc.constant({ kind: "none" });
   const json = (value: unknown, contentType = "application/json"): BodySpec => ({
     kind: "json",
@@ -299,7 +297,7 @@ function bodyFor(route: Route, ctx: SchemaContext): fc.Arbitrary<BodySpec> {
 }
 
 function roleFor(route: Route): fc.Arbitrary<Role> {
-  const allowed = rolesAllowed(route.operation.operationId);
+  const allowed = rolesAllowed(route.operation.operationId ?? "");
   return fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...(allowed.length > 0 ? allowed : ALL_ROLES)) },
     { weight: 1, arbitrary: fc.constantFrom(...ALL_ROLES) },
@@ -330,8 +328,9 @@ function caseFor(route: Route, ctx: SchemaContext): fc.Arbitrary<FuzzCase> {
   });
 }
 
-function send(w: World, route: Route, c: FuzzCase): Promise<Response> {
-  const base = w.caller[c.role];
+function send(o: TestOrg, route: Route, c: FuzzCase): Promise<Response> {
+  // The fixture's callers carry their name; here the case alone decides the name claim.
+  const { name: _name, ...base } = o.caller[c.role];
   const as: TokenClaims = {
     ...base,
     roles: c.alsoRole === null ? base.roles : [...base.roles, c.alsoRole],
@@ -372,7 +371,7 @@ describe("fuzzing every route of the served OpenAPI document", () => {
   it("finds the authenticated routes in the document", () => {
     expect(ROUTES.length).toBeGreaterThanOrEqual(27);
     for (const route of ROUTES)
-      expect(rolesAllowed(route.operation.operationId), route.template).not.toEqual([]);
+      expect(rolesAllowed(route.operation.operationId ?? ""), route.template).not.toEqual([]);
   });
 
   for (const route of ROUTES) {
@@ -383,23 +382,23 @@ describe("fuzzing every route of the served OpenAPI document", () => {
     it(
       `${route.method} ${route.template} ${title}`,
       async () => {
-        const { w, known } = await fuzzWorld();
-        const ctx = contextFor(w, known);
-        const first = await observe(w);
+        const { o, known } = await fuzzOrg();
+        const ctx = contextFor(o, known);
+        const first = await observe(o);
         let before = first;
         await fc.assert(
           fc.asyncProperty(caseFor(route, ctx), async (c) => {
             casesRun += 1;
             const what = describeCase(route, c);
-            const status = await expectWellBehaved(await send(w, route, c), what);
+            const status = await expectWellBehaved(await send(o, route, c), what);
             if (!writes) return;
-            const after = await observe(w);
+            const after = await observe(o);
             if (status >= 400) expect(after, `a rejected ${what} changed data`).toEqual(before);
             before = after;
           }),
           { seed: SEED, numRuns: writes ? RUNS_PER_WRITE_ROUTE : RUNS_PER_READ_ROUTE },
         );
-        if (!writes) expect(await observe(w)).toEqual(first);
+        if (!writes) expect(await observe(o)).toEqual(first);
       },
       ROUTE_TIMEOUT_MS,
     );

@@ -1,27 +1,24 @@
+import type { OpenAPI3 } from "openapi-typescript";
 import { describe, expect, it } from "vitest";
+import type { components } from "../../clients/typescript/index";
 import { buildApp } from "../../src/app";
-import { call, json, newOrg } from "../helpers/api";
-
-interface OpenApiDoc {
-  openapi: string;
-  paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
-  components: { securitySchemes: Record<string, { type: string; scheme: string }> };
-}
+import { operationsOf } from "../helpers/access";
+import { call, json } from "../helpers/api";
+import { api } from "../helpers/client";
+import { testOrg } from "../helpers/org";
 
 describe("service routes", () => {
   it("answers /health without a token", async () => {
+    // No token: the typed client always sends one, so this request is sent raw.
     const res = await call("GET", "/health");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok" });
+    expect(await json<components["schemas"]["Health"]>(res)).toEqual({ status: "ok" });
   });
 
   it("lists the seven catalogue activity types with their categories", async () => {
-    const res = await call("GET", "/api/v1/activity-types", {
-      as: { sub: "m1", org: newOrg(), roles: ["mentor"] },
-    });
-    expect(res.status).toBe(200);
-    const body = await json<{ data: { id: string; category: string }[] }>(res);
-    expect(Object.fromEntries(body.data.map((t) => [t.id, t.category]))).toEqual({
+    const { data, response } = await api((await testOrg()).mentor).GET("/api/v1/activity-types");
+    expect(response.status).toBe(200);
+    expect(Object.fromEntries((data?.data ?? []).map((t) => [t.id, t.category]))).toEqual({
       session_completed: "session",
       referral_made: "referral",
       check_in: "check_in",
@@ -33,16 +30,16 @@ describe("service routes", () => {
   });
 
   it("serves an OpenAPI 3.1 document listing every route with bearer security and its error statuses", async () => {
+    // The document itself is not a route of the contract: read raw, typed as openapi-typescript types it.
     const res = await call("GET", "/openapi.json");
     expect(res.status).toBe(200);
-    const doc = await json<OpenApiDoc>(res);
+    const doc = await json<OpenAPI3>(res);
     expect(doc.openapi).toBe("3.1.0");
-    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components?.securitySchemes?.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
 
+    const operations = operationsOf(doc);
     const documented = new Set(
-      Object.entries(doc.paths).flatMap(([path, ops]) =>
-        Object.keys(ops).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
-      ),
+      operations.map(({ path, method }) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
     );
     const served = buildApp()
       .routes.filter((r) => r.method !== "ALL" && !["/openapi.json", "/docs"].includes(r.path))
@@ -50,16 +47,17 @@ describe("service routes", () => {
     expect(served.length).toBeGreaterThan(0);
     for (const route of served) expect(documented).toContain(route);
 
-    for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const { path, operation } of operations) {
       if (!path.startsWith("/api/v1/")) continue;
-      for (const op of Object.values(ops)) {
-        expect(op.security).toEqual([{ bearerAuth: [] }]);
-        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "403", "500"]));
-      }
+      expect(operation.security).toEqual([{ bearerAuth: [] }]);
+      expect(Object.keys(operation.responses ?? {})).toEqual(
+        expect.arrayContaining(["400", "401", "403", "500"]),
+      );
     }
   });
 
   it("serves the reference page with its script from this Worker under a strict CSP", async () => {
+    // An HTML page, not a route of the contract.
     const res = await call("GET", "/docs");
     expect(res.status).toBe(200);
     const html = await res.text();
