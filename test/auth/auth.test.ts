@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type components, createMentorActivityClient } from "../../clients/typescript/index";
 import { verifyToken } from "../../src/auth/verify";
+import { type Config, parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { call, json, newOrg } from "../helpers/api";
 import { signToken, TEST_SECRET } from "../helpers/auth";
@@ -119,8 +120,15 @@ describe("bearer authentication", () => {
   });
 });
 
+/** The configuration of a set of variables, which must parse. */
+function configFrom(vars: Partial<Env>): Config {
+  const result = parseConfig(vars as Env);
+  if (!result.ok) throw new Error(`the test's configuration does not parse: ${result.problems.join("; ")}`);
+  return result.config;
+}
+
 describe("issuer and audience", () => {
-  const env = (extra: Partial<Env>): Env => ({ JWT_SECRET: TEST_SECRET, ...extra }) as Env;
+  const env = (extra: Partial<Env>): Config => configFrom({ JWT_SECRET: TEST_SECRET, ...extra });
 
   it("checks iss and aud when they are configured", async () => {
     const key = new TextEncoder().encode(TEST_SECRET);
@@ -168,11 +176,18 @@ describe("JWKS verification", () => {
       .spyOn(globalThis, "fetch")
       .mockImplementation(async () => Response.json({ keys: [jwk] }));
     const jwksUrl = `https://idp-${crypto.randomUUID()}.example/.well-known/jwks.json`;
-    const env = { JWKS_URL: jwksUrl } as Env;
+    // With a JWKS the issuer and audience must be checked.
+    const env = configFrom({
+      JWKS_URL: jwksUrl,
+      JWT_ISSUER: "https://idp.example",
+      JWT_AUDIENCE: "mentor-api",
+    });
 
     const token = await new SignJWT({ org: "o1", roles: ["coordinator"], name: "Jordan Lee" })
       .setProtectedHeader({ alg: "ES256", kid: "k1" })
       .setSubject("coord-007")
+      .setIssuer("https://idp.example")
+      .setAudience("mentor-api")
       .setExpirationTime("1h")
       .sign(privateKey);
     expect(await verifyToken(token, env)).toEqual({
@@ -189,6 +204,8 @@ describe("JWKS verification", () => {
     const foreign = await new SignJWT({ org: "o1", roles: ["admin"] })
       .setProtectedHeader({ alg: "ES256", kid: "k1" })
       .setSubject("intruder")
+      .setIssuer("https://idp.example")
+      .setAudience("mentor-api")
       .setExpirationTime("1h")
       .sign(other.privateKey);
     await expect(verifyToken(foreign, env)).rejects.toMatchObject({ code: "unauthorized" });

@@ -67,7 +67,3 @@ export async function testOrg(label = "org"): Promise<TestOrg> {
     otherCoordinator: as("coord-119", "coordinator"),
   };
 }
-
-/** The fixture under its former name, while tests move to `testOrg`. */
-export const demoOrg = testOrg;
-export type DemoOrg = TestOrg;

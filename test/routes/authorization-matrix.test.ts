@@ -273,9 +273,12 @@ function recordingClient(claims: TokenClaims): {
 
 /**
  * Where a denied caller is answered 404 rather than 403, because the handler hides another's
- * resource as if it did not exist (read from the handlers, and what the route tests prove).
+ * resource as if it did not exist (SPEC §12: "a mentor asking for another mentor's entry gets 404").
  */
 const HIDDEN_AS_NOT_FOUND: { operation: string; role: Role; why: string }[] = [
+  { operation: "getActivityLog", role: "mentor", why: "a mentor does not learn of another mentor's entries" },
+  { operation: "updateActivityLog", role: "mentor", why: "nor by trying to change one" },
+  { operation: "deleteActivityLog", role: "mentor", why: "nor by trying to delete one" },
   { operation: "getAttribution", role: "mentor", why: "a mentor does not learn of attributions to others" },
   { operation: "getProxyAuditLog", role: "coordinator", why: "a coordinator sees only its own entries" },
 ];
