@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 
 /** The quota of LOW_RATE_LIMITER; test/routes/rate-limit.test.ts reads it as the binding LOW_RATE_LIMIT. */
 const LOW_RATE_LIMIT = 3;
+/** Generated cases of the fuzz run in every `npm test` (CI included), and its fixed seed. */
+const DEFAULT_FUZZ_RUNS = 2000;
+const DEFAULT_FUZZ_SEED = 20260326;
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
@@ -16,6 +19,9 @@ export default defineConfig(async () => {
             AUDIT_CHAIN_KEY: "test-audit-chain-key",
             TEST_MIGRATIONS: migrations,
             LOW_RATE_LIMIT: String(LOW_RATE_LIMIT),
+            // The property run's size and seed; `npm run fuzz -- --runs N --seed S` sets them.
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? String(DEFAULT_FUZZ_RUNS),
+            FUZZ_SEED: process.env.FUZZ_SEED ?? String(DEFAULT_FUZZ_SEED),
           },
           ratelimits: {
             // Test files send many requests as one caller; the production quota is not under test here.

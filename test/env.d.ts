@@ -8,6 +8,9 @@ declare global {
       /** A limiter with a quota of LOW_RATE_LIMIT requests per minute, for the 429 tests. */
       LOW_RATE_LIMITER: RateLimit;
       LOW_RATE_LIMIT: string;
+      /** Cases and seed of the fuzz run (vitest.config.ts). */
+      FUZZ_RUNS: string;
+      FUZZ_SEED: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import type { OperationObject, ParameterObject, ReferenceObject, SchemaObject } from "openapi-typescript";
 import { describe, expect, it } from "vitest";
@@ -17,11 +18,18 @@ import {
 } from "../helpers/schema-arbitrary";
 import { activityLogOf, attributionOf, auditEntryOf, observe, pendingBatchOf } from "../helpers/world";
 
-/** Fixed, so a failure replays; fast-check prints the seed and path of any counterexample. */
-const SEED = 20260326;
-const RUNS_PER_READ_ROUTE = 40;
-const RUNS_PER_WRITE_ROUTE = 25;
-const ROUTE_TIMEOUT_MS = 60_000;
+/**
+ * The size of the run and its seed: `npm run fuzz -- --runs N --seed S` sets them (through
+ * vitest.config.ts); `npm test` runs the default. A fixed seed makes a failure replay, and
+ * fast-check prints the seed and path of any counterexample.
+ */
+const SEED = Number(env.FUZZ_SEED);
+const TOTAL_RUNS = Number(env.FUZZ_RUNS);
+/** A write route's case costs a before/after read of the organisation, so it gets fewer cases than a read's. */
+const READ_WEIGHT = 8;
+const WRITE_WEIGHT = 5;
+/** About 40 ms a case at most, whatever the size of the run. */
+const ROUTE_TIMEOUT_MS = (runs: number) => 60_000 + runs * 40;
 
 interface Route {
   method: string;
@@ -367,6 +375,12 @@ async function expectWellBehaved(res: Response, what: string): Promise<number> {
 const describeCase = (route: Route, c: FuzzCase) =>
   `${c.role}${c.alsoRole ? `+${c.alsoRole}` : ""} (name ${JSON.stringify(c.name)}) ${route.method} ${c.path}${c.query} ${JSON.stringify(c.body).slice(0, 300)}`;
 
+const writesOf = (route: Route) => route.method !== "GET";
+const totalWeight = ROUTES.reduce((sum, route) => sum + (writesOf(route) ? WRITE_WEIGHT : READ_WEIGHT), 0);
+/** The route's share of the run, at least one case. */
+const runsFor = (route: Route) =>
+  Math.max(1, Math.ceil((TOTAL_RUNS * (writesOf(route) ? WRITE_WEIGHT : READ_WEIGHT)) / totalWeight));
+
 describe("fuzzing every route of the served OpenAPI document", () => {
   it("finds the authenticated routes in the document", () => {
     expect(ROUTES.length).toBeGreaterThanOrEqual(27);
@@ -375,7 +389,8 @@ describe("fuzzing every route of the served OpenAPI document", () => {
   });
 
   for (const route of ROUTES) {
-    const writes = route.method !== "GET";
+    const writes = writesOf(route);
+    const runs = runsFor(route);
     const title = writes
       ? "never answers 5xx or a stack, answers errors as problem+json, and a rejected request changes nothing"
       : "never answers 5xx or a stack, answers errors as problem+json, and changes nothing";
@@ -396,16 +411,16 @@ describe("fuzzing every route of the served OpenAPI document", () => {
             if (status >= 400) expect(after, `a rejected ${what} changed data`).toEqual(before);
             before = after;
           }),
-          { seed: SEED, numRuns: writes ? RUNS_PER_WRITE_ROUTE : RUNS_PER_READ_ROUTE },
+          { seed: SEED, numRuns: runs },
         );
         if (!writes) expect(await observe(o)).toEqual(first);
       },
-      ROUTE_TIMEOUT_MS,
+      ROUTE_TIMEOUT_MS(runs),
     );
   }
 
   it("ran a bounded, reportable number of generated cases", () => {
-    const floor = ROUTES.length * Math.min(RUNS_PER_READ_ROUTE, RUNS_PER_WRITE_ROUTE);
+    const floor = TOTAL_RUNS;
     console.log(
       `fuzz: ${casesRun} generated cases over ${ROUTES.length} routes (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statusesSeen].sort(([a], [b]) => a - b)))}`,
     );
