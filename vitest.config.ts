@@ -16,7 +16,8 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             JWT_SECRET: "test-secret-with-enough-entropy-for-hs256",
-            AUDIT_CHAIN_KEY: "test-audit-chain-key",
+            // The test configuration's own signing key (never in src/); its public key is TEST_AUDIT_PUBLIC_KEY.
+            AUDIT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIOb5zKdiWpIO43u3887Lyems9I1a/0LXwNbKQWxCDsXF",
             TEST_MIGRATIONS: migrations,
             LOW_RATE_LIMIT: String(LOW_RATE_LIMIT),
             // The property run's size and seed; `npm run fuzz -- --runs N --seed S` sets them.

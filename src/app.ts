@@ -12,6 +12,9 @@ import { activityLogsRouter } from "./routes/activity-logs/activity-logs.index";
 import { activityTypesRouter } from "./routes/activity-types/activity-types.index";
 import { attributionAuditLogRouter } from "./routes/attribution-audit-log/attribution-audit-log.index";
 import { attributionBatchesRouter } from "./routes/attribution-batches/attribution-batches.index";
+import { auditLogExportRouter } from "./routes/audit-log-export/audit-log-export.index";
+import { auditLogKeysRouter } from "./routes/audit-log-keys/audit-log-keys.index";
+import { auditLogProofsRouter } from "./routes/audit-log-proofs/audit-log-proofs.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { membersRouter } from "./routes/members/members.index";
@@ -30,6 +33,9 @@ const apiRouters = [
   attributionAuditLogRouter,
   attributionBatchesRouter,
   activityAttributionsRouter,
+  // Fixed segments (/verify, /checkpoint(s), /consistency, /export) before the audit log's /{id}.
+  auditLogProofsRouter,
+  auditLogExportRouter,
   proxyAuditLogsRouter,
 ] as const;
 
@@ -81,6 +87,7 @@ export function buildApp(): AppOpenAPI {
   const app = createApp();
   app.route("/", healthRouter);
   app.route("/", docsRouter);
+  app.route("/", auditLogKeysRouter);
   // The request pipeline of the API: cacheable how, from which origin, configured, who is
   // calling, within its quota, on its database, still active.
   app.use("/api/v1/*", cacheControl);

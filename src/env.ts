@@ -16,8 +16,14 @@ export interface Env {
   JWT_MAX_TTL_SECONDS?: string;
   /** Comma-separated origins a browser may call the API from; empty means no CORS. */
   CORS_ORIGINS?: string;
-  /** Key of the HMAC checkpoint over the audit chain head. */
-  AUDIT_CHAIN_KEY?: string;
+  /** Base64 PKCS#8 Ed25519 private key that signs the audit logs' checkpoints (a secret). */
+  AUDIT_SIGNING_KEY?: string;
+  /** The checkpoints' key name and the prefix of every log's origin; set once, never changed. */
+  AUDIT_LOG_ORIGIN?: string;
+  /** Retired public keys, JSON: [{public_key, not_before, not_after}]. */
+  AUDIT_PUBLIC_KEYS?: string;
+  /** When the current signing key came into use (ISO 8601), for the keys listing. */
+  AUDIT_SIGNING_KEY_NOT_BEFORE?: string;
   /** Requests per caller and period on /api/v1 (`[[ratelimits]]` in wrangler.toml). */
   RATE_LIMITER: RateLimit;
   /** The limiter's `simple.limit` and `simple.period`, repeated for the RateLimit-Policy header. */

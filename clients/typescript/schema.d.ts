@@ -19,6 +19,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/audit-log-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that sign the audit logs' checkpoints
+         * @description No authentication: public keys are public. The current key and every retired one (AUDIT_PUBLIC_KEYS), so a checkpoint signed before a rotation still verifies. Give a `verifier_key` to `npm run verify-export` and `npm run audit:witness`; fetch it once and keep it rather than trusting this endpoint on every check.
+         */
+        get: operations["listAuditLogKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/members": {
         parameters: {
             query?: never;
@@ -276,6 +296,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proxy-audit-logs/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed checkpoint of the audit log (admin, compliance)
+         * @description An Ed25519-signed C2SP checkpoint of the log's Merkle tree (RFC 9162). Anyone with the public key from /.well-known/audit-log-keys can check it; `npm run audit:witness` keeps it and checks that the next one extends it. While the tree of a log that predates it is being built, or when the stored tree no longer gives the last signed root, proofs and checkpoints answer 503 (with Retry-After).
+         */
+        get: operations["getAuditCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-audit-logs/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every signed checkpoint, oldest first (admin, compliance)
+         * @description The object keeps every checkpoint it signed, at most one per tree size and key.
+         */
+        get: operations["listAuditCheckpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-audit-logs/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prove that a later signed tree extends an earlier one (admin, compliance)
+         * @description The RFC 9162 consistency proof between two signed tree sizes: the later tree holds the earlier one unchanged as its first entries. `from` = 0 or `from` = `to` answers an empty proof. While the tree of a log that predates it is being built, or when the stored tree no longer gives the last signed root, proofs and checkpoints answer 503 (with Retry-After).
+         */
+        get: operations["getAuditConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-audit-logs/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log's verdict, in O(log n) (admin, compliance)
+         * @description Checks that the latest checkpoint's signature verifies and that the stored tree still gives its root, and reports the last full re-hash (POST /verify starts one). `valid` is both.
+         */
+        get: operations["verifyProxyAuditLog"];
+        put?: never;
+        /**
+         * Start a full re-hash of the audit log (admin, compliance)
+         * @description Re-hashes every stored entry (payload → payload_hash → leaf → the tree at the latest signed size) in chunks run by the log's alarm, so appends and reads go on meanwhile. Answers 202 with the re-hash's status; while one runs, a second call answers it without starting another. Poll GET /verify for the result.
+         */
+        post: operations["startAuditFullVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-audit-logs/{id}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prove that an entry is in a signed tree
+         * @description The RFC 9162 inclusion proof of the entry's leaf (SHA-256(0x00 ‖ payload_hash)) in the signed tree of `tree_size`, with that checkpoint. Readable by whoever may read the entry (a coordinator, its own). A deleted entry keeps its leaf, so admins and compliance officers can still prove it. While the tree of a log that predates it is being built, or when the stored tree no longer gives the last signed root, proofs and checkpoints answer 503 (with Retry-After).
+         */
+        get: operations["getAuditInclusionProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-audit-logs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit log for offline verification (admin, compliance)
+         * @description Streams entries in sequence order with each entry's `payload_hash` (the leaf input) and chain hashes; deleted entries are included as redacted, their leaves intact. Without `from`/`to` the file is the whole log up to its last signed tree size and its trailer carries that signed checkpoint: `npm run verify-export -- FILE --public-key <vkey>` recomputes every leaf and the root and checks the signature with the public key alone. With `from`/`to` the trailer says the file is not verifiable against a root. A body that ends without its trailer was cut short. Kept with `Cache-Control: no-store`.
+         */
+        get: operations["exportProxyAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/proxy-audit-logs": {
         parameters: {
             query?: never;
@@ -294,46 +438,6 @@ export interface paths {
          * @description For the system role only. The request's CF-Connecting-IP and User-Agent are recorded with the entry.
          */
         post: operations["createProxyAuditLog"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/proxy-audit-logs/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Verify the audit log's hash chain (admin, compliance)
-         * @description Recomputes every payload hash and link from the genesis value, checks that each deleted entry has its entry_deleted record, and checks the head against its keyed checkpoint.
-         */
-        get: operations["verifyProxyAuditLog"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/proxy-audit-logs/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export the audit log for offline verification (admin, compliance)
-         * @description Streams the contiguous run of entries appended between `from` and `to`, in sequence order, with each entry's hashes; deleted entries are included as redacted so the chain can be walked. The file ends with a trailer holding the keyed checkpoint of its last entry. `npm run verify-export -- FILE [--key KEY]` checks a file away from the service. A body that ends without its trailer was cut short.
-         */
-        get: operations["exportProxyAuditLog"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -396,32 +500,39 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
-        MemberPage: {
-            data: components["schemas"]["Member"][];
-            pagination: components["schemas"]["Pagination"];
+        AuditLogKeys: {
+            keys: components["schemas"]["AuditLogKey"][];
         };
-        Member: {
-            /** @example mentor-042 */
-            member_id: string;
-            /** @example Sam Rivera */
-            name: string;
+        AuditLogKey: {
             /**
-             * @example [
-             *       "mentor"
-             *     ]
+             * @description First 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key), hex
+             * @example b707082c
              */
-            roles: ("mentor" | "coordinator" | "admin" | "compliance")[];
-            /** @example true */
-            active: boolean;
-            /** @example 2026-03-01T09:00:00Z */
-            created_at: string;
-            /** @example 2026-03-01T09:00:00Z */
-            updated_at: string;
-        };
-        Pagination: {
-            page: number;
-            limit: number;
-            total: number;
+            key_id: string;
+            /**
+             * @description The key name: AUDIT_LOG_ORIGIN, the prefix of every log's origin
+             * @example mentor-activity-api
+             */
+            name: string;
+            /** @enum {string} */
+            algorithm: "Ed25519";
+            /**
+             * @description The 32-byte Ed25519 public key, base64
+             * @example zuc6/Px2bTtYpR8+VWXzU2ll5YrP98srGnjR5FytyHU=
+             */
+            public_key: string;
+            /**
+             * @description The C2SP verifier key `<name>+<key ID>+<base64(0x01 ‖ key)>`, as `--public-key` takes it
+             * @example mentor-activity-api+b707082c+Ac7nOvz8dm07WKUfPlVl81NpZeWKz/fLKxp40eRcrch1
+             */
+            verifier_key: string;
+            /** @example 2026-11-01T00:00:00Z */
+            not_before: string | null;
+            /**
+             * @description Set on a retired key: it signs no more
+             * @example null
+             */
+            not_after: string | null;
         };
         Problem: {
             /** @example https://mentor-activity.api/problems/validation_failed */
@@ -453,6 +564,33 @@ export interface components {
              * @enum {boolean}
              */
             errors_truncated?: true;
+        };
+        MemberPage: {
+            data: components["schemas"]["Member"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        Member: {
+            /** @example mentor-042 */
+            member_id: string;
+            /** @example Sam Rivera */
+            name: string;
+            /**
+             * @example [
+             *       "mentor"
+             *     ]
+             */
+            roles: ("mentor" | "coordinator" | "admin" | "compliance")[];
+            /** @example true */
+            active: boolean;
+            /** @example 2026-03-01T09:00:00Z */
+            created_at: string;
+            /** @example 2026-03-01T09:00:00Z */
+            updated_at: string;
+        };
+        Pagination: {
+            page: number;
+            limit: number;
+            total: number;
         };
         MemberInput: {
             /** @example Sam Rivera */
@@ -903,10 +1041,16 @@ export interface components {
         };
         AuditTrailEvent: {
             /**
+             * @description `redacted`: the event was erased from the audit log; `actor` and `at` are the redaction's
              * @example created
              * @enum {string}
              */
-            event: "created" | "updated" | "deleted";
+            event: "created" | "updated" | "deleted" | "redacted";
+            /**
+             * @description The audit entry (log-NNN)
+             * @example log-042
+             */
+            id: string;
             /** @example coord-007 */
             actor: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -988,6 +1132,135 @@ export interface components {
             /** @example 2026-03-26T09:00:00Z */
             deleted_at: string;
         };
+        AuditCheckpoint: {
+            /** @description Entries the signed tree holds (log-001 … log-N) */
+            tree_size: number;
+            /**
+             * @description The RFC 9162 Merkle tree root, hex
+             * @example 4f8a2c61be0d39a7c5e11f3b6d20e98a7c4b1d5f03e6a9b82c7d4e1f0a3b5c6d
+             */
+            root_hash: string;
+            /** @example 2026-03-26T12:00:00Z */
+            signed_at: string;
+            /**
+             * @description The signing key's ID (hex); see /.well-known/audit-log-keys
+             * @example b707082c
+             */
+            key_id: string;
+            /**
+             * @description The C2SP signed note: `<origin>\n<tree size>\n<base64 root>\n`, a blank line, and `— <key name> <base64(key ID ‖ Ed25519 signature)>`. Keep it: a witness checks that every later checkpoint extends it.
+             * @example mentor-activity-api/org-demo
+             *     310
+             *     T4osYb4NOafF4R87bSDpinxLHV8D5qm4LH1OHwo7XG0=
+             *
+             *     — mentor-activity-api 0L3o5bZr3c1n6q0Z3r0e9KmTn4kD5pS1yH2wQ7uV8xYz0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2yZ3A==
+             */
+            checkpoint: string;
+        };
+        AuditCheckpointPage: {
+            data: components["schemas"]["AuditCheckpoint"][];
+            /** @description Pass as after_size for the next page; null on the last page */
+            next_after_size: number | null;
+        };
+        AuditConsistencyProof: {
+            from: number;
+            to: number;
+            /** @description RFC 9162 §2.1.4 consistency proof, hex; empty when from is 0 or to */
+            proof: string[];
+        };
+        /**
+         * @example {
+         *       "valid": true,
+         *       "tree_size": 310,
+         *       "root_hash": "4f8a2c61be0d39a7c5e11f3b6d20e98a7c4b1d5f03e6a9b82c7d4e1f0a3b5c6d",
+         *       "checkpoint_valid": true,
+         *       "checkpoint_problem": null,
+         *       "building": null,
+         *       "full_audit": {
+         *         "status": "done",
+         *         "tree_size": 300,
+         *         "checked_through": 300,
+         *         "started_at": "2026-03-26T02:00:00Z",
+         *         "finished_at": "2026-03-26T02:00:01Z",
+         *         "first_bad_seq": null,
+         *         "reason": null
+         *       }
+         *     }
+         */
+        AuditVerification: {
+            /** @description checkpoint_valid, and the last finished re-hash found nothing wrong */
+            valid: boolean;
+            tree_size: number;
+            root_hash: string | null;
+            /** @description The latest checkpoint's signature verifies and the stored tree still gives its root */
+            checkpoint_valid: boolean;
+            /** @description Why it does not, when it does not */
+            checkpoint_problem: string | null;
+            /** @description A log older than its tree: how far the build has come */
+            building: {
+                tree_size: number;
+                log_length: number;
+            } | null;
+            full_audit: components["schemas"]["AuditFullAudit"];
+        };
+        AuditFullAudit: {
+            /** @enum {string} */
+            status: "never" | "running" | "done";
+            /** @description The signed size the re-hash checks against */
+            tree_size: number | null;
+            /** @description Entries re-hashed so far */
+            checked_through: number;
+            started_at: string | null;
+            finished_at: string | null;
+            first_bad_seq: number | null;
+            /**
+             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
+             * @example payload_hash_mismatch: The stored fields of log-017 do not match its payload hash
+             */
+            reason: string | null;
+        };
+        AuditFullAuditStarted: {
+            /** @enum {string} */
+            status: "never" | "running" | "done";
+            /** @description The signed size the re-hash checks against */
+            tree_size: number | null;
+            /** @description Entries re-hashed so far */
+            checked_through: number;
+            started_at: string | null;
+            finished_at: string | null;
+            first_bad_seq: number | null;
+            /**
+             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
+             * @example payload_hash_mismatch: The stored fields of log-017 do not match its payload hash
+             */
+            reason: string | null;
+        };
+        AuditInclusionProof: {
+            /** @example log-042 */
+            id: string;
+            /**
+             * @description The entry's sequence number minus 1
+             * @example 41
+             */
+            leaf_index: number;
+            /** @description SHA-256(0x00 ‖ payload_hash bytes), hex */
+            leaf_hash: string;
+            /** @example 310 */
+            tree_size: number;
+            /** @example 4f8a2c61be0d39a7c5e11f3b6d20e98a7c4b1d5f03e6a9b82c7d4e1f0a3b5c6d */
+            root_hash: string;
+            /** @description RFC 9162 §2.1.3 inclusion proof, hex, leaf side first */
+            audit_path: string[];
+            /**
+             * @description The signed checkpoint of tree_size
+             * @example mentor-activity-api/org-demo
+             *     310
+             *     T4osYb4NOafF4R87bSDpinxLHV8D5qm4LH1OHwo7XG0=
+             *
+             *     — mentor-activity-api 0L3o5bZr3c1n6q0Z3r0e9KmTn4kD5pS1yH2wQ7uV8xYz0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2yZ3A==
+             */
+            checkpoint: string;
+        };
         /**
          * @example {
          *       "data": [
@@ -1039,7 +1312,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1051,6 +1324,11 @@ export interface components {
             activity_id?: string;
             /** @example batch-0042 */
             batch_id?: string;
+            /**
+             * @description On member_created and member_updated: the member changed
+             * @example mentor-700
+             */
+            member_id?: string;
             /**
              * @example [
              *       "mentor-482",
@@ -1068,33 +1346,6 @@ export interface components {
              * @example 2026-03-20T09:00:00Z
              */
             timestamp: string;
-        };
-        /**
-         * @example {
-         *       "valid": true,
-         *       "entries_checked": 310,
-         *       "head": {
-         *         "seq": 310,
-         *         "hash": "9f2c1e4b7a0d3c5e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708"
-         *       },
-         *       "checkpoint": "5b1f0c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110ff"
-         *     }
-         */
-        ProxyAuditLogVerification: {
-            valid: boolean;
-            entries_checked: number;
-            head: {
-                seq: number;
-                hash: string;
-            };
-            /** @description HMAC-SHA-256 of the text `<seq>:<hash>` of the head under the server's chain key; null when invalid. Keep it: a later head that does not extend this one means the log was rewritten */
-            checkpoint: string | null;
-            /** @description When invalid: the first sequence number that fails; null for checkpoint_mismatch */
-            first_bad_seq?: number | null;
-            first_bad_id?: string | null;
-            /** @enum {string} */
-            reason?: "sequence_gap" | "prev_hash_mismatch" | "payload_hash_mismatch" | "hash_mismatch" | "unrecorded_redaction" | "deletion_record_mismatch" | "head_mismatch" | "checkpoint_mismatch";
-            detail?: string;
         };
         /**
          * @example {
@@ -1145,7 +1396,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1157,6 +1408,11 @@ export interface components {
             activity_id?: string;
             /** @example batch-0042 */
             batch_id?: string;
+            /**
+             * @description On member_created and member_updated: the member changed
+             * @example mentor-700
+             */
+            member_id?: string;
             /**
              * @example [
              *       "mentor-482",
@@ -1249,7 +1505,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1261,6 +1517,11 @@ export interface components {
             activity_id?: string;
             /** @example batch-0042 */
             batch_id?: string;
+            /**
+             * @description On member_created and member_updated: the member changed
+             * @example mentor-700
+             */
+            member_id?: string;
             /**
              * @example [
              *       "mentor-482",
@@ -1378,6 +1639,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    listAuditLogKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogKeys"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3505,6 +3795,629 @@ export interface operations {
             };
         };
     };
+    getAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest signed checkpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditCheckpoint"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditCheckpoints: {
+        parameters: {
+            query?: {
+                /** @description Only checkpoints of a larger tree */
+                after_size?: number | null;
+                /** @description Page size, 1..100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of checkpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditCheckpointPage"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditConsistencyProof: {
+        parameters: {
+            query?: {
+                /** @description A signed tree size (0 for the empty tree) */
+                from?: number | null;
+                /** @description A signed tree size; default the latest signed */
+                to?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditConsistencyProof"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyProxyAuditLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startAuditFullVerification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The re-hash runs */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditFullAuditStarted"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditInclusionProof: {
+        parameters: {
+            query?: {
+                /** @description A signed tree size holding the entry; default the latest signed */
+                tree_size?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof and the checkpoint it leads to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditInclusionProof"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportProxyAuditLog: {
+        parameters: {
+            query?: {
+                /** @description The file's format */
+                format?: "ndjson" | "csv";
+                /** @description Earliest append time (recorded_at), inclusive. With from or to the file cannot be checked against a signed root */
+                from?: string;
+                /** @description Latest append time (recorded_at), inclusive. Without from and to: the whole log up to its last signed size */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export file */
+            200: {
+                headers: {
+                    "Content-Disposition": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listProxyAuditLogs: {
         parameters: {
             query?: {
@@ -3518,6 +4431,8 @@ export interface operations {
                 mentor_id?: string;
                 activity_id?: string;
                 batch_id?: string;
+                /** @description Member events about this member */
+                member_id?: string;
                 /** @description Earliest timestamp, inclusive */
                 from?: string;
                 /** @description Latest timestamp, inclusive */
@@ -3735,175 +4650,6 @@ export interface operations {
             };
         };
     };
-    verifyProxyAuditLog: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The verdict; a broken chain names its first bad entry */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProxyAuditLogVerification"];
-                };
-            };
-            /** @description Malformed JSON or a validation failure */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, malformed, expired or badly signed bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's role or member status does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller sent more requests than its quota allows in the period */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; quote the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exportProxyAuditLog: {
-        parameters: {
-            query?: {
-                /** @description The file's format */
-                format?: "ndjson" | "csv";
-                /** @description Earliest append time (recorded_at), inclusive; default: the log's first entry */
-                from?: string;
-                /** @description Latest append time (recorded_at), inclusive; default: the log's head */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The export file */
-            200: {
-                headers: {
-                    "Content-Disposition": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/x-ndjson": string;
-                    "text/csv": string;
-                };
-            };
-            /** @description Malformed JSON or a validation failure */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, malformed, expired or badly signed bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's role or member status does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller sent more requests than its quota allows in the period */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; quote the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     listProxyAuditLogsByCoordinator: {
         parameters: {
             query?: {
@@ -3917,6 +4663,8 @@ export interface operations {
                 mentor_id?: string;
                 activity_id?: string;
                 batch_id?: string;
+                /** @description Member events about this member */
+                member_id?: string;
                 /** @description Earliest timestamp, inclusive */
                 from?: string;
                 /** @description Latest timestamp, inclusive */

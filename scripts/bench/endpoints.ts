@@ -14,6 +14,7 @@ import { unstable_startWorker } from "wrangler";
 import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
 import { ROOT } from "../dev/config.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
+import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ const WARM_UP_SECONDS = 1;
 const PAGE_SIZE = 20;
 const TMP = join(ROOT, "bench", "results", "tmp");
 const SECRET = "bench-secret-with-enough-entropy-for-hs256";
-const CHAIN_KEY = "bench-audit-chain-key";
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
 
 interface Measured {
@@ -156,7 +156,7 @@ async function startWorker() {
     },
     bindings: {
       JWT_SECRET: { type: "plain_text", value: SECRET },
-      AUDIT_CHAIN_KEY: { type: "plain_text", value: CHAIN_KEY },
+      AUDIT_SIGNING_KEY: { type: "plain_text", value: BENCH_AUDIT_SIGNING_KEY },
     },
   });
   const url = await worker.url;

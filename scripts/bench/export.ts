@@ -11,6 +11,7 @@ import type { Rpc } from "@cloudflare/workers-types";
 import { SignJWT } from "jose";
 import { createTestHarness } from "wrangler";
 import { ROOT } from "../dev/config.ts";
+import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
 import type { ExportBenchSeederRpc } from "./rpc.ts";
 
 const { values } = parseArgs({
@@ -57,7 +58,7 @@ function workerdRssMiB(): number {
 const server = createTestHarness({
   root: ROOT,
   workers: [
-    { configPath: "./wrangler.toml", secrets: { AUDIT_CHAIN_KEY: "bench-chain-key", JWT_SECRET } },
+    { configPath: "./wrangler.toml", secrets: { AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY, JWT_SECRET } },
     {
       config: {
         name: "export-bench-seeder",

@@ -39,6 +39,6 @@ export default class ExportBenchSeeder extends WorkerEntrypoint<Env> implements 
     for (let n = 0; n < entries; n += BATCH) {
       await stub.append(Array.from({ length: Math.min(BATCH, entries - n) }, (_, i) => event(n + i)));
     }
-    return (await stub.verify()).entries_checked;
+    return (await stub.verify()).tree_size;
   }
 }

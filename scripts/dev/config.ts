@@ -9,7 +9,9 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const DEV_DEFAULTS = {
   JWT_SECRET: "local-dev-secret-change-me-0123456789abcdef",
-  AUDIT_CHAIN_KEY: "local-dev-audit-chain-key-0123456789abcdef",
+  // The development signing key of the audit log (base64 PKCS#8 Ed25519): public by design, like
+  // the secret above; a deployment sets its own with `wrangler secret put AUDIT_SIGNING_KEY`.
+  AUDIT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIFuwdbVuU/egk8euwmmi3dmI4A+fobtpOhkLW9qrU5mE",
 };
 
 /** Reads KEY=VALUE lines of .dev.vars, if the developer has one. */

@@ -1,17 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
+import { MAX_CHECKPOINT_PAGE, MAX_TRAIL_EVENTS } from "../lib/limits";
+import { logLine } from "../lib/log";
 import { nowIso } from "../lib/time";
 import {
-  ANNOTATION_ACTION,
-  canonicalJson,
-  checkHead,
-  DELETION_ACTION,
-  finishWalk,
-  GENESIS_HASH,
-  headCheckpoint,
-  RECORD_ACTIONS,
-  startWalk,
-  walkRows,
-} from "./chain";
+  ALARM_PAUSE_MS,
+  buildTreeStep,
+  fullAuditStatus,
+  fullAuditStep,
+  isBuilding,
+  NEVER_AUDITED,
+  startFullAudit,
+} from "./alarm-work";
+import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
+import { eventFields, recordFields } from "./entry-fields";
 import { entryId } from "./entry-id";
 import {
   auditActorSchema,
@@ -20,31 +21,48 @@ import {
   auditListQuerySchema,
   auditNoteSchema,
   exportChunkSchema,
-  type ParsedActor,
-  type ParsedEvent,
+  OpaqueId,
   parseInput,
   seqSchema,
+  treeSizeSchema,
 } from "./events";
+import { type AuditKeyBindings, type AuditKeys, auditKeys, originOf } from "./keys";
+import { rootHash } from "./merkle";
 import { migrate } from "./migrations";
+import { consistencyOf, inclusionOf, toSigned } from "./proofs";
 import {
-  ChainWriter,
-  type EntryFields,
+  LogWriter,
   latestAnnotationRow,
   listRows,
-  readHead,
   redactRow,
-  rowByEventId,
   rowBySeq,
-  rowsAfter,
   rowsBetween,
+  rowsByEventIds,
   SELECT_FIRST_RECORDED_FROM,
   SELECT_LAST_RECORDED_TO,
   seqWhere,
   toAnnotation,
   toEntry,
+  trailRows,
 } from "./store";
+import {
+  checkLastSigned,
+  checkpointsAfter,
+  frontierOf,
+  type LogHead,
+  lastCheckpoint,
+  logLength,
+  readHead,
+  type SignedCheck,
+  StoredTree,
+  signCheckpoint,
+  type TreeFault,
+  treeSize,
+} from "./tree-store";
 import type {
   AnnotateResult,
+  AppendOutcome,
+  AppendRefusal,
   AppendResult,
   AuditActor,
   AuditEntryDetail,
@@ -55,102 +73,130 @@ import type {
   AuditListResult,
   AuditNote,
   AuditRow,
-  ChainFault,
+  CheckpointResult,
+  ConsistencyResult,
+  FullAuditStatus,
+  InclusionResult,
   RedactResult,
+  SignedCheckpoint,
+  TrailItem,
+  Unavailable,
   VerifyReport,
 } from "./types";
 
-/** Rows read per query while verifying, so no step holds the whole log. */
-export const VERIFY_CHUNK_ROWS = 500;
-
-function eventFields(event: ParsedEvent, recordedAt: string): EntryFields {
-  return {
-    event_id: event.event_id,
-    action: event.action,
-    actor_id: event.actor_id,
-    actor_name: event.actor_name ?? null,
-    coordinator_id: event.coordinator_id ?? null,
-    mentor_id: event.mentor_id ?? null,
-    mentor_name: event.mentor_name ?? null,
-    activity_id: event.activity_id ?? null,
-    attribution_id: event.attribution_id ?? null,
-    batch_id: event.batch_id ?? null,
-    mentor_ids: event.mentor_ids ? canonicalJson(event.mentor_ids) : null,
-    activity_type_id: event.activity_type_id ?? null,
-    activity_date: event.activity_date ?? null,
-    mentor_count: event.mentor_count ?? null,
-    skipped_count: event.skipped_count ?? null,
-    changes: event.changes ? canonicalJson(event.changes) : null,
-    ip_address: event.ip_address ?? null,
-    user_agent: event.user_agent ?? null,
-    target_seq: null,
-    annotation: null,
-    reviewed_by: null,
-    timestamp: event.occurred_at ?? recordedAt,
-    recorded_at: recordedAt,
-  };
-}
-
-/** A record the object writes about one of its entries (an annotation or a deletion). */
-function recordFields(
-  action: string,
-  targetSeq: number,
-  actor: ParsedActor,
-  now: string,
-  note: AuditNote | null,
-): EntryFields {
-  return {
-    ...eventFields({ event_id: `${action}:${crypto.randomUUID()}`, action, ...actor }, now),
-    target_seq: targetSeq,
-    annotation: note?.annotation ?? null,
-    reviewed_by: note?.reviewed_by ?? null,
-  };
-}
-
 /**
- * One per organisation: the single writer of that organisation's audit log. Every write runs
- * in one `transactionSync` without awaiting anything, so no other call interleaves with it and
- * sequence numbers stay contiguous.
+ * One per organisation: the single writer of that organisation's audit log, a transparency
+ * log (SPEC §9). Every write runs in one `transactionSync` without awaiting anything: it checks
+ * that the stored tree still gives the last signed root, appends, grows the Merkle tree and
+ * signs a checkpoint of the new size, so no other call interleaves and nothing is signed that
+ * does not extend what was signed before.
  */
-/** The bindings the audit object reads. */
-export interface AuditLogEnv {
-  /** Key of the HMAC checkpoint over the chain head. */
-  AUDIT_CHAIN_KEY?: string;
-}
-
-export class AuditLog extends DurableObject<AuditLogEnv> {
-  constructor(ctx: DurableObjectState, env: AuditLogEnv) {
+export class AuditLog extends DurableObject<AuditKeyBindings> {
+  constructor(ctx: DurableObjectState, env: AuditKeyBindings) {
     super(ctx, env);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage);
+      const { sql } = ctx.storage;
+      // A log that predates its tree has it built by the alarm, chunk by chunk.
+      if (isBuilding(sql)) {
+        if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now());
+        return;
+      }
+      // A new log starts with a signed empty tree, so a witness has a first checkpoint to hold.
+      const signer = this.keys().signer;
+      if (signer && lastCheckpoint(sql) === null && treeSize(sql) === 0 && this.ctx.id.name) {
+        ctx.storage.transactionSync(() =>
+          signCheckpoint(sql, signer, this.origin(), 0, rootHash(new StoredTree(sql), 0), nowIso()),
+        );
+      }
+    });
   }
 
-  private chainKey(): string {
-    const key = this.env.AUDIT_CHAIN_KEY;
-    if (!key) throw new Error("AUDIT_CHAIN_KEY is not set; the audit log cannot sign its head");
-    return key;
+  private keys(): AuditKeys {
+    return auditKeys(this.env);
+  }
+
+  /** The organisation is the object's name (`idFromName(org)`). */
+  private origin(): string {
+    const org = this.ctx.id.name;
+    if (!org) throw new Error("The audit object was not reached by its organisation's name");
+    return originOf(this.keys(), org);
+  }
+
+  /**
+   * The last checkpoint this instance signed or verified: its signature need not be checked
+   * again (a signature depends on the note's text alone), while the stored tree still is.
+   */
+  private trustedNote: string | null = null;
+
+  /** The last signed checkpoint checked against the stored tree (see checkLastSigned). */
+  private checkSigned(head: LogHead = readHead(this.ctx.storage.sql)): SignedCheck {
+    const check = checkLastSigned(this.ctx.storage.sql, this.keys(), this.origin(), head, this.trustedNote);
+    if (check.fault === null) this.trustedNote = check.note;
+    return check;
+  }
+
+  /**
+   * Runs a write in one transaction: refused when the object may not sign (no key, or the stored
+   * tree no longer gives the last signed root; logged, since either needs an operator), else the
+   * entries the write adds are appended and, when the tree is complete, a checkpoint of the new
+   * size signed.
+   */
+  private write<T>(run: (writer: LogWriter) => T): T | AppendRefusal {
+    const { sql } = this.ctx.storage;
+    return this.ctx.storage.transactionSync(() => {
+      const keys = this.keys();
+      const signer = keys.signer;
+      if (signer === null) {
+        const detail = keys.problems.length > 0 ? keys.problems.join("; ") : "AUDIT_SIGNING_KEY is not set";
+        logLine("error", "audit log refuses appends: no signing key", { detail });
+        return { status: "refused", reason: "no_signing_key", detail };
+      }
+      const head = readHead(sql);
+      const check = this.checkSigned(head);
+      if (check.fault) {
+        logLine("error", "audit log refuses appends: the stored tree does not extend the last signed one", {
+          org: this.ctx.id.name,
+          ...check.fault,
+        });
+        return { status: "refused", reason: "untrusted", detail: check.fault.detail };
+      }
+      const building = head.treeSize < head.length;
+      const edge = building ? null : (check.frontier ?? frontierOf(head));
+      const writer = new LogWriter(sql, edge, head);
+      const result = run(writer);
+      const tree = writer.commit();
+      if (tree && (writer.appended > 0 || check.signedSize !== tree.size)) {
+        this.trustedNote = signCheckpoint(sql, signer, this.origin(), tree.size, tree.root(), nowIso()).note;
+      }
+      return result;
+    });
   }
 
   /** Appends events in order, all or none; an event ID already held answers its entry. */
-  append(events: AuditEventInput[]): AppendResult[] {
+  append(events: AuditEventInput[]): AppendOutcome {
     const parsed = parseInput(auditEventsSchema, events, "events");
-    const key = this.chainKey();
     const recordedAt = nowIso();
     const { sql } = this.ctx.storage;
-    return this.ctx.storage.transactionSync(() => {
-      const writer = new ChainWriter(sql, key);
-      const results = parsed.map((event): AppendResult => {
-        const existing = rowByEventId(sql, event.event_id);
-        if (existing === null) {
-          return { status: "created", entry: toEntry(writer.add(eventFields(event, recordedAt))) };
+    const outcome = this.write((writer) => {
+      // One lookup for every event ID of the call; an ID twice in it is created once.
+      const held = rowsByEventIds(
+        sql,
+        parsed.map((event) => event.event_id),
+      );
+      return parsed.map((event): AppendResult => {
+        const existing = held.get(event.event_id);
+        if (existing === undefined) {
+          const row = writer.add(eventFields(event, recordedAt));
+          held.set(row.event_id, row);
+          return { status: "created", entry: toEntry(row) };
         }
-        if (existing.redacted !== 0) {
+        if (existing.redacted !== 0)
           return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
-        }
         return { status: "existing", entry: toEntry(existing) };
       });
-      writer.commit();
-      return results;
     });
+    return Array.isArray(outcome) ? { status: "appended", results: outcome } : outcome;
   }
 
   list(query: AuditListQuery): AuditListResult {
@@ -167,102 +213,204 @@ export class AuditLog extends DurableObject<AuditLogEnv> {
     return { entry: toEntry(row), annotation: annotation ? toAnnotation(toEntry(annotation)) : null };
   }
 
+  /** An attribution's events, oldest first, its redacted ones included as such. */
+  trail(attributionId: string): TrailItem[] {
+    const id = parseInput(OpaqueId, attributionId, "attribution_id");
+    return trailRows(this.ctx.storage.sql, id, MAX_TRAIL_EVENTS).map(
+      ({ row, deletion }): TrailItem =>
+        row.redacted === 0
+          ? { kind: "entry", entry: toEntry(row) }
+          : {
+              kind: "redacted",
+              id: entryId(row.seq),
+              seq: row.seq,
+              event_id: row.event_id,
+              actor_id: deletion?.actor_id ?? null,
+              at: deletion?.timestamp ?? null,
+            },
+    );
+  }
+
   /** Appends an `entry_annotated` record about an entry; the entry itself is not touched. */
   annotate(seq: number, note: AuditNote, actor: AuditActor): AnnotateResult {
     const target = parseInput(seqSchema, seq, "seq");
     const checkedNote = parseInput(auditNoteSchema, note, "note");
     const checkedActor = parseInput(auditActorSchema, actor, "actor");
-    const key = this.chainKey();
     const now = nowIso();
     const { sql } = this.ctx.storage;
-    return this.ctx.storage.transactionSync((): AnnotateResult => {
-      const row = rowBySeq(sql, target);
-      if (row === null || row.redacted !== 0) return { status: "not_found" };
-      if (row.action !== null && RECORD_ACTIONS.includes(row.action)) {
-        return { status: "not_annotatable", action: row.action };
-      }
-      const writer = new ChainWriter(sql, key);
+    const row = rowBySeq(sql, target);
+    if (row === null || row.redacted !== 0) return { status: "not_found" };
+    if (row.action !== null && RECORD_ACTIONS.includes(row.action)) {
+      return { status: "not_annotatable", action: row.action };
+    }
+    return this.write((writer): AnnotateResult => {
       const record = toEntry(
-        writer.add(recordFields(ANNOTATION_ACTION, target, checkedActor, now, checkedNote)),
+        writer.add(recordFields(ANNOTATION_ACTION, row, checkedActor, now, checkedNote)),
       );
-      writer.commit();
       return { status: "annotated", annotation: toAnnotation(record), record };
     });
   }
 
   /**
-   * Erases an entry's payload and appends an `entry_deleted` record naming it. The entry keeps
-   * its hashes, so the chain still verifies; deletion records themselves are never erased.
+   * Erases an entry's payload (keeping what places it) and appends an `entry_deleted` record
+   * naming it. The entry keeps its payload hash, so its leaf and every proof stay valid;
+   * deletion records themselves are never erased.
    */
   redact(seq: number, actor: AuditActor): RedactResult {
     const target = parseInput(seqSchema, seq, "seq");
     const checkedActor = parseInput(auditActorSchema, actor, "actor");
-    const key = this.chainKey();
     const now = nowIso();
     const { sql } = this.ctx.storage;
-    return this.ctx.storage.transactionSync((): RedactResult => {
-      const row = rowBySeq(sql, target);
-      if (row === null || row.redacted !== 0) return { status: "not_found" };
-      if (row.action === DELETION_ACTION) return { status: "not_redactable", action: row.action };
+    const row = rowBySeq(sql, target);
+    if (row === null || row.redacted !== 0) return { status: "not_found" };
+    if (row.action === DELETION_ACTION) return { status: "not_redactable", action: row.action };
+    return this.write((writer): RedactResult => {
       redactRow(sql, row);
-      const writer = new ChainWriter(sql, key);
-      const record = toEntry(writer.add(recordFields(DELETION_ACTION, target, checkedActor, now, null)));
-      writer.commit();
-      return { status: "redacted", record };
+      return {
+        status: "redacted",
+        record: toEntry(writer.add(recordFields(DELETION_ACTION, row, checkedActor, now, null))),
+      };
     });
   }
 
-  /**
-   * Walks the whole chain in chunks of VERIFY_CHUNK_ROWS, then checks the stored head and its
-   * keyed checkpoint. It runs without awaiting, so it judges one consistent state of the log.
-   */
-  verify(): VerifyReport {
-    const key = this.chainKey();
+  /** Why proofs and signed state cannot be served now, or null. */
+  private unavailable(): Unavailable | null {
     const { sql } = this.ctx.storage;
-    let walk = startWalk();
-    let fault: ChainFault | null = null;
-    for (;;) {
-      const rows = rowsAfter(sql, walk.next_seq - 1, VERIFY_CHUNK_ROWS);
-      const step = walkRows(walk, rows);
-      walk = step.walk;
-      fault = step.fault;
-      if (fault || rows.length < VERIFY_CHUNK_ROWS) break;
+    if (isBuilding(sql)) {
+      return {
+        status: "building",
+        detail: `The log's tree is being built (${treeSize(sql)} of ${logLength(sql)} entries); try again shortly`,
+      };
     }
-    const stored = readHead(sql);
-    fault ??= finishWalk(walk) ?? checkHead(walk, stored, key);
-    // An empty log has no stored head; its head is the genesis value at sequence 0.
-    const head = stored ?? { seq: 0, hash: GENESIS_HASH, checkpoint: headCheckpoint(key, 0, GENESIS_HASH) };
+    const { fault } = this.checkSigned();
+    if (fault) return { status: "untrusted", detail: fault.detail };
+    return null;
+  }
+
+  checkpoint(): CheckpointResult {
+    const unavailable = this.unavailable();
+    if (unavailable) return unavailable;
+    const last = lastCheckpoint(this.ctx.storage.sql);
+    return last === null ? { status: "none" } : { status: "ok", checkpoint: toSigned(last) };
+  }
+
+  checkpoints(afterSize: number, limit: number): SignedCheckpoint[] {
+    const after = parseInput(treeSizeSchema, afterSize, "after_size");
+    const count = parseInput(treeSizeSchema.min(1).max(MAX_CHECKPOINT_PAGE), limit, "limit");
+    return checkpointsAfter(this.ctx.storage.sql, after, count).map(toSigned);
+  }
+
+  /** The audit path of entry `seq` in the signed tree of `size` (default: the latest signed). */
+  proof(seq: number, size: number | null): InclusionResult {
+    const target = parseInput(seqSchema, seq, "seq");
+    const checkedSize = size === null ? null : parseInput(treeSizeSchema, size, "tree_size");
+    return this.unavailable() ?? inclusionOf(this.ctx.storage.sql, target, checkedSize);
+  }
+
+  /** The consistency proof between two signed sizes; `to` defaults to the latest signed. */
+  consistency(from: number, to: number | null): ConsistencyResult {
+    const first = parseInput(treeSizeSchema, from, "from");
+    const last = to === null ? null : parseInput(treeSizeSchema, to, "to");
+    return this.unavailable() ?? consistencyOf(this.ctx.storage.sql, first, last);
+  }
+
+  /** The log's state in O(log n): the latest checkpoint checked against the stored tree, and the last re-hash. */
+  verify(): VerifyReport {
+    const { sql } = this.ctx.storage;
+    const full = fullAuditStatus(sql);
+    const last = lastCheckpoint(sql);
+    const building = isBuilding(sql) ? { tree_size: treeSize(sql), log_length: logLength(sql) } : null;
+    let problem: TreeFault | null;
+    try {
+      problem = this.checkSigned().fault;
+    } catch (err) {
+      problem = { reason: "missing_node", detail: err instanceof Error ? err.message : String(err) };
+    }
+    if (problem === null && last === null && building === null) {
+      problem = {
+        reason: "checkpoint_malformed",
+        detail: "The log has no signed checkpoint (is AUDIT_SIGNING_KEY set?)",
+      };
+    }
+    const checkpointValid = problem === null && last !== null;
+    const auditFound = full.status === "done" && full.reason !== null;
     return {
-      valid: fault === null,
-      entries_checked: walk.entries_checked,
-      head: { seq: head.seq, hash: head.hash },
-      checkpoint: fault === null ? head.checkpoint : null,
-      fault,
+      valid: checkpointValid && !auditFound,
+      tree_size: last?.tree_size ?? 0,
+      root_hash: last?.root_hash ?? null,
+      checkpoint_valid: checkpointValid,
+      checkpoint_problem: problem ? `${problem.reason}: ${problem.detail}` : null,
+      building,
+      full_audit: full,
     };
   }
 
+  /** Starts the full re-hash (POST /verify), run by the alarm in chunks; answers its status. */
+  async startVerify(): Promise<FullAuditStatus> {
+    const status = startFullAudit(this.ctx.storage.sql, nowIso());
+    if (status === null) return NEVER_AUDITED;
+    if (status.status === "running") await this.ctx.storage.setAlarm(Date.now());
+    return status;
+  }
+
+  /** One chunk of the background work: the tree of a predating log first, then a re-hash. */
+  override async alarm(): Promise<void> {
+    const { sql } = this.ctx.storage;
+    const more = this.ctx.storage.transactionSync(() => {
+      if (isBuilding(sql)) {
+        const building = buildTreeStep(sql);
+        const signer = this.keys().signer;
+        if (!building && signer && lastCheckpoint(sql) === null) {
+          const size = treeSize(sql);
+          signCheckpoint(sql, signer, this.origin(), size, rootHash(new StoredTree(sql), size), nowIso());
+        }
+        return true;
+      }
+      return fullAuditStep(sql, nowIso());
+    });
+    if (more) await this.ctx.storage.setAlarm(Date.now() + ALARM_PAUSE_MS);
+  }
+
   /**
-   * The span of entries appended between `from` and `to`, with the keyed checkpoint of its last
-   * entry, so an exported file can be checked away from the service. Entries appended after
-   * this call are not in the span, so an export is one consistent cut of the log.
+   * The span of entries an export covers. A full export (no bounds) runs to the last signed
+   * tree size and carries that checkpoint, once the object has checked that its stored tree still
+   * gives it; a ranged export carries none, since it cannot be checked against a root.
    */
   exportRange(range: AuditExportRange): AuditExportSpan {
     const { from, to } = parseInput(auditExportRangeSchema, range, "range");
-    const key = this.chainKey();
     const { sql } = this.ctx.storage;
-    const headSeq = readHead(sql)?.seq ?? 0;
-    const first = from === undefined ? 1 : (seqWhere(sql, SELECT_FIRST_RECORDED_FROM, from) ?? headSeq + 1);
-    const last = to === undefined ? headSeq : (seqWhere(sql, SELECT_LAST_RECORDED_TO, to) ?? 0);
-    const lastRow = last >= first ? rowBySeq(sql, last) : null;
-    if (lastRow === null) {
-      return { first_seq: first, last_seq: first - 1, log_head_seq: headSeq, head: null, checkpoint: null };
+    const length = logLength(sql);
+    if (from === undefined && to === undefined) {
+      const unavailable = this.unavailable();
+      const last = unavailable ? null : lastCheckpoint(sql);
+      if (last === null) {
+        return {
+          first_seq: 1,
+          last_seq: length,
+          log_head_seq: length,
+          verifiable: false,
+          checkpoint: null,
+          unverifiable_reason: unavailable?.detail ?? "No checkpoint has been signed yet",
+        };
+      }
+      return {
+        first_seq: 1,
+        last_seq: last.tree_size,
+        log_head_seq: length,
+        verifiable: true,
+        checkpoint: last.note,
+        unverifiable_reason: null,
+      };
     }
+    const first = from === undefined ? 1 : (seqWhere(sql, SELECT_FIRST_RECORDED_FROM, from) ?? length + 1);
+    const last = to === undefined ? length : (seqWhere(sql, SELECT_LAST_RECORDED_TO, to) ?? 0);
     return {
       first_seq: first,
-      last_seq: lastRow.seq,
-      log_head_seq: headSeq,
-      head: { seq: lastRow.seq, hash: lastRow.hash },
-      checkpoint: headCheckpoint(key, lastRow.seq, lastRow.hash),
+      last_seq: last >= first ? last : first - 1,
+      log_head_seq: length,
+      verifiable: false,
+      checkpoint: null,
+      unverifiable_reason: "A ranged export is not a whole signed tree; export without from/to to check it",
     };
   }
 

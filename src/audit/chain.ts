@@ -19,13 +19,15 @@
  *
  * - `payload_hash` = lowercase hex SHA-256 of the canonical payload;
  * - `hash` = lowercase hex SHA-256 of the ASCII text `prev_hash + payload_hash` (128 hex digits);
- * - the first entry's `prev_hash` is GENESIS_HASH;
- * - the head checkpoint = lowercase hex HMAC-SHA-256 under the chain key of `${seq}:${hash}`.
+ * - the first entry's `prev_hash` is GENESIS_HASH.
+ *
+ * The chain is kept for the exports and tools written against it; what checkpoints sign is the
+ * Merkle tree over the payload hashes (merkle.ts).
  *
  * A redacted row (`redacted` = 1) has lost its payload, so only its stored payload hash and its
  * link are checked, and a later `entry_deleted` record must name it in `target_seq`.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 // Imports name their `.ts` files so that Node can load this module as it is (verify-export).
 import { entryId } from "./entry-id.ts";
 import type { AuditRow, ChainFault, JsonValue } from "./types.ts";
@@ -88,6 +90,7 @@ export const PAYLOAD_FIELDS = [
   "reviewed_by",
   "timestamp",
   "recorded_at",
+  "member_id",
 ] as const satisfies readonly (keyof AuditRow)[];
 
 const JSON_FIELDS: ReadonlySet<string> = new Set(["mentor_ids", "changes"]);
@@ -113,16 +116,6 @@ export function payloadHash(row: AuditRow): string {
 
 export function linkHash(prevHash: string, payloadHashHex: string): string {
   return sha256Hex(`${prevHash}${payloadHashHex}`);
-}
-
-export function headCheckpoint(key: string, seq: number, hash: string): string {
-  return createHmac("sha256", key).update(`${seq}:${hash}`, "utf8").digest("hex");
-}
-
-export function sameDigest(a: string, b: string): boolean {
-  const left = Buffer.from(a, "utf8");
-  const right = Buffer.from(b, "utf8");
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** How far a walk along the chain has come; rows are fed to it in order, in chunks. */
@@ -235,42 +228,7 @@ export function finishWalk(walk: ChainWalk): ChainFault | null {
   };
 }
 
-export interface StoredHead {
-  seq: number;
-  hash: string;
-  checkpoint: string;
-}
-
-/**
- * Compares the walked chain with the head the object stored, and that head's checkpoint with
- * one computed under the key. Links alone can be recomputed by anyone who rewrites rows; the
- * checkpoint cannot without the key.
- */
-export function checkHead(walk: ChainWalk, head: StoredHead | null, key: string): ChainFault | null {
-  const lastSeq = walk.next_seq - 1;
-  if (head === null) {
-    if (lastSeq === 0) return null;
-    return { seq: 1, reason: "head_mismatch", detail: "Entries exist but the chain head is missing" };
-  }
-  if (head.seq !== lastSeq || head.hash !== walk.prev_hash) {
-    const seq = head.seq === lastSeq ? head.seq : Math.min(head.seq, lastSeq) + 1;
-    return {
-      seq,
-      reason: "head_mismatch",
-      detail: `The stored head (${entryId(head.seq)}) is not the last entry of the chain (${entryId(lastSeq)})`,
-    };
-  }
-  if (!sameDigest(headCheckpoint(key, head.seq, head.hash), head.checkpoint)) {
-    return {
-      seq: null,
-      reason: "checkpoint_mismatch",
-      detail: "The chain links hold, but the head's keyed checkpoint does not: the chain was rewritten",
-    };
-  }
-  return null;
-}
-
-/** Walks a whole exported log without the key: the links, payload hashes and redaction records. */
+/** Walks a whole log: the links, payload hashes and redaction records. */
 export function verifyRows(rows: readonly AuditRow[]): WalkStep {
   const step = walkRows(startWalk(), rows);
   return step.fault ? step : { walk: step.walk, fault: finishWalk(step.walk) };

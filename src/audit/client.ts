@@ -1,7 +1,7 @@
 import type { AuditLog } from "./audit-log.do";
 import type {
   AnnotateResult,
-  AppendResult,
+  AppendOutcome,
   AuditActor,
   AuditEntryDetail,
   AuditEventInput,
@@ -11,18 +11,30 @@ import type {
   AuditListResult,
   AuditNote,
   AuditRow,
+  CheckpointResult,
+  ConsistencyResult,
+  FullAuditStatus,
+  InclusionResult,
   RedactResult,
+  SignedCheckpoint,
+  TrailItem,
   VerifyReport,
 } from "./types";
 
 /** What the Worker may ask of an organisation's audit log. Each call is one round trip. */
 export interface AuditClient {
-  append(events: AuditEventInput[]): Promise<AppendResult[]>;
+  append(events: AuditEventInput[]): Promise<AppendOutcome>;
   list(query: AuditListQuery): Promise<AuditListResult>;
   get(seq: number): Promise<AuditEntryDetail | null>;
+  trail(attributionId: string): Promise<TrailItem[]>;
   annotate(seq: number, note: AuditNote, actor: AuditActor): Promise<AnnotateResult>;
   redact(seq: number, actor: AuditActor): Promise<RedactResult>;
   verify(): Promise<VerifyReport>;
+  startVerify(): Promise<FullAuditStatus>;
+  checkpoint(): Promise<CheckpointResult>;
+  checkpoints(afterSize: number, limit: number): Promise<SignedCheckpoint[]>;
+  proof(seq: number, treeSize: number | null): Promise<InclusionResult>;
+  consistency(from: number, to: number | null): Promise<ConsistencyResult>;
   exportRange(range: AuditExportRange): Promise<AuditExportSpan>;
   exportChunk(afterSeq: number, lastSeq: number, limit: number): Promise<AuditRow[]>;
 }
@@ -41,9 +53,15 @@ export function auditClient(env: AuditBinding, orgId: string): AuditClient {
     append: async (events) => await stub.append(events),
     list: async (query) => await stub.list(query),
     get: async (seq) => await stub.get(seq),
+    trail: async (attributionId) => await stub.trail(attributionId),
     annotate: async (seq, note, actor) => await stub.annotate(seq, note, actor),
     redact: async (seq, actor) => await stub.redact(seq, actor),
     verify: async () => await stub.verify(),
+    startVerify: async () => await stub.startVerify(),
+    checkpoint: async () => await stub.checkpoint(),
+    checkpoints: async (afterSize, limit) => await stub.checkpoints(afterSize, limit),
+    proof: async (seq, treeSize) => await stub.proof(seq, treeSize),
+    consistency: async (from, to) => await stub.consistency(from, to),
     exportRange: async (range) => await stub.exportRange(range),
     exportChunk: async (afterSeq, lastSeq, limit) => await stub.exportChunk(afterSeq, lastSeq, limit),
   };

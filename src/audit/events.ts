@@ -39,7 +39,7 @@ export const AuditRef = RefId;
  * An ID as a token may carry it (a service's subject need not look like a member ID). Actors
  * and filter values are only stored and compared, so no pattern is imposed.
  */
-const OpaqueId = z.string().min(1).max(MAX_ID_LENGTH);
+export const OpaqueId = z.string().min(1).max(MAX_ID_LENGTH);
 
 export const EventId = z
   .string()
@@ -101,6 +101,7 @@ const auditEventSchema = z.strictObject({
   changes: ChangesSchema.nullish(),
   ip_address: IpAddress.nullish(),
   user_agent: UserAgent.nullish(),
+  member_id: AuditRef.nullish(),
   occurred_at: IsoDateTime.nullish(),
 });
 
@@ -130,6 +131,7 @@ export const auditListQuerySchema = z.strictObject({
   activity_id: OpaqueId.optional(),
   attribution_id: OpaqueId.optional(),
   batch_id: OpaqueId.optional(),
+  member_id: OpaqueId.optional(),
   from: IsoDateTime.optional(),
   to: IsoDateTime.optional(),
   order: z.enum(["asc", "desc"]).optional(),
@@ -138,6 +140,8 @@ export const auditListQuerySchema = z.strictObject({
 });
 
 export const seqSchema = z.number().int().min(1);
+
+export const treeSizeSchema = z.number().int().min(0);
 
 export const auditExportRangeSchema = z.strictObject({
   from: IsoDateTime.optional(),

@@ -6,25 +6,19 @@
  * A file is one line per entry, in sequence order, then one trailer line:
  * - `ndjson`: each entry a JSON object of its EXPORT_COLUMNS (an AuditRow), then
  *   `{"export_trailer": ExportTrailer}`;
- * - `csv`: a header line of EXPORT_COLUMNS, each entry a record, then
- *   `#export_trailer <ExportTrailer as JSON>`. Strings are always quoted (`""` escapes a quote
- *   and a quoted value may span lines), integers are bare, and NULL is an empty bare field, so
- *   NULL and the empty string stay apart, as the payload hash needs.
+ * - `csv`: a header line of EXPORT_COLUMNS, each entry a record (export-csv.ts), then
+ *   `#export_trailer <ExportTrailer as JSON>`.
  *
  * Lines end in `\n` alone. Redacted entries are included with their hashes and NULL payload
- * columns, so the chain can be walked across them.
+ * columns, so the chain and the tree can be rebuilt across them. A full export runs from entry 1
+ * to a signed tree size and its trailer carries that signed checkpoint: anyone with the public
+ * key can recompute every leaf and the root and check the signature.
  */
-import {
-  type ChainWalk,
-  finishWalk,
-  GENESIS_HASH,
-  headCheckpoint,
-  PAYLOAD_FIELDS,
-  sameDigest,
-  startWalkAt,
-  walkRows,
-} from "./chain.ts";
+import { type ChainWalk, finishWalk, GENESIS_HASH, PAYLOAD_FIELDS, startWalkAt, walkRows } from "./chain.ts";
 import { entryId } from "./entry-id.ts";
+import { csvFields, csvRecordComplete, csvValue } from "./export-csv.ts";
+import { leafHash, MerkleFrontier, sameHash, toHex } from "./merkle.ts";
+import { type NoteKey, parseCheckpoint, verifyCheckpoint } from "./signed-note.ts";
 import type { AuditRow, ChainFaultReason } from "./types.ts";
 
 export const EXPORT_FORMATS = ["ndjson", "csv"] as const;
@@ -72,23 +66,22 @@ export interface ExportTrailer {
   /** The bounds the export was asked for, on `recorded_at`; null when open. */
   from: string | null;
   to: string | null;
-  /** The last entry of the file; null for an empty file. */
+  /** The last entry of the file, as the hash chain links it; null for an empty file. */
   head: { seq: number; hash: string } | null;
-  /** HMAC-SHA-256 of `<seq>:<hash>` of `head` under the chain key, as the log signs its head. */
+  /** Whether the file is a whole signed tree (entries 1..tree_size) that its checkpoint vouches for. */
+  verifiable: boolean;
+  /** The signed checkpoint note of `tree_size` entries; null when the file is not verifiable. */
   checkpoint: string | null;
-  /** The log's head when the export began; the file is complete when it ends there. */
+  tree_size: number | null;
+  /** Why the file cannot be checked against a signed root, when it cannot. */
+  unverifiable_reason: string | null;
+  /** The log's length when the export began. */
   log_head_seq: number;
   exported_at: string;
 }
 
 const NDJSON_TRAILER_KEY = "export_trailer";
 const CSV_TRAILER_PREFIX = "#export_trailer ";
-
-function csvValue(value: string | number | null): string {
-  if (value === null) return "";
-  if (typeof value === "number") return String(value);
-  return `"${value.replaceAll('"', '""')}"`;
-}
 
 export function exportHeader(format: ExportFormat): string {
   return format === "csv" ? `${EXPORT_COLUMNS.join(",")}\n` : "";
@@ -105,40 +98,6 @@ export function exportTrailerLine(format: ExportFormat, trailer: ExportTrailer):
   return format === "csv"
     ? `${CSV_TRAILER_PREFIX}${JSON.stringify(trailer)}\n`
     : `${JSON.stringify({ [NDJSON_TRAILER_KEY]: trailer })}\n`;
-}
-
-/** Splits one CSV record; bare fields are integers or NULL, quoted ones strings. */
-function csvFields(record: string): (string | number | null)[] | null {
-  const fields: (string | number | null)[] = [];
-  let i = 0;
-  for (;;) {
-    if (record[i] === '"') {
-      let value = "";
-      i += 1;
-      for (;;) {
-        const quote = record.indexOf('"', i);
-        if (quote === -1) return null;
-        value += record.slice(i, quote);
-        if (record[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-        } else {
-          i = quote + 1;
-          break;
-        }
-      }
-      fields.push(value);
-    } else {
-      const end = record.indexOf(",", i);
-      const bare = record.slice(i, end === -1 ? undefined : end);
-      if (bare !== "" && !/^-?\d+$/.test(bare)) return null;
-      fields.push(bare === "" ? null : Number(bare));
-      i = end === -1 ? record.length : end;
-    }
-    if (i === record.length) return fields;
-    if (record[i] !== ",") return null;
-    i += 1;
-  }
 }
 
 /** A row from parsed columns, or null when a column is missing or of the wrong type. */
@@ -158,7 +117,14 @@ function toRow(values: Record<string, unknown>): AuditRow | null {
   return row as AuditRow;
 }
 
-export type ExportFaultReason = ChainFaultReason | "malformed_line" | "missing_trailer" | "trailer_mismatch";
+export type ExportFaultReason =
+  | ChainFaultReason
+  | "malformed_line"
+  | "missing_trailer"
+  | "trailer_mismatch"
+  | "checkpoint_missing"
+  | "signature_invalid"
+  | "origin_mismatch";
 
 export interface ExportFault {
   /** The file's line (from 1) where the fault was found; null when it is about the whole file. */
@@ -173,36 +139,57 @@ export interface ExportVerdict {
   entries_checked: number;
   /** The last entry walked. */
   head: { seq: number; hash: string } | null;
-  /** Whether the trailer's checkpoint was checked under a key. */
-  checkpoint_checked: boolean;
+  /** Whether the file is a whole signed tree whose root was recomputed and compared. */
+  verifiable: boolean;
+  /** Why it is not, when it is not. */
+  unverifiable_reason: string | null;
+  /** The key that signed the checkpoint, when the file is verifiable and valid. */
+  signed_by: NoteKey | null;
+  /** The checkpoint's origin, when the file carries one. */
+  origin: string | null;
   fault: ExportFault | null;
 }
 
 /** Entries walked per step, so a large file is checked in bounded memory. */
 const WALK_CHUNK_ROWS = 500;
 
+export interface VerifyOptions {
+  /**
+   * Public keys the checkpoint may be signed with (the log's current and retired keys). With none,
+   * no checkpoint can be trusted, so a file that carries one fails with signature_invalid.
+   */
+  keys: readonly NoteKey[];
+  /** The organisation whose log this is: the origin must then be `<key name>/<org>`. */
+  org?: string;
+}
+
 /**
- * Checks an export file fed to it line by line: every link and payload hash, the deletion
- * records, the trailer, and with the chain key the trailer's checkpoint. It stops at the first
- * fault and names the line of the first bad row.
+ * Checks an export file fed to it line by line: every payload hash and chain link, the deletion
+ * records, the trailer, the Merkle root of all the leaves against the trailer's checkpoint, and
+ * with public keys that checkpoint's signature. It stops at the first fault and names the line
+ * of the first bad row.
  */
 export class ExportVerifier {
   private walk: ChainWalk | null = null;
   private pending: { row: AuditRow; line: number }[] = [];
+  private readonly tree = new MerkleFrontier();
+  private firstSeq: number | null = null;
   private trailer: ExportTrailer | null = null;
   private fault: ExportFault | null = null;
   private line = 0;
   private headerSeen: boolean;
   /** A CSV record whose quoted value spans lines, until its closing quote arrives. */
   private partial: { text: string; line: number } | null = null;
+  private signedBy: NoteKey | null = null;
+  private origin: string | null = null;
 
   // Plain fields rather than parameter properties: Node strips types but cannot compile those.
   private readonly format: ExportFormat;
-  private readonly key: string | undefined;
+  private readonly options: VerifyOptions;
 
-  constructor(format: ExportFormat, key?: string) {
+  constructor(format: ExportFormat, options: VerifyOptions) {
     this.format = format;
-    this.key = key;
+    this.options = options;
     this.headerSeen = format !== "csv";
   }
 
@@ -212,22 +199,18 @@ export class ExportVerifier {
     if (this.fault) return;
     if (this.partial) {
       this.partial.text += `\n${text}`;
-      if (!this.complete(this.partial.text)) return;
+      if (!csvRecordComplete(this.partial.text)) return;
       const { text: record, line } = this.partial;
       this.partial = null;
       this.record(record, line);
       return;
     }
     if (text === "") return;
-    if (this.format === "csv" && this.headerSeen && !text.startsWith("#") && !this.complete(text)) {
+    if (this.format === "csv" && this.headerSeen && !text.startsWith("#") && !csvRecordComplete(text)) {
       this.partial = { text, line: this.line };
       return;
     }
     this.record(text, this.line);
-  }
-
-  private complete(record: string): boolean {
-    return (record.split('"').length - 1) % 2 === 0;
   }
 
   private malformed(line: number, detail: string): void {
@@ -251,6 +234,7 @@ export class ExportVerifier {
       this.malformed(line, "Not an entry of the export's format");
       return;
     }
+    this.firstSeq ??= parsed.seq;
     this.walk ??= startWalkAt(parsed.seq, parsed.seq === 1 ? GENESIS_HASH : parsed.prev_hash);
     this.pending.push({ row: parsed, line });
     if (this.pending.length >= WALK_CHUNK_ROWS) this.flush();
@@ -291,9 +275,11 @@ export class ExportVerifier {
       this.walk,
       this.pending.map((p) => p.row),
     );
+    // Every row the walk accepted is a leaf of the tree the checkpoint signs.
+    const accepted = step.walk.entries_checked - this.walk.entries_checked;
+    for (const { row } of this.pending.slice(0, accepted)) this.tree.append(leafHash(row.payload_hash));
     if (step.fault) {
-      // The walk stops at the bad row, so the rows it checked in this chunk come before it.
-      const at = this.pending[step.walk.entries_checked - this.walk.entries_checked];
+      const at = this.pending[accepted];
       this.fault = { line: at?.line ?? null, ...step.fault };
     }
     this.walk = step.walk;
@@ -307,11 +293,18 @@ export class ExportVerifier {
     if (!this.fault) this.checkTrailer();
     const walk = this.walk;
     const head = walk && walk.entries_checked > 0 ? { seq: walk.next_seq - 1, hash: walk.prev_hash } : null;
+    const verifiable = this.fault === null && this.trailer?.verifiable === true;
     return {
       valid: this.fault === null,
       entries_checked: walk?.entries_checked ?? 0,
       head,
-      checkpoint_checked: this.fault === null && this.key !== undefined,
+      verifiable,
+      unverifiable_reason: verifiable
+        ? null
+        : (this.trailer?.unverifiable_reason ??
+          (this.fault ? null : "The trailer does not say the file is verifiable")),
+      signed_by: this.signedBy,
+      origin: this.origin,
       fault: this.fault,
     };
   }
@@ -344,13 +337,51 @@ export class ExportVerifier {
         return;
       }
     }
-    if (this.key === undefined || last === null) return;
-    const expected = headCheckpoint(this.key, last.seq, last.hash);
-    if (typeof trailer.checkpoint !== "string" || !sameDigest(expected, trailer.checkpoint)) {
-      wholeFile(
-        "checkpoint_mismatch",
-        "The links hold but the trailer's keyed checkpoint does not: the file was rewritten, or the key is not the log's",
-      );
+    if (trailer.verifiable !== true) return;
+    this.checkCheckpoint(trailer, entries);
+  }
+
+  /** A verifiable file: its leaves must give the signed root of exactly its entries. */
+  private checkCheckpoint(trailer: ExportTrailer, entries: number): void {
+    const wholeFile = (reason: ExportFaultReason, detail: string) => {
+      this.fault = { line: null, seq: null, reason, detail };
+    };
+    const note = typeof trailer.checkpoint === "string" ? parseCheckpoint(trailer.checkpoint) : null;
+    if (note === null) {
+      wholeFile("checkpoint_missing", "The file says it is verifiable but carries no readable checkpoint");
+      return;
     }
+    this.origin = note.origin;
+    if ((this.firstSeq ?? 1) !== 1 || note.treeSize !== entries || trailer.tree_size !== entries) {
+      wholeFile(
+        "trailer_mismatch",
+        `The checkpoint covers ${note.treeSize} entries from log-001; the file holds ${entries} from ` +
+          `${this.firstSeq === null ? "none" : entryId(this.firstSeq)}`,
+      );
+      return;
+    }
+    // Is the note authentic, is it this organisation's log, and do the entries give its root?
+    const signer = verifyCheckpoint(note, this.options.keys);
+    if (signer === null) {
+      wholeFile("signature_invalid", "The checkpoint is not signed by any of the given public keys");
+      return;
+    }
+    const expected = this.options.org === undefined ? null : `${signer.name}/${this.options.org}`;
+    if ((expected !== null && note.origin !== expected) || !note.origin.startsWith(`${signer.name}/`)) {
+      wholeFile(
+        "origin_mismatch",
+        `The checkpoint is of ${note.origin}, not ${expected ?? `${signer.name}/…`}`,
+      );
+      return;
+    }
+    const root = this.tree.root();
+    if (!sameHash(root, note.root)) {
+      wholeFile(
+        "root_mismatch",
+        `The file's entries give root ${toHex(root)}, not the checkpoint's: a row was changed, added or removed`,
+      );
+      return;
+    }
+    this.signedBy = signer;
   }
 }

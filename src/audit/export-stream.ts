@@ -20,6 +20,7 @@ export function exportStream(
   const encoder = new TextEncoder();
   let cursor = span.first_seq - 1;
   let rows = 0;
+  let head: { seq: number; hash: string } | null = null;
   let headerSent = false;
   return new ReadableStream<Uint8Array>(
     {
@@ -40,8 +41,11 @@ export function exportStream(
             rows,
             from: range.from ?? null,
             to: range.to ?? null,
-            head: span.head,
+            head,
+            verifiable: span.verifiable,
             checkpoint: span.checkpoint,
+            tree_size: span.verifiable ? span.last_seq : null,
+            unverifiable_reason: span.unverifiable_reason,
             log_head_seq: span.log_head_seq,
             exported_at: nowIso(),
           });
@@ -51,6 +55,7 @@ export function exportStream(
         }
         controller.enqueue(encoder.encode(chunk.map((row) => exportLine(format, row)).join("")));
         cursor = last.seq;
+        head = { seq: last.seq, hash: last.hash };
         rows += chunk.length;
       },
     },

@@ -78,6 +78,46 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX entries_recorded_idx ON entries (recorded_at, seq) ${LIVE}`,
     ],
   },
+  {
+    // The transparency log (SPEC §9): a Merkle tree over the entries' payload hashes with
+    // Ed25519-signed checkpoints replaces the HMAC checkpoint of the chain head. A log that
+    // predates it has its tree built by the alarm, in chunks, from `tree_size` 0 on.
+    version: 3,
+    statements: [
+      // Complete subtrees only: (level, index) covers leaves [index·2^level, (index+1)·2^level).
+      `CREATE TABLE tree_nodes (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+      ) WITHOUT ROWID`,
+      // Every checkpoint signed, at most one per tree size and key.
+      `CREATE TABLE checkpoints (
+        tree_size INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        root_hash TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (tree_size, key_id)
+      ) WITHOUT ROWID`,
+      // One row: the progress of the alarm's re-hash. The tree's size is its last leaf's index + 1.
+      `CREATE TABLE log_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        full_audit TEXT
+      )`,
+      "INSERT INTO log_state (id, full_audit) VALUES (1, NULL)",
+      // The HMAC of the head under AUDIT_CHAIN_KEY is retired: only the key holder could check it.
+      "DROP TABLE chain_head",
+      // Who a member event is about (member_created, member_updated).
+      "ALTER TABLE entries ADD COLUMN member_id TEXT",
+      // Only the entries that name a member or an attribution, so other appends pay nothing for them.
+      "CREATE INDEX entries_member_idx ON entries (member_id, seq) WHERE member_id IS NOT NULL",
+      // A record's trail shows its redacted events too (a redaction keeps attribution_id), so the
+      // attribution index holds redacted rows as well.
+      "DROP INDEX entries_attribution_idx",
+      "CREATE INDEX entries_attribution_idx ON entries (attribution_id, seq) WHERE attribution_id IS NOT NULL",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

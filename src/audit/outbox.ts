@@ -31,7 +31,8 @@ export async function deliver(
 ): Promise<boolean> {
   if (events.length === 0) return true;
   try {
-    await auditClient(env, orgId).append(events.map(toInput));
+    const outcome = await auditClient(env, orgId).append(events.map(toInput));
+    if (outcome.status === "refused") throw new Error(`${outcome.reason}: ${outcome.detail}`);
   } catch (err) {
     logLine("warn", "audit append failed; left in outbox", {
       org: orgId,
@@ -67,7 +68,17 @@ export async function drainOutbox(
   for (const [orgId, list] of byOrg) {
     const client = auditClient(env, orgId);
     try {
-      await client.append(list.map(toInput));
+      const outcome = await client.append(list.map(toInput));
+      if (outcome.status === "refused") {
+        // The object appends nothing for now (no key, or a tree it cannot trust): all wait.
+        failed += list.length;
+        await markOutboxFailed(
+          db,
+          list.map((r) => r.eventId),
+          `${outcome.reason}: ${outcome.detail}`,
+        );
+        continue;
+      }
       await clearOutbox(
         db,
         list.map((r) => r.eventId),
@@ -79,7 +90,8 @@ export async function drainOutbox(
     }
     for (const row of list) {
       try {
-        await client.append([toInput(row)]);
+        const outcome = await client.append([toInput(row)]);
+        if (outcome.status === "refused") throw new Error(`${outcome.reason}: ${outcome.detail}`);
         await clearOutbox(db, [row.eventId]);
         delivered += 1;
       } catch (err) {

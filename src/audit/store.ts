@@ -2,23 +2,22 @@
  * The audit object's SQL, all synchronous so a caller can compose it inside one
  * `transactionSync`. Only the object calls these.
  */
-import {
-  ANNOTATION_ACTION,
-  GENESIS_HASH,
-  headCheckpoint,
-  linkHash,
-  PAYLOAD_FIELDS,
-  payloadHash,
-  type StoredHead,
-} from "./chain";
+import { ANNOTATION_ACTION, DELETION_ACTION, linkHash, PAYLOAD_FIELDS, payloadHash } from "./chain";
 import { entryId } from "./entry-id";
+import { leafHash, type MerkleFrontier } from "./merkle";
+import { type LogHead, putNodes } from "./tree-store";
 import type { AuditAnnotation, AuditChanges, AuditEntry, AuditListQuery, AuditRow } from "./types";
 
 /** Every column of `entries`. */
 const ENTRY_COLUMNS = [...PAYLOAD_FIELDS, "redacted", "payload_hash", "prev_hash", "hash"] as const;
 
-/** The columns a redaction erases: the whole payload except its sequence number and idempotency key. */
-const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => column !== "seq" && column !== "event_id");
+/**
+ * What a redaction keeps: the sequence number, the idempotency key, and the references that
+ * place the event (its attribution and activity), so a record's trail still shows that an event
+ * was there and who removed it. Everything else of the payload is erased.
+ */
+const KEPT_ON_REDACTION: ReadonlySet<string> = new Set(["seq", "event_id", "attribution_id", "activity_id"]);
+const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => !KEPT_ON_REDACTION.has(column));
 
 /** The fields of a new entry; the writer adds the sequence number and the hashes. */
 export type EntryFields = Omit<AuditRow, "seq" | "redacted" | "payload_hash" | "prev_hash" | "hash">;
@@ -28,7 +27,32 @@ export interface Statement {
   params: SqlStorageValue[];
 }
 
-const INSERT_ENTRY = `INSERT INTO entries (${ENTRY_COLUMNS.join(", ")}) VALUES (${ENTRY_COLUMNS.map(() => "?").join(", ")})`;
+/** A statement binds at most 100 parameters. */
+const MAX_BOUND_PARAMETERS = 100;
+const ENTRY_ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / ENTRY_COLUMNS.length);
+const MENTOR_ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / 2);
+
+/** Runs `statement(n)` over `rows` in pieces of at most `per` rows, binding each row's values. */
+function insertRows<T>(
+  sql: SqlStorage,
+  rows: readonly T[],
+  per: number,
+  statement: (count: number) => string,
+  values: (row: T) => SqlStorageValue[],
+): void {
+  for (let start = 0; start < rows.length; start += per) {
+    const chunk = rows.slice(start, start + per);
+    sql.exec(statement(chunk.length), ...chunk.flatMap(values));
+  }
+}
+
+const entryInsert = (count: number) =>
+  `INSERT INTO entries (${ENTRY_COLUMNS.join(", ")}) VALUES ${Array.from(
+    { length: count },
+    () => `(${ENTRY_COLUMNS.map(() => "?").join(", ")})`,
+  ).join(", ")}`;
+const mentorInsert = (count: number) =>
+  `INSERT INTO entry_mentors (mentor_id, seq) VALUES ${Array.from({ length: count }, () => "(?, ?)").join(", ")}`;
 const REDACT_ENTRY = `UPDATE entries SET redacted = 1, ${ERASED_COLUMNS.map((c) => `${c} = NULL`).join(", ")} WHERE seq = ?`;
 
 const SELECT_BY_SEQ = "SELECT * FROM entries WHERE seq = ?";
@@ -47,6 +71,18 @@ function one(sql: SqlStorage, query: string, ...params: SqlStorageValue[]): Audi
 
 export const rowBySeq = (sql: SqlStorage, seq: number) => one(sql, SELECT_BY_SEQ, seq);
 export const rowByEventId = (sql: SqlStorage, eventId: string) => one(sql, SELECT_BY_EVENT_ID, eventId);
+
+/** The entries holding any of these event IDs, by event ID, a statement per 100 IDs. */
+export function rowsByEventIds(sql: SqlStorage, eventIds: readonly string[]): Map<string, AuditRow> {
+  const found = new Map<string, AuditRow>();
+  const unique = [...new Set(eventIds)];
+  for (let start = 0; start < unique.length; start += MAX_BOUND_PARAMETERS) {
+    const chunk = unique.slice(start, start + MAX_BOUND_PARAMETERS);
+    const query = `SELECT * FROM entries WHERE event_id IN (${chunk.map(() => "?").join(", ")})`;
+    for (const row of sql.exec<AuditRow>(query, ...chunk)) found.set(row.event_id, row);
+  }
+  return found;
+}
 export const latestAnnotationRow = (sql: SqlStorage, seq: number) => one(sql, SELECT_LATEST_ANNOTATION, seq);
 
 export function rowsAfter(sql: SqlStorage, seq: number, limit: number): AuditRow[] {
@@ -63,16 +99,6 @@ export function seqWhere(sql: SqlStorage, query: string, ...params: SqlStorageVa
   return sql.exec<{ seq: number }>(query, ...params).toArray()[0]?.seq ?? null;
 }
 
-export function readHead(sql: SqlStorage): StoredHead | null {
-  return (
-    sql
-      .exec<{ seq: number; hash: string; checkpoint: string }>(
-        "SELECT seq, hash, checkpoint FROM chain_head WHERE id = 1",
-      )
-      .toArray()[0] ?? null
-  );
-}
-
 function mentorsOf(row: Pick<AuditRow, "mentor_id" | "mentor_ids">): Set<string> {
   const mentors = new Set<string>(row.mentor_ids ? (JSON.parse(row.mentor_ids) as string[]) : []);
   if (row.mentor_id) mentors.add(row.mentor_id);
@@ -80,22 +106,34 @@ function mentorsOf(row: Pick<AuditRow, "mentor_id" | "mentor_ids">): Set<string>
 }
 
 /**
- * Appends entries after the stored head. Use inside one `transactionSync`: the head is read
- * once, advanced per entry, and its checkpoint written once by `commit`.
+ * Appends entries after the last one. Use inside one `transactionSync`. Each entry gets the next
+ * sequence number, its payload hash, its link in the hash chain (kept for exports and tools that
+ * walk it) and, when the tree is given (it is being built otherwise), its leaf and the complete
+ * subtrees it closes.
  */
-export class ChainWriter {
+export class LogWriter {
   private seq: number;
   private hash: string;
-  private readonly startSeq: number;
+  private rows: AuditRow[] = [];
+  private nodes: { level: number; index: number; hash: Uint8Array }[] = [];
 
+  /**
+   * Appends after `head`; with `tree`, the stored edge of the tree, every entry is also a leaf
+   * (without it, while an old log's tree is being built, entries wait for the build). Rows are
+   * written by commit(), a few to a statement.
+   */
   constructor(
     private readonly sql: SqlStorage,
-    private readonly key: string,
+    private readonly tree: MerkleFrontier | null,
+    head: Pick<LogHead, "length" | "lastHash">,
   ) {
-    const head = readHead(sql);
-    this.seq = head?.seq ?? 0;
-    this.hash = head?.hash ?? GENESIS_HASH;
-    this.startSeq = this.seq;
+    this.seq = head.length;
+    this.hash = head.lastHash;
+  }
+
+  /** Entries added so far. */
+  get appended(): number {
+    return this.rows.length;
   }
 
   add(fields: EntryFields): AuditRow {
@@ -110,24 +148,29 @@ export class ChainWriter {
     };
     const payload_hash = payloadHash(unhashed);
     const row: AuditRow = { ...unhashed, payload_hash, hash: linkHash(this.hash, payload_hash) };
-    this.sql.exec(INSERT_ENTRY, ...ENTRY_COLUMNS.map((column) => row[column]));
-    for (const mentor of mentorsOf(row)) {
-      this.sql.exec("INSERT INTO entry_mentors (mentor_id, seq) VALUES (?, ?)", mentor, seq);
+    this.rows.push(row);
+    if (this.tree) {
+      if (this.tree.size !== seq - 1)
+        throw new Error(`The tree holds ${this.tree.size} leaves, not ${seq - 1}`);
+      this.nodes.push(...this.tree.append(leafHash(payload_hash)));
     }
     this.seq = seq;
     this.hash = row.hash;
     return row;
   }
 
-  commit(): void {
-    if (this.seq === this.startSeq) return;
-    this.sql.exec(
-      `INSERT INTO chain_head (id, seq, hash, checkpoint) VALUES (1, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
-      this.seq,
-      this.hash,
-      headCheckpoint(this.key, this.seq, this.hash),
+  /** Writes the entries, their mentor index rows and the tree's new nodes; answers the grown tree, if any. */
+  commit(): MerkleFrontier | null {
+    const rows = this.rows;
+    insertRows(this.sql, rows, ENTRY_ROWS_PER_INSERT, entryInsert, (row) =>
+      ENTRY_COLUMNS.map((column) => row[column]),
     );
+    const mentors = rows.flatMap((row) => [...mentorsOf(row)].map((mentor) => [mentor, row.seq] as const));
+    insertRows(this.sql, mentors, MENTOR_ROWS_PER_INSERT, mentorInsert, ([mentor, seq]) => [mentor, seq]);
+    putNodes(this.sql, this.nodes);
+    this.nodes = [];
+    this.rows = [];
+    return this.tree;
   }
 }
 
@@ -139,7 +182,14 @@ export function redactRow(sql: SqlStorage, row: AuditRow): void {
   }
 }
 
-const FILTER_COLUMNS = ["actor_id", "coordinator_id", "activity_id", "attribution_id", "batch_id"] as const;
+const FILTER_COLUMNS = [
+  "actor_id",
+  "coordinator_id",
+  "activity_id",
+  "attribution_id",
+  "batch_id",
+  "member_id",
+] as const;
 
 /** The page and count statements of a list query; exported so their plans can be checked. */
 export function listStatements(query: AuditListQuery): { page: Statement; count: Statement } {
@@ -218,6 +268,7 @@ export function toEntry(row: AuditRow): AuditEntry {
     changes: row.changes === null ? null : (JSON.parse(row.changes) as AuditChanges),
     ip_address: row.ip_address,
     user_agent: row.user_agent,
+    member_id: row.member_id,
     target_seq: row.target_seq,
     annotation: row.annotation,
     reviewed_by: row.reviewed_by,
@@ -227,6 +278,36 @@ export function toEntry(row: AuditRow): AuditEntry {
     prev_hash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+/**
+ * The events of one attribution, oldest first: live entries, and the redacted ones with who
+ * redacted them and when, from their deletion records.
+ */
+export function trailRows(
+  sql: SqlStorage,
+  attributionId: string,
+  limit: number,
+): { row: AuditRow; deletion: { actor_id: string; timestamp: string } | null }[] {
+  const rows = sql
+    .exec<AuditRow>(
+      "SELECT * FROM entries WHERE attribution_id = ? ORDER BY seq LIMIT ?",
+      attributionId,
+      limit,
+    )
+    .toArray();
+  return rows.map((row) => {
+    if (row.redacted === 0) return { row, deletion: null };
+    const deletion =
+      sql
+        .exec<{ actor_id: string; timestamp: string }>(
+          `SELECT actor_id, timestamp FROM entries WHERE target_seq = ? AND action = '${DELETION_ACTION}'
+            AND redacted = 0 ORDER BY seq LIMIT 1`,
+          row.seq,
+        )
+        .toArray()[0] ?? null;
+    return { row, deletion };
+  });
 }
 
 export function toAnnotation(record: AuditEntry): AuditAnnotation {

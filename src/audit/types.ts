@@ -25,6 +25,8 @@ export interface AuditEventInput {
   changes?: Record<string, { from: unknown; to: unknown }> | null;
   ip_address?: string | null;
   user_agent?: string | null;
+  /** The member a member event (member_created, member_updated) is about. */
+  member_id?: string | null;
   /** ISO 8601 with any offset; becomes the entry's `timestamp`. Absent: the append time. */
   occurred_at?: string | null;
 }
@@ -58,6 +60,7 @@ export interface AuditEntry {
   changes: AuditChanges | null;
   ip_address: string | null;
   user_agent: string | null;
+  member_id: string | null;
   /** The entry an `entry_annotated` or `entry_deleted` record is about. */
   target_seq: number | null;
   /** Set on `entry_annotated` records only. */
@@ -87,6 +90,18 @@ export interface AuditEntryDetail {
   annotation: AuditAnnotation | null;
 }
 
+/** One event of an attribution's trail; a redacted one keeps only who redacted it and when. */
+export type TrailItem =
+  | { kind: "entry"; entry: AuditEntry }
+  | {
+      kind: "redacted";
+      id: string;
+      seq: number;
+      event_id: string;
+      actor_id: string | null;
+      at: string | null;
+    };
+
 export type AppendResult =
   | { status: "created"; entry: AuditEntry }
   /** The event ID was appended before; nothing was written. */
@@ -103,6 +118,7 @@ export interface AuditListQuery {
   activity_id?: string;
   attribution_id?: string;
   batch_id?: string;
+  member_id?: string;
   /** Inclusive bounds on `timestamp`, ISO 8601 UTC with second precision. */
   from?: string;
   to?: string;
@@ -130,13 +146,18 @@ export interface AuditNote {
   reviewed_by: string;
 }
 
+/** What an append call answers: each event's outcome, or why the object appended nothing. */
+export type AppendOutcome = { status: "appended"; results: AppendResult[] } | AppendRefusal;
+
 export type AnnotateResult =
+  | AppendRefusal
   | { status: "annotated"; annotation: AuditAnnotation; record: AuditEntry }
   | { status: "not_found" }
   /** Annotation and deletion records are not annotated themselves. */
   | { status: "not_annotatable"; action: string };
 
 export type RedactResult =
+  | AppendRefusal
   | { status: "redacted"; record: AuditEntry }
   | { status: "not_found" }
   /** Deletion records are the evidence of a redaction and stay. */
@@ -151,19 +172,23 @@ export interface AuditExportRange {
 /**
  * The contiguous run of entries an export covers: from the first live entry appended at or
  * after `from` to the last appended at or before `to`, redacted entries between them included.
- * Empty when `last_seq` < `first_seq`.
+ * Empty when `last_seq` < `first_seq`. A full export (no bounds) runs from entry 1 to the last
+ * signed tree size and carries that checkpoint; a ranged one cannot be checked against a root.
  */
 export interface AuditExportSpan {
   first_seq: number;
   last_seq: number;
-  /** The log's head when the span was taken. */
+  /** The log's length when the span was taken. */
   log_head_seq: number;
-  /** The span's last entry and the keyed checkpoint of it; null when the span is empty. */
-  head: { seq: number; hash: string } | null;
+  /** Whether the span is the whole tree of a signed checkpoint, so its root can be recomputed. */
+  verifiable: boolean;
+  /** The signed checkpoint note of size `last_seq`, for a verifiable span the object could vouch for. */
   checkpoint: string | null;
+  /** Why there is no checkpoint, when there is none. */
+  unverifiable_reason: string | null;
 }
 
-/** Why a chain failed verification. */
+/** Why a chain walk (the full re-hash, an export check) failed. */
 export const CHAIN_FAULT_REASONS = [
   "sequence_gap",
   "prev_hash_mismatch",
@@ -171,8 +196,8 @@ export const CHAIN_FAULT_REASONS = [
   "hash_mismatch",
   "unrecorded_redaction",
   "deletion_record_mismatch",
-  "head_mismatch",
-  "checkpoint_mismatch",
+  "leaf_mismatch",
+  "root_mismatch",
 ] as const;
 
 export type ChainFaultReason = (typeof CHAIN_FAULT_REASONS)[number];
@@ -184,14 +209,81 @@ export interface ChainFault {
   detail: string;
 }
 
+/** The latest full re-hash (POST /verify), as the alarm leaves it after each chunk. */
+export interface FullAuditStatus {
+  status: "never" | "running" | "done";
+  /** The signed tree size the re-hash checks against. */
+  tree_size: number | null;
+  /** Entries re-hashed so far. */
+  checked_through: number;
+  started_at: string | null;
+  finished_at: string | null;
+  first_bad_seq: number | null;
+  reason: string | null;
+}
+
+/** GET /verify: the state of the log, answered in O(log n). */
 export interface VerifyReport {
   valid: boolean;
-  entries_checked: number;
-  /** The head the object holds. */
-  head: { seq: number; hash: string };
-  /** HMAC-SHA-256 of the head under the chain key; null unless the chain is valid. */
-  checkpoint: string | null;
-  fault: ChainFault | null;
+  tree_size: number;
+  root_hash: string | null;
+  /** The latest checkpoint's signature verifies and the stored nodes give its root. */
+  checkpoint_valid: boolean;
+  /** Why the checkpoint does not hold, when it does not. */
+  checkpoint_problem: string | null;
+  /** The tree of a log that predates it is still being built; proofs wait until it is done. */
+  building: { tree_size: number; log_length: number } | null;
+  full_audit: FullAuditStatus;
+}
+
+/** A signed checkpoint as the API shows it. */
+export interface SignedCheckpoint {
+  tree_size: number;
+  root_hash: string;
+  signed_at: string;
+  key_id: string;
+  checkpoint: string;
+}
+
+/** Why the object cannot serve a proof or a signed state right now. */
+export type Unavailable =
+  | { status: "building"; detail: string }
+  | { status: "unsigned"; detail: string }
+  | { status: "untrusted"; detail: string };
+
+export type CheckpointResult =
+  | { status: "ok"; checkpoint: SignedCheckpoint }
+  | { status: "none" }
+  | Unavailable;
+
+export type InclusionResult =
+  | {
+      status: "ok";
+      /** Who may read the entry: its coordinator, and whether it was redacted. */
+      coordinator_id: string | null;
+      redacted: boolean;
+      leaf_index: number;
+      leaf_hash: string;
+      tree_size: number;
+      root_hash: string;
+      audit_path: string[];
+      checkpoint: string;
+      nodes_read: number;
+    }
+  | { status: "not_found" }
+  | { status: "bad_size"; detail: string }
+  | Unavailable;
+
+export type ConsistencyResult =
+  | { status: "ok"; from: number; to: number; proof: string[]; nodes_read: number }
+  | { status: "bad_size"; field: "from" | "to"; detail: string }
+  | Unavailable;
+
+/** What a call that appends answers when the object will not append now. */
+export interface AppendRefusal {
+  status: "refused";
+  reason: "no_signing_key" | "untrusted";
+  detail: string;
 }
 
 /**
@@ -226,6 +318,7 @@ export type AuditRow = {
   reviewed_by: string | null;
   timestamp: string | null;
   recorded_at: string | null;
+  member_id: string | null;
   payload_hash: string;
   prev_hash: string;
   hash: string;

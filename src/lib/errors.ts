@@ -23,6 +23,8 @@ export const ErrorCode = {
   rate_limited: { status: HttpStatus.TOO_MANY_REQUESTS, title: "Too Many Requests" },
   internal: { status: HttpStatus.INTERNAL_SERVER_ERROR, title: "Internal Server Error" },
   service_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Service Unavailable" },
+  /** The audit log's stored tree no longer gives its last signed root: it refuses to sign or prove. */
+  audit_log_untrusted: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Audit Log Untrusted" },
 } as const satisfies Record<string, { status: HttpStatusCode; title: string }>;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -2,6 +2,7 @@
 export const HttpStatus = {
   OK: 200,
   CREATED: 201,
+  ACCEPTED: 202,
   NO_CONTENT: 204,
   NOT_MODIFIED: 304,
   BAD_REQUEST: 400,

@@ -37,5 +37,9 @@ export const MAX_AUDIT_LIST_LIMIT = 500;
 export const MAX_FILTER_ACTIONS = 20;
 /** How deeply a changed value may nest; bounds the recursion of checking and hashing it. */
 export const MAX_JSON_DEPTH = 16;
+/** Most events an attribution's audit trail shows. */
+export const MAX_TRAIL_EVENTS = 200;
+/** Most checkpoints one page of GET /checkpoints lists. */
+export const MAX_CHECKPOINT_PAGE = 100;
 /** Most rows one export chunk call answers; a chunk of full rows stays well under 1 MiB. */
 export const MAX_EXPORT_CHUNK_ROWS = 500;

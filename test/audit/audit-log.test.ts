@@ -1,8 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { VERIFY_CHUNK_ROWS } from "../../src/audit/audit-log.do";
-import { headCheckpoint, linkHash, payloadHash, verifyRows } from "../../src/audit/chain";
+import { AUDIT_CHUNK_ROWS } from "../../src/audit/alarm-work";
+import { linkHash, payloadHash } from "../../src/audit/chain";
 import { type AuditClient, auditClient } from "../../src/audit/client";
 import { migrate, SCHEMA_VERSION } from "../../src/audit/migrations";
 import {
@@ -14,14 +14,9 @@ import {
   SELECT_LATEST_ANNOTATION,
   SELECT_RANGE_CHUNK,
 } from "../../src/audit/store";
-import type {
-  AppendResult,
-  AuditEntry,
-  AuditEventInput,
-  AuditListQuery,
-  AuditRow,
-} from "../../src/audit/types";
+import type { AppendResult, AuditEntry, AuditListQuery, AuditRow, VerifyReport } from "../../src/audit/types";
 import { newOrg } from "../helpers/api";
+import { appended, event } from "../helpers/audit";
 
 const ADMIN = {
   actor_id: "admin-007",
@@ -30,16 +25,11 @@ const ADMIN = {
   user_agent: "Tests/1.0",
 };
 
-function event(id: string, extra: Partial<AuditEventInput> = {}): AuditEventInput {
-  return {
-    event_id: id,
-    action: "proxy_created",
-    actor_id: "coord-119",
-    coordinator_id: "coord-119",
-    mentor_id: "mentor-482",
-    activity_id: `pa-${id}`,
-    ...extra,
-  };
+/** Starts the full re-hash and runs the object's alarm until it is done; answers the verdict. */
+async function fullyVerified(client: AuditClient, stub: DurableObjectStub): Promise<VerifyReport> {
+  await client.startVerify();
+  for (let run = 0; run < 1000 && (await runDurableObjectAlarm(stub)); run += 1);
+  return client.verify();
 }
 
 function created(result: AppendResult | undefined): AuditEntry {
@@ -52,8 +42,14 @@ function setup(): { org: string; client: AuditClient; stub: DurableObjectStub } 
   return { org, client: auditClient(env, org), stub: env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org)) };
 }
 
+/** Appends `count` events, at most 500 per call (the object's limit). */
 async function appendMany(client: AuditClient, count: number, prefix = "evt"): Promise<void> {
-  await client.append(Array.from({ length: count }, (_, i) => event(`${prefix}-${i + 1}`)));
+  for (let start = 0; start < count; start += 500) {
+    const size = Math.min(500, count - start);
+    appended(
+      await client.append(Array.from({ length: size }, (_, i) => event(`${prefix}-${start + i + 1}`))),
+    );
+  }
 }
 
 function storedRows(stub: DurableObjectStub): Promise<AuditRow[]> {
@@ -67,17 +63,16 @@ const page = (query: Partial<AuditListQuery> = {}): AuditListQuery => ({ limit: 
 describe("appending", () => {
   it("numbers entries from 1 and shows the number as log-NNN", async () => {
     const { client } = setup();
-    const results = await client.append([event("a"), event("b")]);
+    const results = appended(await client.append([event("a"), event("b")]));
     expect(results.map((r) => created(r).id)).toEqual(["log-001", "log-002"]);
     expect(results.map((r) => created(r).seq)).toEqual([1, 2]);
   });
 
   it("uses occurred_at, normalised to UTC seconds, as the timestamp and keeps the append time", async () => {
     const { client } = setup();
-    const [late, now] = await client.append([
-      event("late", { occurred_at: "2026-03-20T10:00:00.750+01:00" }),
-      event("now"),
-    ]);
+    const [late, now] = appended(
+      await client.append([event("late", { occurred_at: "2026-03-20T10:00:00.750+01:00" }), event("now")]),
+    );
     expect(created(late).timestamp).toBe("2026-03-20T09:00:00Z");
     expect(created(late).recorded_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(created(late).recorded_at).not.toBe(created(late).timestamp);
@@ -100,24 +95,29 @@ describe("appending", () => {
       ip_address: "192.168.1.42",
       user_agent: "EircodexApp/2.1 Android",
     });
-    expect(created((await client.append([input]))[0])).toMatchObject(input);
+    expect(created(appended(await client.append([input]))[0])).toMatchObject(input);
   });
 
-  it("gives 50 concurrent appends contiguous sequence numbers and a valid chain", async () => {
-    const { client } = setup();
+  it("gives 50 concurrent appends contiguous sequence numbers and a valid, signed log", async () => {
+    const { client, stub } = setup();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.append([event(`c-${i}`)])));
-    const seqs = results.map(([r]) => created(r).seq).sort((a, b) => a - b);
+    const seqs = results.map((outcome) => created(appended(outcome)[0]).seq).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const report = await client.verify();
-    expect(report).toMatchObject({ valid: true, entries_checked: 50, head: { seq: 50 } });
+    expect(await client.verify()).toMatchObject({ valid: true, checkpoint_valid: true, tree_size: 50 });
+    // One checkpoint per append call, and the empty tree's.
+    expect((await client.checkpoints(0, 100)).map((c) => c.tree_size)).toEqual(seqs);
+    expect(await fullyVerified(client, stub)).toMatchObject({
+      valid: true,
+      full_audit: { status: "done", checked_through: 50, first_bad_seq: null, reason: null },
+    });
   });
 
   it("answers the existing entry for an event ID it already holds and writes nothing", async () => {
     const { client } = setup();
-    const first = created((await client.append([event("same")]))[0]);
-    const [again] = await client.append([event("same", { mentor_id: "mentor-510" })]);
+    const first = created(appended(await client.append([event("same")]))[0]);
+    const [again] = appended(await client.append([event("same", { mentor_id: "mentor-510" })]));
     expect(again).toEqual({ status: "existing", entry: first });
-    const [inBatch, repeated] = await client.append([event("twice"), event("twice")]);
+    const [inBatch, repeated] = appended(await client.append([event("twice"), event("twice")]));
     expect(repeated).toEqual({ status: "existing", entry: created(inBatch) });
     const { total } = await client.list(page());
     expect(total).toBe(2);
@@ -132,7 +132,7 @@ describe("appending", () => {
       "events.1.mentor_count",
     );
     expect((await client.list(page())).total).toBe(0);
-    expect((await client.verify()).entries_checked).toBe(0);
+    expect((await client.verify()).tree_size).toBe(0);
   });
 
   it("refuses the actions it writes itself", async () => {
@@ -149,11 +149,11 @@ describe("appending", () => {
     const one = setup();
     const other = setup();
     await appendMany(one.client, 3);
-    const [first] = await other.client.append([event("evt-1")]);
+    const [first] = appended(await other.client.append([event("evt-1")]));
     expect(created(first).id).toBe("log-001");
     expect((await other.client.list(page())).total).toBe(1);
     expect(await other.client.get(2)).toBeNull();
-    expect((await one.client.verify()).head.seq).toBe(3);
+    expect((await one.client.verify()).tree_size).toBe(3);
   });
 });
 
@@ -218,7 +218,7 @@ describe("listing", () => {
 });
 
 describe("annotating", () => {
-  it("appends an annotation record, leaves the entry as it was and keeps the chain valid", async () => {
+  it("appends an annotation record, leaves the entry as it was and keeps the log valid", async () => {
     const { client } = setup();
     await appendMany(client, 2);
     const before = await client.get(1);
@@ -242,7 +242,7 @@ describe("annotating", () => {
       updated_at: result.record.timestamp,
       record_id: "log-003",
     });
-    expect(await client.verify()).toMatchObject({ valid: true, entries_checked: 3 });
+    expect(await client.verify()).toMatchObject({ valid: true, tree_size: 3 });
   });
 
   it("shows the latest of several annotations", async () => {
@@ -271,7 +271,7 @@ describe("annotating", () => {
 });
 
 describe("redacting", () => {
-  it("erases the payload, keeps the hashes, records who deleted it, and the chain still verifies", async () => {
+  it("erases the payload but what places it, keeps the hashes, records who deleted it, and the log still verifies", async () => {
     const { client, stub } = setup();
     await client.append([event("1"), event("2", { mentor_ids: ["mentor-482", "mentor-510"] }), event("3")]);
     const before = (await storedRows(stub))[1];
@@ -293,6 +293,8 @@ describe("redacting", () => {
       action: null,
       mentor_ids: null,
       timestamp: null,
+      // The references that place the event stay, so its record's trail still shows it.
+      activity_id: "pa-2",
     });
     expect([row?.payload_hash, row?.prev_hash, row?.hash]).toEqual([
       before?.payload_hash,
@@ -302,7 +304,8 @@ describe("redacting", () => {
     expect(await client.get(2)).toBeNull();
     expect((await client.list(page())).entries.map((e) => e.seq)).toEqual([4, 3, 1]);
     expect((await client.list(page({ mentor_id: "mentor-510" }))).total).toBe(0);
-    expect(await client.verify()).toMatchObject({ valid: true, entries_checked: 4 });
+    expect(await client.verify()).toMatchObject({ valid: true, tree_size: 4 });
+    expect(await fullyVerified(client, stub)).toMatchObject({ valid: true, full_audit: { reason: null } });
   });
 
   it("answers not found the second time and never erases a deletion record", async () => {
@@ -317,39 +320,50 @@ describe("redacting", () => {
     const { client } = setup();
     await client.append([event("gone")]);
     await client.redact(1, ADMIN);
-    expect(await client.append([event("gone")])).toEqual([{ status: "redacted", id: "log-001", seq: 1 }]);
+    expect(appended(await client.append([event("gone")]))).toEqual([
+      { status: "redacted", id: "log-001", seq: 1 },
+    ]);
     expect((await client.list(page())).total).toBe(1);
   });
 });
 
-describe("verifying", () => {
-  it("walks a log longer than one chunk", async () => {
-    const { client } = setup();
-    await appendMany(client, VERIFY_CHUNK_ROWS, "a");
+describe("the full re-hash", () => {
+  it("re-hashes a log longer than one chunk and finds nothing wrong", async () => {
+    const { client, stub } = setup();
+    await appendMany(client, AUDIT_CHUNK_ROWS, "a");
     await appendMany(client, 20, "b");
-    const report = await client.verify();
-    expect(report).toMatchObject({ valid: true, entries_checked: VERIFY_CHUNK_ROWS + 20, fault: null });
-    expect(report.checkpoint).toBe(
-      headCheckpoint(env.AUDIT_CHAIN_KEY ?? "", report.head.seq, report.head.hash),
-    );
+    const report = await fullyVerified(client, stub);
+    expect(report).toMatchObject({
+      valid: true,
+      checkpoint_valid: true,
+      tree_size: AUDIT_CHUNK_ROWS + 20,
+      full_audit: {
+        status: "done",
+        tree_size: AUDIT_CHUNK_ROWS + 20,
+        checked_through: AUDIT_CHUNK_ROWS + 20,
+        reason: null,
+      },
+    });
   });
 
   it("reports the first entry whose stored field was altered, past the first chunk too", async () => {
     const { client, stub } = setup();
-    await appendMany(client, VERIFY_CHUNK_ROWS, "a");
+    await appendMany(client, AUDIT_CHUNK_ROWS, "a");
     await appendMany(client, 10, "b");
-    const tampered = VERIFY_CHUNK_ROWS + 3;
+    const tampered = AUDIT_CHUNK_ROWS + 3;
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE entries SET activity_id = 'pa-forged' WHERE seq = ?", tampered);
       state.storage.sql.exec("UPDATE entries SET mentor_id = 'mentor-999' WHERE seq = ?", tampered + 2);
     });
-    const report = await client.verify();
+    // The tree and the checkpoint are untouched, so the O(log n) check cannot see it; the re-hash does.
+    expect(await client.verify()).toMatchObject({ valid: true, checkpoint_valid: true });
+    const report = await fullyVerified(client, stub);
     expect(report).toMatchObject({
       valid: false,
-      checkpoint: null,
-      entries_checked: tampered - 1,
-      fault: { seq: tampered, reason: "payload_hash_mismatch" },
+      checkpoint_valid: true,
+      full_audit: { status: "done", first_bad_seq: tampered },
     });
+    expect(report.full_audit.reason).toMatch(/^payload_hash_mismatch/);
   });
 
   it("notices an entry hidden by marking it redacted", async () => {
@@ -358,22 +372,26 @@ describe("verifying", () => {
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE entries SET redacted = 1 WHERE seq = 2");
     });
-    expect((await client.verify()).fault).toMatchObject({ seq: 2, reason: "unrecorded_redaction" });
+    const report = await fullyVerified(client, stub);
+    expect(report.full_audit).toMatchObject({ first_bad_seq: 2 });
+    expect(report.full_audit.reason).toMatch(/^unrecorded_redaction/);
   });
 
-  it("notices entries deleted from the end", async () => {
+  it("notices entries deleted from the end, and refuses to append after them", async () => {
     const { client, stub } = setup();
     await appendMany(client, 4);
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("DELETE FROM entries WHERE seq > 2");
     });
-    expect((await client.verify()).fault).toMatchObject({ seq: 3, reason: "head_mismatch" });
+    expect(await client.verify()).toMatchObject({ valid: false, checkpoint_valid: false });
+    expect((await client.verify()).checkpoint_problem).toMatch(/^entries_missing/);
+    expect(await client.append([event("after")])).toMatchObject({ status: "refused", reason: "untrusted" });
   });
 
-  it("detects a chain rewritten without the key: the links hold but the checkpoint does not", async () => {
+  it("finds a chain rewritten row by row: the links hold again but not the tree's leaves", async () => {
     const { client, stub } = setup();
     await appendMany(client, 5);
-    const forgedHead = await runInDurableObject(stub, (_instance, state) => {
+    await runInDurableObject(stub, (_instance, state) => {
       const { sql } = state.storage;
       const rows = sql.exec<AuditRow>("SELECT * FROM entries ORDER BY seq").toArray();
       let prev = "";
@@ -394,26 +412,22 @@ describe("verifying", () => {
         }
         prev = row.hash;
       }
-      const checkpoint = headCheckpoint("a-guessed-key", 5, prev);
-      sql.exec("UPDATE chain_head SET hash = ?, checkpoint = ? WHERE id = 1", prev, checkpoint);
-      return { hash: prev, checkpoint };
     });
-
-    expect(verifyRows(await storedRows(stub)).fault).toBeNull();
-    expect(headCheckpoint(env.AUDIT_CHAIN_KEY ?? "", 5, forgedHead.hash)).not.toBe(forgedHead.checkpoint);
-    expect(await client.verify()).toMatchObject({
-      valid: false,
-      checkpoint: null,
-      head: { seq: 5, hash: forgedHead.hash },
-      fault: { seq: null, reason: "checkpoint_mismatch" },
-    });
+    const report = await fullyVerified(client, stub);
+    expect(report).toMatchObject({ valid: false, full_audit: { first_bad_seq: 2 } });
+    expect(report.full_audit.reason).toMatch(/^leaf_mismatch/);
   });
 
-  it("answers a valid empty log at the genesis head", async () => {
+  it("answers a valid empty log, its empty tree signed", async () => {
     const { client } = setup();
     const report = await client.verify();
-    expect(report).toMatchObject({ valid: true, entries_checked: 0, head: { seq: 0, hash: "0".repeat(64) } });
-    expect(report.checkpoint).toMatch(/^[0-9a-f]{64}$/);
+    expect(report).toMatchObject({
+      valid: true,
+      checkpoint_valid: true,
+      tree_size: 0,
+      full_audit: { status: "never" },
+    });
+    expect(report.root_hash).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   });
 });
 
@@ -439,6 +453,7 @@ describe("storage", () => {
       [{ activity_id: "a" }, /SEARCH e USING (COVERING )?INDEX entries_activity_idx/],
       [{ attribution_id: "a" }, /SEARCH e USING (COVERING )?INDEX entries_attribution_idx/],
       [{ batch_id: "b" }, /SEARCH e USING (COVERING )?INDEX entries_batch_idx/],
+      [{ member_id: "m" }, /SEARCH e USING (COVERING )?INDEX entries_member_idx/],
       [
         { actions: ["proxy_created", "proxy_updated"] },
         /SEARCH e USING (COVERING )?INDEX entries_action_idx/,
@@ -450,6 +465,8 @@ describe("storage", () => {
       [{ mentor_id: "m" }, /SEARCH m USING PRIMARY KEY \(mentor_id=\?\)/],
     ];
     const lookups = [
+      "SELECT seq, hash FROM entries WHERE seq = (SELECT max(seq) FROM entries)",
+      "SELECT * FROM entries WHERE attribution_id = ? ORDER BY seq LIMIT ?",
       SELECT_BY_EVENT_ID,
       SELECT_CHUNK,
       SELECT_LATEST_ANNOTATION,
@@ -485,7 +502,8 @@ describe("storage", () => {
       }
     });
     for (const plan of plans.lookups) {
-      expect(plan).toMatch(/^SEARCH entries USING (INTEGER PRIMARY KEY|(COVERING )?INDEX)/);
+      expect(plan).toMatch(/^(SEARCH|SCAN) entries USING (INTEGER PRIMARY KEY|(COVERING )?INDEX)/);
+      expect(plan).not.toMatch(tableScan);
     }
   });
 });

@@ -86,6 +86,12 @@ const entry = {
   createdBy: MENTOR,
 };
 
+const AUDIT = {
+  eventId: "evt-plan",
+  actor: { actor_id: "admin-plan", actor_name: null, ip_address: null, user_agent: null },
+  now: MARCH.from,
+};
+
 /** Typed by the statement names, so a new statement without a case here fails the typecheck. */
 const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase[]> = {
   get: [{ name: "by ID", statement: statements.get(db, ORG, "log_x"), index: BY_KEY }],
@@ -114,6 +120,34 @@ const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase
     { name: "for a mentor on record", statement: statements.insert(db, ORG, entry, true) },
   ],
   createChecks: [{ name: "the mentor and the type", statement: statements.createChecks(db, ORG, entry) }],
+  createdEvent: [
+    {
+      name: "an admin's entry for a mentor",
+      statement: statements.createdEvent(db, ORG, entry, AUDIT),
+      index: BY_KEY,
+    },
+  ],
+  updatedEvent: [
+    {
+      name: "an admin's change",
+      statement: statements.updatedEvent(
+        db,
+        ORG,
+        "log_x",
+        { description: "d", activityType: "check_in" },
+        AUDIT,
+        undefined,
+      ),
+      index: BY_KEY,
+    },
+  ],
+  deletedEvent: [
+    {
+      name: "an admin's delete",
+      statement: statements.deletedEvent(db, ORG, "log_x", AUDIT, undefined),
+      index: BY_KEY,
+    },
+  ],
   current: [
     { name: "the entry", statement: statements.current(db, ORG, "log_x", undefined), index: BY_KEY },
     {

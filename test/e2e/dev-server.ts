@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +12,8 @@ const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 
 /** The server's local secrets, so that tests can sign tokens and check checkpoints. */
 export const E2E_JWT_SECRET = "e2e-secret-with-enough-entropy-for-hs256";
-export const E2E_AUDIT_CHAIN_KEY = "e2e-audit-chain-key";
+/** The e2e server's own Ed25519 signing key (PKCS#8, base64); tests check its public half. */
+export const E2E_AUDIT_SIGNING_KEY = "MC4CAQAwBQYDK2VwBCIEIDG5ZiNYl5mFKWrk2XnHPP8SLc8q+QVe88Ptyo0uoYxJ";
 
 export interface DevServer {
   base: string;
@@ -47,10 +49,15 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
 /**
  * `wrangler dev` on a free loopback port with its own state directory, so it shares nothing
  * with a developer's `npm run dev`. Request.cf is not fetched, so nothing leaves the machine.
+ * Given `state`, it persists there and leaves the directory behind when stopped (a test that
+ * restarts the server on a copy of its storage owns that directory); given `signingKey`, it signs
+ * the audit log's checkpoints with that key instead of E2E_AUDIT_SIGNING_KEY.
  */
-export async function startDevServer(): Promise<DevServer> {
+export async function startDevServer(
+  options: { state?: string; signingKey?: string } = {},
+): Promise<DevServer> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
+  const state = options.state ?? mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
   const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
     cwd: ROOT,
@@ -72,7 +79,7 @@ export async function startDevServer(): Promise<DevServer> {
       "--var",
       `JWT_SECRET:${E2E_JWT_SECRET}`,
       "--var",
-      `AUDIT_CHAIN_KEY:${E2E_AUDIT_CHAIN_KEY}`,
+      `AUDIT_SIGNING_KEY:${options.signingKey ?? E2E_AUDIT_SIGNING_KEY}`,
     ],
     {
       cwd: ROOT,
@@ -89,7 +96,7 @@ export async function startDevServer(): Promise<DevServer> {
       process.kill(-child.pid, "SIGTERM");
       await exited;
     }
-    rmSync(state, { recursive: true, force: true });
+    if (options.state === undefined) rmSync(state, { recursive: true, force: true });
   };
   try {
     await waitForHealth(base, child);
@@ -98,4 +105,21 @@ export async function startDevServer(): Promise<DevServer> {
     throw err;
   }
   return { base, stop };
+}
+
+/**
+ * A C2SP verifier key of the log's name for a fresh Ed25519 key the service never held: key ID
+ * SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4], then base64(0x01 ‖ key).
+ */
+export function strangerVerifierKey(name: string): string {
+  const publicKey = generateKeyPairSync("ed25519")
+    .publicKey.export({ format: "der", type: "spki" })
+    .subarray(-32);
+  const typed = Buffer.concat([Buffer.from([1]), publicKey]);
+  const keyId = createHash("sha256")
+    .update(Buffer.concat([Buffer.from(`${name}\n`), typed]))
+    .digest()
+    .subarray(0, 4)
+    .toString("hex");
+  return `${name}+${keyId}+${typed.toString("base64")}`;
 }

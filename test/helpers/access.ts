@@ -69,8 +69,24 @@ export const SPEC_ROLE_TABLE: SpecRow[] = [
     ["listMembers", "getMember", "listActivityTypes"],
     ["any", "any", "any", "any", "none"],
   ),
-  // Not a line of the §4 table: SPEC §5 names verify "(admin, compliance)".
-  row("proxy audit logs: verify (§5)", ["verifyProxyAuditLog"], ["none", "none", "any", "any", "none"]),
+  // Not lines of the §4 table: SPEC §9 gives the transparency endpoints "(admin, compliance unless said)".
+  row(
+    "proxy audit logs: verify, re-hash, checkpoints, consistency (§9)",
+    [
+      "verifyProxyAuditLog",
+      "startAuditFullVerification",
+      "getAuditCheckpoint",
+      "listAuditCheckpoints",
+      "getAuditConsistencyProof",
+    ],
+    ["none", "none", "any", "any", "none"],
+  ),
+  // SPEC §9: an inclusion proof is "readable by whoever may read the entry (a coordinator, for its own entries)".
+  row(
+    "proxy audit logs: inclusion proof (§9)",
+    ["getAuditInclusionProof"],
+    ["none", "own", "any", "any", "none"],
+  ),
   // Not a line of the §4 table either: issue #8 names the export "(admin, compliance)".
   row("proxy audit logs: export", ["exportProxyAuditLog"], ["none", "none", "any", "any", "none"]),
 ];

@@ -137,6 +137,39 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "activity-log create (admin, for a mentor)",
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) =>
+        c.POST("/api/v1/activity-logs", {
+          body: {
+            mentor_id: "mentor-042",
+            activity_type: "referral_made",
+            description: "Referral",
+            occurred_at: "2026-03-25T10:00:00Z",
+          },
+        }),
+    }),
+  },
+  {
+    name: "activity-log update (admin, a mentor's entry)",
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) =>
+        c.PUT("/api/v1/activity-logs/{id}", {
+          params: { path: { id: f.logId } },
+          body: { duration_minutes: 50 },
+        }),
+    }),
+  },
+  {
+    name: "activity-log delete (admin, a mentor's entry)",
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) => c.DELETE("/api/v1/activity-logs/{id}", { params: { path: { id: f.logId } } }),
+    }),
+  },
+  {
     name: "activity-log summary",
     request: async (f) => ({
       as: f.coordinator,
@@ -281,6 +314,33 @@ const cases: Case[] = [
   {
     name: "proxy-audit verify",
     request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs/verify") }),
+  },
+  {
+    name: "proxy-audit full re-hash",
+    request: async (f) => ({ as: f.compliance, send: (c) => c.POST("/api/v1/proxy-audit-logs/verify", {}) }),
+  },
+  {
+    name: "proxy-audit checkpoint",
+    request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs/checkpoint") }),
+  },
+  {
+    name: "proxy-audit checkpoints",
+    request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs/checkpoints") }),
+  },
+  {
+    name: "proxy-audit inclusion proof",
+    request: async (f) => ({
+      as: f.compliance,
+      send: (c) =>
+        c.GET("/api/v1/proxy-audit-logs/{id}/proof", { params: { path: { id: "log-001" }, query: {} } }),
+    }),
+  },
+  {
+    name: "proxy-audit consistency proof",
+    request: async (f) => ({
+      as: f.compliance,
+      send: (c) => c.GET("/api/v1/proxy-audit-logs/consistency", { params: { query: { from: 0 } } }),
+    }),
   },
   {
     name: "member list",

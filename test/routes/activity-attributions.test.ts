@@ -89,7 +89,7 @@ describe("registering an activity on a mentor's behalf", () => {
       proxy: true,
     });
     expect(detail.audit_trail).toEqual([
-      { event: "created", actor: "coord-007", at: expect.stringMatching(ISO) },
+      { event: "created", id: "log-001", actor: "coord-007", at: expect.stringMatching(ISO) },
     ]);
   });
 

@@ -222,6 +222,39 @@ const OPERATIONS: Record<string, Operation> = {
     success: 200,
     request: async () => (c) => c.GET("/api/v1/proxy-audit-logs/verify"),
   },
+  startAuditFullVerification: {
+    owner: null,
+    success: 202,
+    request: async (o) => {
+      // A log with an entry, so the re-hash has a signed tree to check.
+      await auditEntryOf(o, o.coordinator.sub);
+      return (c) => c.POST("/api/v1/proxy-audit-logs/verify", {});
+    },
+  },
+  getAuditCheckpoint: {
+    owner: null,
+    success: 200,
+    request: async () => (c) => c.GET("/api/v1/proxy-audit-logs/checkpoint"),
+  },
+  listAuditCheckpoints: {
+    owner: null,
+    success: 200,
+    request: async () => (c) => c.GET("/api/v1/proxy-audit-logs/checkpoints"),
+  },
+  getAuditConsistencyProof: {
+    owner: null,
+    success: 200,
+    request: async () => (c) =>
+      c.GET("/api/v1/proxy-audit-logs/consistency", { params: { query: { from: 0 } } }),
+  },
+  getAuditInclusionProof: {
+    owner: "coordinator",
+    success: 200,
+    request: async (o, coordinator) => {
+      const id = await auditEntryOf(o, coordinator);
+      return (c) => c.GET("/api/v1/proxy-audit-logs/{id}/proof", { params: { path: { id }, query: {} } });
+    },
+  },
   exportProxyAuditLog: {
     owner: null,
     success: 200,
@@ -281,6 +314,7 @@ const HIDDEN_AS_NOT_FOUND: { operation: string; role: Role; why: string }[] = [
   { operation: "deleteActivityLog", role: "mentor", why: "nor by trying to delete one" },
   { operation: "getAttribution", role: "mentor", why: "a mentor does not learn of attributions to others" },
   { operation: "getProxyAuditLog", role: "coordinator", why: "a coordinator sees only its own entries" },
+  { operation: "getAuditInclusionProof", role: "coordinator", why: "nor proves another's" },
 ];
 
 interface Cell {
@@ -519,6 +553,18 @@ const FOREIGN_CASES: ForeignCase[] = [
       const id = await foreignOnlyEntry(f);
       return {
         send: (c) => c.GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
+        readBack: readEntry(id),
+      };
+    },
+  },
+  {
+    operation: "getAuditInclusionProof",
+    role: "admin",
+    expected: 404,
+    request: async (f) => {
+      const id = await foreignOnlyEntry(f);
+      return {
+        send: (c) => c.GET("/api/v1/proxy-audit-logs/{id}/proof", { params: { path: { id }, query: {} } }),
         readBack: readEntry(id),
       };
     },

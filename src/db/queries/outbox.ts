@@ -93,6 +93,42 @@ export function batchEventPayload(
     ${tail})`;
 }
 
+export type RecordAction =
+  | "activity_log_created"
+  | "activity_log_updated"
+  | "activity_log_deleted"
+  | "member_created"
+  | "member_updated";
+
+/**
+ * The audit payload of an event about a mentor's activity log (written by someone else) or a
+ * member, built inside the statement that reads the record: `fields` are the record's own
+ * (mentor, activity, member …) and `changes` a JSON object of `{field: {from, to}}`.
+ */
+export function recordEventPayload(
+  orgId: string,
+  event: { id: string; action: RecordAction; fields: Record<string, SQL>; changes: SQL },
+  actor: ActorContext,
+  now: string,
+): SQL {
+  const { head, tail } = eventEnvelope(orgId, sql`${event.id}`, event.action, actor, now);
+  const fields = Object.entries(event.fields).map(([name, value]) => sql`${name}, ${value}`);
+  return sql`json_object(${head}, ${sql.join(fields, sql`, `)}, 'changes', json(${event.changes}), ${tail})`;
+}
+
+/**
+ * `{field: {from, to}}` of the fields whose value changes, as a JSON object: each entry pairs the
+ * stored value (an SQL expression) with the new one, compared null-safely.
+ */
+export function changedFields(pairs: readonly { name: string; from: SQL; to: SQL }[]): SQL {
+  if (pairs.length === 0) return sql`json_object()`;
+  const rows = pairs.map(
+    (p) =>
+      sql`select ${p.name} as k, json_object('from', ${p.from}, 'to', ${p.to}) as v where ${p.from} is not ${p.to}`,
+  );
+  return sql`(select coalesce(json_group_object(k, json(v)), json_object()) from (${sql.join(rows, sql` union all `)}))`;
+}
+
 /**
  * Writes an event for each row `source` (a `from … where …` clause) yields, answering the
  * rows written; a source that yields nothing writes nothing, so the event exists exactly

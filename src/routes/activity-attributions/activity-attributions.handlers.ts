@@ -1,7 +1,7 @@
 import { auditClient } from "../../audit/client";
 import { deliver } from "../../audit/outbox";
-import type { AuditEntry } from "../../audit/types";
-import { TRAIL_ACTIONS, trailEventOf } from "../../audit/vocabulary";
+import type { TrailItem } from "../../audit/types";
+import { type TrailEvent, trailEventOf } from "../../audit/vocabulary";
 import { allow, allowOn, covers, ownerFilter } from "../../auth/policy";
 import {
   type AttributionPatch,
@@ -41,8 +41,6 @@ import type {
   UpdateRoute,
 } from "./activity-attributions.routes";
 
-const MAX_TRAIL_EVENTS = 200;
-
 const NOT_THE_REGISTRANT =
   "Only the coordinator who registered this attribution, or an admin, may correct or delete it";
 
@@ -75,20 +73,38 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
   );
 };
 
-/** A record's audit trail: its entries the trail shows, by their trail names. */
-const trailOf = (entries: AuditEntry[]) =>
-  entries.flatMap((entry) => {
+/**
+ * A record's audit trail: its entries by their trail names, and a redacted one as `redacted`
+ * with who redacted it and when (from its deletion record).
+ */
+type TrailEventView = {
+  event: TrailEvent | "redacted";
+  id: string;
+  actor: string;
+  at: string;
+  changes?: Record<string, { from: unknown; to: unknown }>;
+};
+
+const trailOf = (items: TrailItem[]): TrailEventView[] =>
+  items.flatMap((item): TrailEventView[] => {
+    if (item.kind === "redacted") {
+      return [{ event: "redacted", id: item.id, actor: item.actor_id ?? "", at: item.at ?? "" }];
+    }
+    const { entry } = item;
     const event = trailEventOf(entry.action);
     if (event === null) return [];
     return [
       {
         event,
+        id: entry.id,
         actor: entry.actor_id,
         at: entry.timestamp,
         ...(entry.changes ? { changes: entry.changes } : {}),
       },
     ];
   });
+
+const eventIdOf = (item: TrailItem) => (item.kind === "entry" ? item.entry.event_id : item.event_id);
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
@@ -98,19 +114,13 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   // waits for one round trip, not two; a trail read for a record the caller may not see is dropped.
   const [found, trail] = await Promise.all([
     getAttribution(c.var.db, caller.org, id),
-    auditClient(c.env, caller.org).list({
-      attribution_id: id,
-      actions: TRAIL_ACTIONS,
-      order: "asc",
-      limit: MAX_TRAIL_EVENTS,
-      offset: 0,
-    }),
+    auditClient(c.env, caller.org).trail(id),
   ]);
   if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
-  const trailComplete = trail.entries.some((entry) => entry.event_id === found.row.lastEventId);
+  const trailComplete = trail.some((item) => eventIdOf(item) === found.row.lastEventId);
   const tag = attributionTag(caller.org, found, trailComplete);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
-  return c.json({ ...fromNamed(found), audit_trail: trailOf(trail.entries) }, HttpStatus.OK, {
+  return c.json({ ...fromNamed(found), audit_trail: trailOf(trail) }, HttpStatus.OK, {
     ETag: tag,
   });
 };

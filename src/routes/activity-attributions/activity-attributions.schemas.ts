@@ -77,7 +77,12 @@ export const AttributionSchema = z
 
 export const AuditTrailEvent = z
   .object({
-    event: z.enum(["created", "updated", "deleted"]).openapi({ example: "created" }),
+    event: z.enum(["created", "updated", "deleted", "redacted"]).openapi({
+      description:
+        "`redacted`: the event was erased from the audit log; `actor` and `at` are the redaction's",
+      example: "created",
+    }),
+    id: z.string().openapi({ description: "The audit entry (log-NNN)", example: "log-042" }),
     actor: z.string().openapi({ example: "coord-007" }),
     at: z.string().openapi({ example: "2026-03-24T15:30:00Z" }),
     changes: z

@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+import { deliver } from "../../audit/outbox";
 import { hasRole } from "../../auth/caller";
 import { allow, allowOn, covers, ownerFilter, type Reach } from "../../auth/policy";
 import type { Db } from "../../db/client";
@@ -14,10 +16,12 @@ import {
   createActivityLog,
   deleteActivityLog,
   newActivityLogId,
+  type RecordAudit,
   updateActivityLog,
 } from "../../db/queries/activity-writes";
 import type { ActivityRow } from "../../db/schema";
 import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import {
   conflict,
@@ -30,7 +34,8 @@ import {
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { type Period, parseLocalDate, periodBounds, todayIn } from "../../lib/periods";
-import type { AppRouteHandler } from "../../types";
+import { nowIso } from "../../lib/time";
+import type { AppBindings, AppRouteHandler } from "../../types";
 import { activityLogTag, toActivityLog } from "./activity-logs.present";
 import type {
   CountByTypeRoute,
@@ -43,6 +48,13 @@ import type {
 } from "./activity-logs.routes";
 
 const DEFAULT_PERIOD: Period = "month";
+
+/** The actor and event of a write that may be done to someone else's entry. */
+const recordAudit = (c: Context<AppBindings>): RecordAudit => ({
+  eventId: crypto.randomUUID(),
+  actor: requestActor(c),
+  now: nowIso(),
+});
 
 const CONCURRENT_CHANGE = "The entry or its references changed while this request ran; try again";
 
@@ -152,6 +164,8 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   allowOn(caller, "activity-logs.create", mentorId, "Mentors can only record their own activity logs");
   // A mentor's own token already vouches for it; anyone else must name a mentor on record.
   const mentorChecked = !(mentorId === caller.sub && hasRole(caller, "mentor"));
+  // Written for someone else (an admin for a mentor): the audit log records it (SPEC §9).
+  const audit = mentorId === caller.sub ? undefined : recordAudit(c);
   const result = await createActivityLog(
     c.var.db,
     caller.org,
@@ -166,6 +180,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
       createdBy: caller.sub,
     },
     mentorChecked,
+    audit,
   );
   if (!result.ok) {
     switch (result.reason) {
@@ -179,7 +194,8 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
         throw conflict(CONCURRENT_CHANGE);
     }
   }
-  const row = result.value;
+  const { row, events } = result.value;
+  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
   return c.json(toActivityLog(row), HttpStatus.CREATED, {
     Location: `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`,
   });
@@ -205,11 +221,12 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     changes,
     ownerFilter(reach),
     seenUpdatedAt,
+    recordAudit(c),
   );
   if (!result.ok) throw writeRefused(result, id, "change", changes.activityType);
-  return c.json(toActivityLog(result.value), HttpStatus.OK, {
-    ETag: activityLogTag(caller.org, result.value),
-  });
+  const { row, events } = result.value;
+  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  return c.json(toActivityLog(row), HttpStatus.OK, { ETag: activityLogTag(caller.org, row) });
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
@@ -217,8 +234,16 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
   const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
-  const result = await deleteActivityLog(c.var.db, caller.org, id, ownerFilter(reach), seenUpdatedAt);
+  const result = await deleteActivityLog(
+    c.var.db,
+    caller.org,
+    id,
+    ownerFilter(reach),
+    seenUpdatedAt,
+    recordAudit(c),
+  );
   if (!result.ok) throw writeRefused(result, id, "delete");
+  await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };
 

@@ -1,12 +1,15 @@
+import { deliver } from "../../audit/outbox";
 import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
 import { forgetMemberStatus } from "../../auth/member-status";
 import { allow } from "../../auth/policy";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
 import type { MemberRow } from "../../db/schema";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { requestActor } from "../../http/request-actor";
 import { notFound, staleWrite } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
+import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
 import type { GetRoute, ListRoute, PutRoute } from "./members.routes";
 
@@ -64,9 +67,16 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
     requireIfMatch(precondition, memberTag(caller.org, toMember(current)));
     seenUpdatedAt = current.updatedAt;
   }
-  const written = await upsertMember(db, caller.org, member_id, input, seenUpdatedAt);
-  if (!written) throw staleWrite();
+  // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
+  const result = await upsertMember(db, caller.org, member_id, input, seenUpdatedAt, {
+    eventId: crypto.randomUUID(),
+    actor: requestActor(c),
+    now: nowIso(),
+  });
+  if (!result.ok) throw staleWrite();
+  const written = result.value;
   forgetMemberStatus(caller.org, member_id);
+  await deliver(c.env, db, c.executionCtx, caller.org, written.events);
   const member = toMember(written.row);
   const headers = { ETag: memberTag(caller.org, member) };
   return written.created

@@ -1,8 +1,6 @@
 import { auditClient } from "../../audit/client";
 import { entryId, entrySeq } from "../../audit/entry-id";
-import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
-import { exportStream } from "../../audit/export-stream";
-import type { AuditAnnotation, AuditEntry } from "../../audit/types";
+import type { AppendRefusal, AuditAnnotation, AuditEntry } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
 import type { Env } from "../../env";
@@ -17,11 +15,9 @@ import type {
   AnnotateRoute,
   ByCoordinatorRoute,
   CreateRoute,
-  ExportRoute,
   GetRoute,
   ListRoute,
   RemoveRoute,
-  VerifyRoute,
 } from "./proxy-audit-logs.routes";
 
 /** The coordinator whose entries the caller reads; undefined means any. */
@@ -48,6 +44,7 @@ function toSummary(entry: AuditEntry) {
       mentor_id: entry.mentor_id,
       activity_id: entry.activity_id,
       batch_id: entry.batch_id,
+      member_id: entry.member_id,
       mentor_ids: entry.mentor_ids,
       target_id: entry.target_seq === null ? null : entryId(entry.target_seq),
     }),
@@ -55,7 +52,19 @@ function toSummary(entry: AuditEntry) {
   };
 }
 
-function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null) {
+/**
+ * The log will not take a write now: no signing key is configured, or the stored tree no longer
+ * gives the last signed root. Either needs an operator; the detail says which.
+ */
+const refused = (refusal: AppendRefusal) =>
+  new AppError(
+    refusal.reason === "untrusted" ? "audit_log_untrusted" : "service_unavailable",
+    `The audit log accepts no writes now: ${refusal.detail}`,
+    { headers: { "Retry-After": "300" } },
+  );
+
+/** `ip_address` and `user_agent` are personal data: only admin and compliance see them. */
+function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null, seesRequestData: boolean) {
   return {
     ...toSummary(entry),
     actor_id: entry.actor_id,
@@ -74,8 +83,8 @@ function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null) {
       updated_at: annotation?.updated_at ?? null,
     }),
     changes: entry.changes,
-    ip_address: entry.ip_address,
-    user_agent: entry.user_agent,
+    ip_address: seesRequestData ? entry.ip_address : null,
+    user_agent: seesRequestData ? entry.user_agent : null,
     recorded_at: entry.recorded_at,
     payload_hash: entry.payload_hash,
     prev_hash: entry.prev_hash,
@@ -115,6 +124,7 @@ interface PageFilters {
   mentor_id?: string;
   activity_id?: string;
   batch_id?: string;
+  member_id?: string;
   from?: string;
   to?: string;
 }
@@ -150,14 +160,17 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
-  return c.json(toDetail(found.entry, found.annotation), HttpStatus.OK, { ETag: tag });
+  const seesRequestData = caller.roles.some((role) => role === "admin" || role === "compliance");
+  return c.json(toDetail(found.entry, found.annotation, seesRequestData), HttpStatus.OK, { ETag: tag });
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.create");
   const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
-  const [result] = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
+  const outcome = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
+  if (outcome.status === "refused") throw refused(outcome);
+  const [result] = outcome.results;
   if (result === undefined) throw new Error("The audit log answered no result for one event");
   switch (result.status) {
     case "created":
@@ -183,6 +196,8 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
     requestActor(c),
   );
   switch (result.status) {
+    case "refused":
+      throw refused(result);
     case "not_found":
       throw notFound(`Audit entry ${id}`);
     case "not_annotatable":
@@ -203,6 +218,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
   const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
   switch (result.status) {
+    case "refused":
+      throw refused(result);
     case "not_found":
       throw notFound(`Audit entry ${id}`);
     case "not_redactable":
@@ -213,35 +230,4 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
         HttpStatus.OK,
       );
   }
-};
-
-export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
-  const caller = c.var.caller;
-  allow(caller, "audit-log.verify");
-  const { valid, entries_checked, head, checkpoint, fault } = await auditClient(c.env, caller.org).verify();
-  const verdict = { valid, entries_checked, head, checkpoint };
-  if (fault === null) return c.json(verdict, HttpStatus.OK);
-  return c.json(
-    {
-      ...verdict,
-      first_bad_seq: fault.seq,
-      first_bad_id: fault.seq === null ? null : entryId(fault.seq),
-      reason: fault.reason,
-      detail: fault.detail,
-    },
-    HttpStatus.OK,
-  );
-};
-
-export const exportLog: AppRouteHandler<ExportRoute> = async (c) => {
-  const caller = c.var.caller;
-  allow(caller, "audit-log.export");
-  const { format, ...range } = c.req.valid("query");
-  const client = auditClient(c.env, caller.org);
-  const span = await client.exportRange(range);
-  return c.body(exportStream(client, span, range, format), HttpStatus.OK, {
-    "Content-Type": `${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`,
-    "Content-Disposition": `attachment; filename="audit-log-${span.first_seq}-${span.last_seq}.${format}"`,
-    "Cache-Control": "no-store",
-  });
 };

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
 import { HttpStatus } from "../../lib/http-status";
 import {
   authedErrors,
@@ -23,15 +22,11 @@ import {
   CoordinatorIdParam,
   CreatedEntrySchema,
   CreateEntryBody,
-  CsvExportSchema,
   DeletedSchema,
   EntryDetailSchema,
   EntryIdParam,
   EntryPage,
-  ExportQuery,
   ListQuery,
-  NdjsonExportSchema,
-  VerifySchema,
 } from "./proxy-audit-logs.schemas";
 
 const tags = ["Proxy audit logs"];
@@ -51,53 +46,6 @@ export const list = createRoute({
   request: { query: ListQuery },
   responses: {
     [HttpStatus.OK]: jsonContent(EntryPage, "A page of entries"),
-    ...authedErrors,
-  },
-});
-
-export const verify = createRoute({
-  method: "get",
-  path: `${BASE}/verify`,
-  operationId: "verifyProxyAuditLog",
-  summary: "Verify the audit log's hash chain (admin, compliance)",
-  description:
-    "Recomputes every payload hash and link from the genesis value, checks that each deleted " +
-    "entry has its entry_deleted record, and checks the head against its keyed checkpoint.",
-  tags,
-  security: bearerSecurity,
-  responses: {
-    [HttpStatus.OK]: jsonContent(VerifySchema, "The verdict; a broken chain names its first bad entry"),
-    ...authedErrors,
-  },
-});
-
-export const exportLog = createRoute({
-  method: "get",
-  path: `${BASE}/export`,
-  operationId: "exportProxyAuditLog",
-  summary: "Export the audit log for offline verification (admin, compliance)",
-  description:
-    "Streams the contiguous run of entries appended between `from` and `to`, in sequence order, " +
-    "with each entry's hashes; deleted entries are included as redacted so the chain can be walked. " +
-    "The file ends with a trailer holding the keyed checkpoint of its last entry. " +
-    "`npm run verify-export -- FILE [--key KEY]` checks a file away from the service. " +
-    "A body that ends without its trailer was cut short.",
-  tags,
-  security: bearerSecurity,
-  request: { query: ExportQuery },
-  responses: {
-    [HttpStatus.OK]: {
-      description: "The export file",
-      headers: z.object({
-        "Content-Disposition": z
-          .string()
-          .openapi({ example: 'attachment; filename="audit-log-1-310.ndjson"' }),
-      }),
-      content: {
-        [EXPORT_MEDIA_TYPES.ndjson]: { schema: NdjsonExportSchema },
-        [EXPORT_MEDIA_TYPES.csv]: { schema: CsvExportSchema },
-      },
-    },
     ...authedErrors,
   },
 });
@@ -199,8 +147,6 @@ export const remove = createRoute({
 });
 
 export type ListRoute = typeof list;
-export type VerifyRoute = typeof verify;
-export type ExportRoute = typeof exportLog;
 export type ByCoordinatorRoute = typeof byCoordinator;
 export type GetRoute = typeof get;
 export type CreateRoute = typeof create;

@@ -8,8 +8,6 @@ import {
   EventId,
   MentorIds,
 } from "../../audit/events";
-import { EXPORT_COLUMNS, EXPORT_FORMATS } from "../../audit/export-file";
-import { CHAIN_FAULT_REASONS } from "../../audit/types";
 import { MemberId, rangeInOrder } from "../../lib/fields";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
@@ -30,13 +28,18 @@ const summaryFields = {
   action: z.string().openapi({
     example: "proxy_created",
     description:
-      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's " +
-      "action; entry_annotated and entry_deleted are the log's own records",
+      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's " +
+      "activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another " +
+      "producer's action; entry_annotated and entry_deleted are the log's own records",
   }),
   coordinator_id: z.string().optional().openapi({ example: "coord-119" }),
   mentor_id: z.string().optional().openapi({ example: "mentor-482" }),
   activity_id: z.string().optional().openapi({ example: "pa-001" }),
   batch_id: z.string().optional().openapi({ example: "batch-0042" }),
+  member_id: z.string().optional().openapi({
+    example: "mentor-700",
+    description: "On member_created and member_updated: the member changed",
+  }),
   mentor_ids: z
     .array(z.string())
     .optional()
@@ -124,6 +127,7 @@ const filterFields = {
   }),
   activity_id: MemberId.optional(),
   batch_id: MemberId.optional(),
+  member_id: MemberId.optional().openapi({ description: "Member events about this member" }),
   from: IsoDateTime.optional().openapi({ description: "Earliest timestamp, inclusive" }),
   to: IsoDateTime.optional().openapi({ description: "Latest timestamp, inclusive" }),
 };
@@ -236,86 +240,3 @@ export const DeletedSchema = z
   .openapi("ProxyAuditLogDeleted", {
     example: { success: true, deleted_id: "log-001", deletion_record_id: "log-312" },
   });
-
-export const VerifySchema = z
-  .object({
-    valid: z.boolean(),
-    entries_checked: z.number().int(),
-    head: z.object({ seq: z.number().int(), hash: z.string() }),
-    checkpoint: z
-      .string()
-      .nullable()
-      .openapi({
-        description:
-          "HMAC-SHA-256 of the text `<seq>:<hash>` of the head under the server's chain key; null when invalid. " +
-          "Keep it: a later head that does not extend this one means the log was rewritten",
-      }),
-    first_bad_seq: z.number().int().nullable().optional().openapi({
-      description: "When invalid: the first sequence number that fails; null for checkpoint_mismatch",
-    }),
-    first_bad_id: z.string().nullable().optional(),
-    reason: z.enum(CHAIN_FAULT_REASONS).optional(),
-    detail: z.string().optional(),
-  })
-  .openapi("ProxyAuditLogVerification", {
-    example: {
-      valid: true,
-      entries_checked: 310,
-      head: { seq: 310, hash: HASH_EXAMPLE },
-      checkpoint: "5b1f0c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110ff",
-    },
-  });
-
-export const ExportQuery = z
-  .object({
-    format: z.enum(EXPORT_FORMATS).default("ndjson").openapi({ description: "The file's format" }),
-    from: IsoDateTime.optional().openapi({
-      description: "Earliest append time (recorded_at), inclusive; default: the log's first entry",
-    }),
-    to: IsoDateTime.optional().openapi({
-      description: "Latest append time (recorded_at), inclusive; default: the log's head",
-    }),
-  })
-  .superRefine(rangeInOrder);
-
-const EXPORT_ROW_EXAMPLE = {
-  seq: 1,
-  event_id: "attr-20260320-001:created",
-  redacted: 0,
-  action: "proxy_created",
-  actor_id: "coord-119",
-  coordinator_id: "coord-119",
-  mentor_id: "mentor-482",
-  activity_id: "pa-001",
-  timestamp: "2026-03-20T09:00:00Z",
-  recorded_at: "2026-03-20T09:00:02Z",
-  payload_hash: HASH_EXAMPLE,
-  prev_hash: "0".repeat(64),
-  hash: HASH_EXAMPLE,
-};
-const TRAILER_EXAMPLE = {
-  rows: 1,
-  from: null,
-  to: null,
-  head: { seq: 1, hash: HASH_EXAMPLE },
-  checkpoint: "5b1f0c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110ff",
-  log_head_seq: 1,
-  exported_at: "2026-03-26T12:00:00Z",
-};
-
-export const NdjsonExportSchema = z.string().openapi({
-  description:
-    "One JSON object per entry, in sequence order, with every column (`" +
-    EXPORT_COLUMNS.join("`, `") +
-    '`; absent values null), then one line `{"export_trailer": {rows, from, to, head, checkpoint, ' +
-    "log_head_seq, exported_at}}`. `checkpoint` is HMAC-SHA-256 of `<head.seq>:<head.hash>` under " +
-    "the chain key.",
-  example: `${JSON.stringify(EXPORT_ROW_EXAMPLE)}\n${JSON.stringify({ export_trailer: TRAILER_EXAMPLE })}\n`,
-});
-
-export const CsvExportSchema = z.string().openapi({
-  description:
-    "A header line of the columns, one record per entry, then `#export_trailer <JSON>` as in the " +
-    "NDJSON format. Strings are always quoted, integers bare, and NULL is an empty bare field.",
-  example: `${EXPORT_COLUMNS.join(",")}\n...\n#export_trailer ${JSON.stringify(TRAILER_EXAMPLE)}\n`,
-});
