@@ -80,7 +80,7 @@ export interface paths {
         };
         /**
          * Get aggregated activity summary for a mentor
-         * @description Totals over one calendar period: `period` (day, week from Monday, month, year; default month) holding `date` (default today) in the IANA zone `tz` (default UTC), or exactly `from`..`to` (both required together, not combined with `period`/`date`; `period` is then `custom`). `period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, referrals and check-ins count activities by their type's category. Entries of every kind count. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
+         * @description Totals over one calendar period: `period` (day, week from Monday, month, year; default month) holding `date` (default today) in the IANA zone `tz` (default UTC), or exactly `from`..`to` (both required together, not combined with `period`/`date`; `period` is then `custom`). `period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, referrals and check-ins count activities by their type's category. Entries of every kind count, except registrations the mentor disputed: `disputed` says how many were left out, and `pending_confirmation` how many still wait for the mentor's answer (those count). A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
          */
         get: operations["getActivitySummary"];
         put?: never;
@@ -100,7 +100,7 @@ export interface paths {
         };
         /**
          * Get activity counts grouped by type for a mentor
-         * @description How many activities of each catalogue type the mentor has, optionally with occurred_at in `from`..`to` (inclusive). Types that do not occur are left out. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
+         * @description How many activities of each catalogue type the mentor has, optionally with occurred_at in `from`..`to` (inclusive). Registrations the mentor disputed are not counted; types that do not occur are left out. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
          */
         get: operations["countActivitiesByType"];
         put?: never;
@@ -234,7 +234,7 @@ export interface paths {
         };
         /**
          * List attributed activities
-         * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
+         * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type, `confirmation_status` and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
          *
          *     Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs what the first does). `next_cursor` is null on the last page.
          */
@@ -495,7 +495,9 @@ export interface components {
          *       "total_referrals": 2,
          *       "total_check_ins": 2,
          *       "total_duration_minutes": 520,
-         *       "unique_contacts_supported": 3
+         *       "unique_contacts_supported": 3,
+         *       "pending_confirmation": 1,
+         *       "disputed": 0
          *     }
          */
         ActivitySummary: {
@@ -508,6 +510,7 @@ export interface components {
             period_end: string;
             /** @description Canonical name of the zone the period was taken in */
             time_zone: string;
+            /** @description Activities in the period, whoever entered them; disputed ones are left out of this and every other total, pending ones count */
             total_activities: number;
             /** @description Activities whose type has category `session` */
             total_sessions: number;
@@ -519,6 +522,10 @@ export interface components {
             total_duration_minutes: number;
             /** @description Distinct contact IDs; entries without a contact are not counted */
             unique_contacts_supported: number;
+            /** @description Registrations in the period the mentor has not confirmed or disputed yet (counted in the totals) */
+            pending_confirmation: number;
+            /** @description Registrations in the period the mentor disputed (left out of the totals) */
+            disputed: number;
         };
         /**
          * @example {
@@ -534,7 +541,7 @@ export interface components {
          */
         ActivityCountByType: {
             mentor_id: string;
-            /** @description Activity type ID → number of activities; types that do not occur are absent */
+            /** @description Activity type ID → number of activities, disputed ones left out; types that do not occur are absent */
             counts: {
                 [key: string]: number;
             };
@@ -553,6 +560,8 @@ export interface components {
          *           "entry_mode": "self",
          *           "attribution_id": null,
          *           "created_by": "mentor_a1b2c3",
+         *           "confirmation_status": "confirmed",
+         *           "confirmation": null,
          *           "created_at": "2026-03-20T14:30:00Z",
          *           "updated_at": "2026-03-20T14:30:00Z"
          *         },
@@ -567,6 +576,8 @@ export interface components {
          *           "entry_mode": "self",
          *           "attribution_id": null,
          *           "created_by": "mentor_a1b2c3",
+         *           "confirmation_status": "confirmed",
+         *           "confirmation": null,
          *           "created_at": "2026-03-18T10:15:00Z",
          *           "updated_at": "2026-03-18T10:15:00Z"
          *         }
@@ -622,11 +633,44 @@ export interface components {
              * @example mentor_a1b2c3
              */
             created_by: string;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-26T13:05:00Z */
             created_at: string;
             /** @example 2026-03-26T13:05:00Z */
             updated_at: string;
         };
+        /**
+         * @description Where the mentor stands on the activity (SPEC §11): `pending` until the mentor it is attributed to confirms or disputes it, and again after any correction; `confirmed`; `disputed` (left out of the mentor's summary and counts). A mentor's own activity logs are `confirmed`.
+         * @example pending
+         * @enum {string}
+         */
+        ConfirmationStatus: "pending" | "confirmed" | "disputed";
+        /**
+         * @description The mentor's last answer to an activity registered in its name. A representation's `confirmation` is null while `pending` (no answer since the registration or its last correction) and on a mentor's own activity logs.
+         * @example {
+         *       "by": "mentor-042",
+         *       "at": "2026-03-25T08:12:00Z",
+         *       "reason": "I was on leave that day; this session was run by someone else"
+         *     }
+         */
+        Confirmation: {
+            /**
+             * @description The mentor who answered
+             * @example mentor-042
+             */
+            by: string;
+            /**
+             * @description When it answered
+             * @example 2026-03-25T08:12:00Z
+             */
+            at: string;
+            /**
+             * @description Why it disputes the activity; null when it confirmed it
+             * @example I was on leave that day; this session was run by someone else
+             */
+            reason: string | null;
+        } | null;
         /**
          * @example {
          *       "mentor_id": "mentor_a1b2c3",
@@ -812,6 +856,8 @@ export interface components {
              */
             entry_mode: "proxy" | "bulk";
             batch_id: string | null;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-24T15:30:00Z */
             created_at: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -947,6 +993,8 @@ export interface components {
              */
             entry_mode: "proxy" | "bulk";
             batch_id: string | null;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-24T15:30:00Z */
             created_at: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -2102,6 +2150,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T13:05:00Z"
                      *     }
@@ -2241,6 +2291,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-20T14:30:00Z",
                      *       "updated_at": "2026-03-20T14:30:00Z"
                      *     }
@@ -2367,6 +2419,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T14:00:00Z"
                      *     }
@@ -2956,6 +3010,8 @@ export interface operations {
                 from?: string;
                 /** @description activity_date at or before */
                 to?: string;
+                /** @description Only attributions the mentor has answered so: `pending` gives a mentor its to-do list (the app's badge is `pagination.total` of `?confirmation_status=pending&limit=1`); `disputed` gives a coordinator what to correct or remove */
+                confirmation_status?: "pending" | "confirmed" | "disputed";
                 /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
                 cursor?: string;
             };

@@ -121,18 +121,19 @@ export async function createAttribution(
     bumpCounter(orgId, "attr", day, sql`1`, valid),
     bumpCounter(orgId, "pact", day, sql`1`, valid),
     sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
-        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, created_by, created_at, updated_at)
+        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, confirmation_status,
+        created_by, created_at, updated_at)
       select ${orgId}, ${activityId}, ${mentorId}, ${activityTypeId},
         coalesce(${input.notes}, (select label from activity_types where id = ${activityTypeId})), null,
         ${input.durationMinutes}, ${input.location}, ${input.notes}, ${activityDate}, 'proxy', ${attributionId}, null,
-        ${input.actor.actor_id}, ${now}, ${now}
+        'pending', ${input.actor.actor_id}, ${now}, ${now}
       where ${valid}`,
     sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
-        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, created_by,
-        last_event_id, created_at, updated_at)
+        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, confirmation_status,
+        created_by, last_event_id, created_at, updated_at)
       select ${orgId}, ${attributionId}, ${activityId}, ${mentorId}, ${coordinatorId}, ${activityTypeId}, ${activityDate},
-        ${input.durationMinutes}, ${input.location}, ${input.notes}, ${proxy ? 1 : 0}, 'proxy', null, ${input.actor.actor_id},
-        ${input.eventId}, ${now}, ${now}
+        ${input.durationMinutes}, ${input.location}, ${input.notes}, ${proxy ? 1 : 0}, 'proxy', null, 'pending',
+        ${input.actor.actor_id}, ${input.eventId}, ${now}, ${now}
       where ${valid}
       returning *, ${memberName(orgId, mentorId)} as mentor_name, ${memberName(orgId, coordinatorId)} as coordinator_name`,
     insertOutbox(

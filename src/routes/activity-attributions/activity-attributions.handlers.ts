@@ -60,6 +60,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
       mentorId: ownerFilter(reach) ?? query.mentor_id,
       coordinatorId: query.coordinator_id,
       activityTypeId: query.activity_type_id,
+      confirmationStatus: query.confirmation_status,
       from: query.from,
       to: query.to,
     },

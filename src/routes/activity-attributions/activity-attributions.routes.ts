@@ -37,8 +37,9 @@ export const list = createRoute({
   operationId: "listAttributions",
   summary: "List attributed activities",
   description:
-    "Filterable by the mentor it is attributed to, the coordinator who registered it, the type and " +
-    "`from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.\n\n" +
+    "Filterable by the mentor it is attributed to, the coordinator who registered it, the type, " +
+    "`confirmation_status` and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only " +
+    "what is attributed to it.\n\n" +
     "Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs " +
     "what the first does). `next_cursor` is null on the last page.",
   tags,

@@ -169,7 +169,9 @@ export const summary = createRoute({
     "(both required together, not combined with `period`/`date`; `period` is then `custom`). " +
     "`period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the " +
     "period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, " +
-    "referrals and check-ins count activities by their type's category. Entries of every kind count. " +
+    "referrals and check-ins count activities by their type's category. Entries of every kind count, " +
+    "except registrations the mentor disputed: `disputed` says how many were left out, and " +
+    "`pending_confirmation` how many still wait for the mentor's answer (those count). " +
     MENTOR_SCOPE,
   tags,
   security: bearerSecurity,
@@ -187,7 +189,8 @@ export const countByType = createRoute({
   summary: "Get activity counts grouped by type for a mentor",
   description:
     "How many activities of each catalogue type the mentor has, optionally with occurred_at in " +
-    `\`from\`..\`to\` (inclusive). Types that do not occur are left out. ${MENTOR_SCOPE}`,
+    "`from`..`to` (inclusive). Registrations the mentor disputed are not counted; types that do not " +
+    `occur are left out. ${MENTOR_SCOPE}`,
   tags,
   security: bearerSecurity,
   request: { params: MentorParams, query: CountByTypeQuery },
