@@ -236,6 +236,8 @@ export interface paths {
          * List attributed activities
          * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type, `confirmation_status` and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
          *
+         *     A mentor's app shows a badge of what waits for its answer: `?confirmation_status=pending&limit=1` answers the count in `pagination.total`, and the same filter with a larger page lists them to confirm or dispute. A coordinator finds the registrations mentors disputed with `?confirmation_status=disputed` (with `coordinator_id` for its own), reads the reason in `confirmation.reason`, and corrects (`PUT`, which asks the mentor again) or deletes them.
+         *
          *     Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs what the first does). `next_cursor` is null on the last page.
          */
         get: operations["listAttributions"];
@@ -263,6 +265,8 @@ export interface paths {
         /**
          * Correct an attribution
          * @description Changes any of `mentor_id`, `activity_type_id`, `activity_date`, `duration_minutes`, `location`, `notes` (null clears the optional ones), on the attribution and its activity, and records `proxy_updated` with `changes` as `{field: {from, to}}`. The coordinator who registered it, or an admin.
+         *
+         *     A correction asks the mentor again: a confirmed or disputed attribution goes back to `confirmation_status: pending` (`confirmation: null`), and `changes` holds `confirmation_status` `{from, to: "pending"}`. Moved to another mentor, it is that mentor who confirms or disputes it.
          */
         put: operations["updateAttribution"];
         post?: never;
@@ -271,6 +275,50 @@ export interface paths {
          * @description Only the audit events remain, with a `proxy_deleted` event added. The coordinator who registered it, or an admin.
          */
         delete: operations["deleteAttribution"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-attributions/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an activity registered in your name
+         * @description The mentor the attribution names says the activity happened as registered: `confirmation_status` becomes `confirmed`, `confirmation` `{by, at, reason: null}`, and a `proxy_confirmed` audit event (`proxy_activity_confirmed` in the organisation log, `confirmed` in the record's `audit_trail`) records `changes.confirmation_status` `{from, to}` (and `reason` `{from, to: null}` when it withdraws a dispute). No body. Confirming a confirmed attribution answers 200 and records nothing. A mentor may change its mind: a disputed one can be confirmed. Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, gets 404 (as on its `GET`); coordinators, admins and compliance officers get 403, since nobody answers for the mentor. `If-Match` with the attribution's `ETag` makes the answer conditional (412 when it changed since it was read); `Idempotency-Key` makes a retry replay the first answer. Answers 200 with the attribution as `GET` shows it, without `audit_trail`, and its new `ETag`.
+         *
+         *     In the app: a notification or the pending badge (`GET …?confirmation_status=pending`) opens the activity; the mentor confirms it or disputes it with a reason, and the coordinator finds disputes with `?confirmation_status=disputed`.
+         */
+        post: operations["confirmAttribution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-attributions/{id}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispute an activity registered in your name
+         * @description The mentor the attribution names says the activity did not happen as registered, and why: `confirmation_status` becomes `disputed`, `confirmation` `{by, at, reason}`, and a `proxy_disputed` audit event (`proxy_activity_disputed` in the organisation log, `disputed` in the record's `audit_trail`) records `changes.confirmation_status` and `changes.reason` as `{from, to}`. A disputed activity leaves the mentor's summary and counts until a correction sets it back to `pending`. Disputing again with another reason records it; with the same reason it answers 200 and records nothing. A confirmed one can be disputed. Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, gets 404 (as on its `GET`); coordinators, admins and compliance officers get 403, since nobody answers for the mentor. `If-Match` with the attribution's `ETag` makes the answer conditional (412 when it changed since it was read); `Idempotency-Key` makes a retry replay the first answer. Answers 200 with the attribution as `GET` shows it, without `audit_trail`, and its new `ETag`.
+         *
+         *     In the app: a notification or the pending badge (`GET …?confirmation_status=pending`) opens the activity; the mentor confirms it or disputes it with a reason, and the coordinator finds disputes with `?confirmation_status=disputed`.
+         */
+        post: operations["disputeAttribution"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -777,7 +825,7 @@ export interface components {
          */
         OrgAuditEvent: {
             /** @enum {string} */
-            event: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "bulk_batch_submitted" | "bulk_batch_confirmed";
+            event: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "proxy_activity_confirmed" | "proxy_activity_disputed" | "bulk_batch_submitted" | "bulk_batch_confirmed";
             attribution_id?: string;
             activity_id?: string;
             batch_id?: string;
@@ -952,7 +1000,7 @@ export interface components {
              * @example created
              * @enum {string}
              */
-            event: "created" | "updated" | "deleted";
+            event: "created" | "updated" | "deleted" | "confirmed" | "disputed";
             /** @example coord-007 */
             actor: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -1038,6 +1086,18 @@ export interface components {
         };
         /**
          * @example {
+         *       "reason": "I was on leave that day; this session was run by someone else"
+         *     }
+         */
+        DisputeAttribution: {
+            /**
+             * @description Why the mentor disputes the activity, 1..500 characters (trimmed)
+             * @example I was on leave that day; this session was run by someone else
+             */
+            reason: string;
+        };
+        /**
+         * @example {
          *       "data": [
          *         {
          *           "id": "log-001",
@@ -1087,7 +1147,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor) or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1193,7 +1253,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor) or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1297,7 +1357,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor) or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -2658,7 +2718,7 @@ export interface operations {
                 from?: string;
                 /** @description Default: now */
                 to?: string;
-                event?: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "bulk_batch_submitted" | "bulk_batch_confirmed";
+                event?: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "proxy_activity_confirmed" | "proxy_activity_disputed" | "bulk_batch_submitted" | "bulk_batch_confirmed";
                 actor_id?: string;
                 mentor_id?: string;
             };
@@ -3519,6 +3579,349 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmAttribution: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attribution, now confirmed */
+            200: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution_id": "attr-20260325-001",
+                     *       "activity_id": "pact-20260325-001",
+                     *       "attributed_to_mentor_id": "mentor-042",
+                     *       "attributed_to_mentor_name": "Sam Rivera",
+                     *       "registered_by_coordinator_id": "coord-007",
+                     *       "registered_by_coordinator_name": "Jordan Lee",
+                     *       "activity_type_id": "one-on-one",
+                     *       "activity_date": "2026-03-24T14:00:00Z",
+                     *       "duration_minutes": 60,
+                     *       "location": null,
+                     *       "notes": null,
+                     *       "proxy": true,
+                     *       "entry_mode": "proxy",
+                     *       "batch_id": null,
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": {
+                     *         "by": "mentor-042",
+                     *         "at": "2026-03-25T08:12:00Z",
+                     *         "reason": null
+                     *       },
+                     *       "created_at": "2026-03-24T15:30:00Z",
+                     *       "updated_at": "2026-03-25T08:12:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disputeAttribution: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Why the mentor disputes the activity */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeAttribution"];
+            };
+        };
+        responses: {
+            /** @description The attribution, now disputed */
+            200: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution_id": "attr-20260325-001",
+                     *       "activity_id": "pact-20260325-001",
+                     *       "attributed_to_mentor_id": "mentor-042",
+                     *       "attributed_to_mentor_name": "Sam Rivera",
+                     *       "registered_by_coordinator_id": "coord-007",
+                     *       "registered_by_coordinator_name": "Jordan Lee",
+                     *       "activity_type_id": "one-on-one",
+                     *       "activity_date": "2026-03-24T14:00:00Z",
+                     *       "duration_minutes": 60,
+                     *       "location": null,
+                     *       "notes": null,
+                     *       "proxy": true,
+                     *       "entry_mode": "proxy",
+                     *       "batch_id": null,
+                     *       "confirmation_status": "disputed",
+                     *       "confirmation": {
+                     *         "by": "mentor-042",
+                     *         "at": "2026-03-25T08:12:00Z",
+                     *         "reason": "I was on leave that day; this session was run by someone else"
+                     *       },
+                     *       "created_at": "2026-03-24T15:30:00Z",
+                     *       "updated_at": "2026-03-25T08:12:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,6 +69,13 @@ export const SPEC_ROLE_TABLE: SpecRow[] = [
     ["listMembers", "getMember", "listActivityTypes"],
     ["any", "any", "any", "any", "none"],
   ),
+  // Not a line of the §4 table: SPEC §11 lets "only the mentor the attribution names" confirm or
+  // dispute it; coordinators, admins and compliance officers are refused.
+  row(
+    "attributions: confirm, dispute (§11)",
+    ["confirmAttribution", "disputeAttribution"],
+    ["own", "none", "none", "none", "none"],
+  ),
   // Not a line of the §4 table: SPEC §5 names verify "(admin, compliance)".
   row("proxy audit logs: verify (§5)", ["verifyProxyAuditLog"], ["none", "none", "any", "any", "none"]),
   // Not a line of the §4 table either: issue #8 names the export "(admin, compliance)".

@@ -185,6 +185,14 @@ export interface UpdateAttributionInput {
 
 export type UpdateAttributionRefusal = "mentor_not_active" | "type_unknown" | "stale";
 
+/** SET terms that return an attribution, or its activity, to waiting for its mentor. */
+const PENDING_AGAIN: SQL[] = [
+  sql`confirmation_status = 'pending'`,
+  sql`confirmation_by = null`,
+  sql`confirmation_at = null`,
+  sql`confirmation_reason = null`,
+];
+
 /**
  * Applies a correction to the attribution and its activity, with its audit event, in one
  * batch that also answers the corrected row with its names, so no read follows the write.
@@ -203,8 +211,10 @@ export async function updateAttribution(
   if (patch.activity_type_id !== undefined) {
     conditions.push(activityTypeKnown(patch.activity_type_id));
   }
-  const attributionSet: SQL[] = [sql`updated_at = ${now}`, sql`last_event_id = ${eventId}`];
-  const activitySet: SQL[] = [sql`updated_at = ${now}`];
+  // A correction changes what the mentor confirmed or disputed, so the mentor the attribution
+  // names (perhaps a new one) is asked again (SPEC §11); on a pending one this changes nothing.
+  const attributionSet: SQL[] = [sql`updated_at = ${now}`, sql`last_event_id = ${eventId}`, ...PENDING_AGAIN];
+  const activitySet: SQL[] = [sql`updated_at = ${now}`, ...PENDING_AGAIN];
   const assign = (column: string, value: unknown, target: SQL[]) =>
     target.push(sql`${sql.identifier(column)} = ${value}`);
   if (patch.mentor_id !== undefined) {

@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import type { TrailEvent } from "../../audit/vocabulary";
 import { CONFIRMATION_STATUSES } from "../../db/schema";
 import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import { ActivityTypeId, DurationMinutes, MemberId } from "../../lib/fields";
-import { MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
+import { MAX_DISPUTE_REASON_LENGTH, MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
 
@@ -112,9 +113,18 @@ export const AttributionSchema = z
   })
   .openapi("Attribution");
 
+/** A record's audit trail names its events by these verbs (the vocabulary's trail projection). */
+const TRAIL_EVENTS = [
+  "created",
+  "updated",
+  "deleted",
+  "confirmed",
+  "disputed",
+] as const satisfies readonly TrailEvent[];
+
 export const AuditTrailEvent = z
   .object({
-    event: z.enum(["created", "updated", "deleted"]).openapi({ example: "created" }),
+    event: z.enum(TRAIL_EVENTS).openapi({ example: "created" }),
     actor: z.string().openapi({ example: "coord-007" }),
     at: z.string().openapi({ example: "2026-03-24T15:30:00Z" }),
     changes: z
@@ -157,6 +167,22 @@ export const AttributionListQuery = z
     cursor: CursorQuery.optional(),
   })
   .superRefine(pageOrCursor);
+
+export const DisputeAttributionBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_DISPUTE_REASON_LENGTH)
+      .openapi({
+        description: `Why the mentor disputes the activity, 1..${MAX_DISPUTE_REASON_LENGTH} characters (trimmed)`,
+        example: "I was on leave that day; this session was run by someone else",
+      }),
+  })
+  .openapi("DisputeAttribution", {
+    example: { reason: "I was on leave that day; this session was run by someone else" },
+  });
 
 export const AttributionPage = pageOf(AttributionSchema)
   .extend({ next_cursor: NextCursorSchema })

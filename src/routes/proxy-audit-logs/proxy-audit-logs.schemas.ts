@@ -30,8 +30,9 @@ const summaryFields = {
   action: z.string().openapi({
     example: "proxy_created",
     description:
-      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed or another producer's " +
-      "action; entry_annotated and entry_deleted are the log's own records",
+      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and " +
+      "proxy_disputed (the mentor's answer; its actor is the mentor) or another producer's action; " +
+      "entry_annotated and entry_deleted are the log's own records",
   }),
   coordinator_id: z.string().optional().openapi({ example: "coord-119" }),
   mentor_id: z.string().optional().openapi({ example: "mentor-482" }),
