@@ -100,7 +100,7 @@ export interface paths {
         };
         /**
          * Get aggregated activity summary for a mentor
-         * @description Totals over one calendar period: `period` (day, week from Monday, month, year; default month) holding `date` (default today) in the IANA zone `tz` (default UTC), or exactly `from`..`to` (both required together, not combined with `period`/`date`; `period` is then `custom`). `period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, referrals and check-ins count activities by their type's category. Entries of every kind count. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
+         * @description Totals over one calendar period: `period` (day, week from Monday, month, year; default month) holding `date` (default today) in the IANA zone `tz` (default UTC), or exactly `from`..`to` (both required together, not combined with `period`/`date`; `period` is then `custom`). `period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, referrals and check-ins count activities by their type's category. Entries of every kind count, except registrations the mentor disputed: `disputed` says how many were left out, and `pending_confirmation` how many still wait for the mentor's answer (those count). A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
          */
         get: operations["getActivitySummary"];
         put?: never;
@@ -120,7 +120,7 @@ export interface paths {
         };
         /**
          * Get activity counts grouped by type for a mentor
-         * @description How many activities of each catalogue type the mentor has, optionally with occurred_at in `from`..`to` (inclusive). Types that do not occur are left out. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
+         * @description How many activities of each catalogue type the mentor has, optionally with occurred_at in `from`..`to` (inclusive). Registrations the mentor disputed are not counted; types that do not occur are left out. A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any mentor. A mentor without entries, or unknown, has zero totals.
          */
         get: operations["countActivitiesByType"];
         put?: never;
@@ -166,18 +166,18 @@ export interface paths {
         };
         /**
          * Get a single activity log entry
-         * @description Mentors read only their own entries: another mentor's answers 403. Coordinators, admins and compliance read any entry of their organisation. An ID of another organisation answers 404, as a missing one does.
+         * @description Mentors read only their own entries: another mentor's answers 404, as a missing one does, so IDs reveal nothing. Coordinators, admins and compliance read any entry of their organisation. An ID of another organisation answers 404, as a missing one does.
          */
         get: operations["getActivityLog"];
         /**
          * Update an activity log entry
-         * @description Changes any of `description`, `duration_minutes`, `activity_type`, `contact_id`, `occurred_at` (at least one); `contact_id` and `duration_minutes` may be set to null. Other fields are a 400. Answers the whole updated entry. Mentors change only their own entries (403 for another mentor's); admins change any. Proxy and bulk entries belong to their attribution and answer 409: change them through /api/v1/activity-attributions.
+         * @description Changes any of `description`, `duration_minutes`, `activity_type`, `contact_id`, `occurred_at` (at least one); `contact_id` and `duration_minutes` may be set to null. Other fields are a 400. Answers the whole updated entry. Mentors change only their own entries (404 for another mentor's); admins change any, and that change is recorded in the audit log. Proxy and bulk entries belong to their attribution and answer 409: change them through /api/v1/activity-attributions.
          */
         put: operations["updateActivityLog"];
         post?: never;
         /**
          * Delete an activity log entry
-         * @description Removes the entry for good: from then on it answers 404 and no list, summary or count includes it. IDs carry 64 random bits, so a deleted entry's ID is not issued again in practice. Mentors change only their own entries (403 for another mentor's); admins change any. Proxy and bulk entries belong to their attribution and answer 409: change them through /api/v1/activity-attributions.
+         * @description Removes the entry for good: from then on it answers 404 and no list, summary or count includes it. IDs carry 64 random bits, so a deleted entry's ID is not issued again in practice. Mentors change only their own entries (404 for another mentor's); admins change any, and that change is recorded in the audit log. Proxy and bulk entries belong to their attribution and answer 409: change them through /api/v1/activity-attributions.
          */
         delete: operations["deleteActivityLog"];
         options?: never;
@@ -254,7 +254,9 @@ export interface paths {
         };
         /**
          * List attributed activities
-         * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
+         * @description Filterable by the mentor it is attributed to, the coordinator who registered it, the type, `confirmation_status` and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.
+         *
+         *     A mentor's app shows a badge of what waits for its answer: `?confirmation_status=pending&limit=1` answers the count in `pagination.total`, and the same filter with a larger page lists them to confirm or dispute. A coordinator finds the registrations mentors disputed with `?confirmation_status=disputed` (with `coordinator_id` for its own), reads the reason in `confirmation.reason`, and corrects (`PUT`, which asks the mentor again) or deletes them.
          *
          *     Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs what the first does). `next_cursor` is null on the last page.
          */
@@ -283,6 +285,8 @@ export interface paths {
         /**
          * Correct an attribution
          * @description Changes any of `mentor_id`, `activity_type_id`, `activity_date`, `duration_minutes`, `location`, `notes` (null clears the optional ones), on the attribution and its activity, and records `proxy_updated` with `changes` as `{field: {from, to}}`. The coordinator who registered it, or an admin.
+         *
+         *     A correction asks the mentor again: a confirmed or disputed attribution goes back to `confirmation_status: pending` (`confirmation: null`), and `changes` holds `confirmation_status` `{from, to: "pending"}`. Moved to another mentor, it is that mentor who confirms or disputes it.
          */
         put: operations["updateAttribution"];
         post?: never;
@@ -291,6 +295,50 @@ export interface paths {
          * @description Only the audit events remain, with a `proxy_deleted` event added. The coordinator who registered it, or an admin.
          */
         delete: operations["deleteAttribution"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-attributions/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an activity registered in your name
+         * @description The mentor the attribution names says the activity happened as registered: `confirmation_status` becomes `confirmed`, `confirmation` `{by, at, reason: null}`, and a `proxy_confirmed` audit event (`proxy_activity_confirmed` in the organisation log, `confirmed` in the record's `audit_trail`) records `changes.confirmation_status` `{from, to}` (and `reason` `{from, to: null}` when it withdraws a dispute). No body. Confirming a confirmed attribution answers 200 and records nothing. A mentor may change its mind: a disputed one can be confirmed. Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, gets 404 (as on its `GET`); coordinators, admins and compliance officers get 403, since nobody answers for the mentor. `If-Match` with the attribution's `ETag` makes the answer conditional (412 when it changed since it was read); `Idempotency-Key` makes a retry replay the first answer. Answers 200 with the attribution as `GET` shows it, without `audit_trail`, and its new `ETag`.
+         *
+         *     In the app: a notification or the pending badge (`GET …?confirmation_status=pending`) opens the activity; the mentor confirms it or disputes it with a reason, and the coordinator finds disputes with `?confirmation_status=disputed`.
+         */
+        post: operations["confirmAttribution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-attributions/{id}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispute an activity registered in your name
+         * @description The mentor the attribution names says the activity did not happen as registered, and why: `confirmation_status` becomes `disputed`, `confirmation` `{by, at, reason}`, and a `proxy_disputed` audit event (`proxy_activity_disputed` in the organisation log, `disputed` in the record's `audit_trail`) records `changes.confirmation_status` and `changes.reason` as `{from, to}`. A disputed activity leaves the mentor's summary and counts until a correction sets it back to `pending`. Disputing again with another reason records it; with the same reason it answers 200 and records nothing. A confirmed one can be disputed. Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, gets 404 (as on its `GET`); coordinators, admins and compliance officers get 403, since nobody answers for the mentor. `If-Match` with the attribution's `ETag` makes the answer conditional (412 when it changed since it was read); `Idempotency-Key` makes a retry replay the first answer. Answers 200 with the attribution as `GET` shows it, without `audit_trail`, and its new `ETag`.
+         *
+         *     In the app: a notification or the pending badge (`GET …?confirmation_status=pending`) opens the activity; the mentor confirms it or disputes it with a reason, and the coordinator finds disputes with `?confirmation_status=disputed`.
+         */
+        post: operations["disputeAttribution"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -633,7 +681,9 @@ export interface components {
          *       "total_referrals": 2,
          *       "total_check_ins": 2,
          *       "total_duration_minutes": 520,
-         *       "unique_contacts_supported": 3
+         *       "unique_contacts_supported": 3,
+         *       "pending_confirmation": 1,
+         *       "disputed": 0
          *     }
          */
         ActivitySummary: {
@@ -646,6 +696,7 @@ export interface components {
             period_end: string;
             /** @description Canonical name of the zone the period was taken in */
             time_zone: string;
+            /** @description Activities in the period, whoever entered them; disputed ones are left out of this and every other total, pending ones count */
             total_activities: number;
             /** @description Activities whose type has category `session` */
             total_sessions: number;
@@ -657,6 +708,10 @@ export interface components {
             total_duration_minutes: number;
             /** @description Distinct contact IDs; entries without a contact are not counted */
             unique_contacts_supported: number;
+            /** @description Registrations in the period the mentor has not confirmed or disputed yet (counted in the totals) */
+            pending_confirmation: number;
+            /** @description Registrations in the period the mentor disputed (left out of the totals) */
+            disputed: number;
         };
         /**
          * @example {
@@ -672,7 +727,7 @@ export interface components {
          */
         ActivityCountByType: {
             mentor_id: string;
-            /** @description Activity type ID → number of activities; types that do not occur are absent */
+            /** @description Activity type ID → number of activities, disputed ones left out; types that do not occur are absent */
             counts: {
                 [key: string]: number;
             };
@@ -691,6 +746,8 @@ export interface components {
          *           "entry_mode": "self",
          *           "attribution_id": null,
          *           "created_by": "mentor_a1b2c3",
+         *           "confirmation_status": "confirmed",
+         *           "confirmation": null,
          *           "created_at": "2026-03-20T14:30:00Z",
          *           "updated_at": "2026-03-20T14:30:00Z"
          *         },
@@ -705,6 +762,8 @@ export interface components {
          *           "entry_mode": "self",
          *           "attribution_id": null,
          *           "created_by": "mentor_a1b2c3",
+         *           "confirmation_status": "confirmed",
+         *           "confirmation": null,
          *           "created_at": "2026-03-18T10:15:00Z",
          *           "updated_at": "2026-03-18T10:15:00Z"
          *         }
@@ -760,11 +819,44 @@ export interface components {
              * @example mentor_a1b2c3
              */
             created_by: string;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-26T13:05:00Z */
             created_at: string;
             /** @example 2026-03-26T13:05:00Z */
             updated_at: string;
         };
+        /**
+         * @description Where the mentor stands on the activity (SPEC §11): `pending` until the mentor it is attributed to confirms or disputes it, and again after any correction; `confirmed`; `disputed` (left out of the mentor's summary and counts). A mentor's own activity logs are `confirmed`.
+         * @example pending
+         * @enum {string}
+         */
+        ConfirmationStatus: "pending" | "confirmed" | "disputed";
+        /**
+         * @description The mentor's last answer to an activity registered in its name. A representation's `confirmation` is null while `pending` (no answer since the registration or its last correction) and on a mentor's own activity logs.
+         * @example {
+         *       "by": "mentor-042",
+         *       "at": "2026-03-25T08:12:00Z",
+         *       "reason": "I was on leave that day; this session was run by someone else"
+         *     }
+         */
+        Confirmation: {
+            /**
+             * @description The mentor who answered
+             * @example mentor-042
+             */
+            by: string;
+            /**
+             * @description When it answered
+             * @example 2026-03-25T08:12:00Z
+             */
+            at: string;
+            /**
+             * @description Why it disputes the activity; null when it confirmed it
+             * @example I was on leave that day; this session was run by someone else
+             */
+            reason: string | null;
+        } | null;
         /**
          * @example {
          *       "mentor_id": "mentor_a1b2c3",
@@ -871,7 +963,7 @@ export interface components {
          */
         OrgAuditEvent: {
             /** @enum {string} */
-            event: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "bulk_batch_submitted" | "bulk_batch_confirmed";
+            event: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "proxy_activity_confirmed" | "proxy_activity_disputed" | "bulk_batch_submitted" | "bulk_batch_confirmed";
             attribution_id?: string;
             activity_id?: string;
             batch_id?: string;
@@ -950,6 +1042,8 @@ export interface components {
              */
             entry_mode: "proxy" | "bulk";
             batch_id: string | null;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-24T15:30:00Z */
             created_at: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -1045,7 +1139,7 @@ export interface components {
              * @example created
              * @enum {string}
              */
-            event: "created" | "updated" | "deleted" | "redacted";
+            event: "created" | "updated" | "deleted" | "confirmed" | "disputed" | "redacted";
             /**
              * @description The audit entry (log-NNN)
              * @example log-042
@@ -1091,6 +1185,8 @@ export interface components {
              */
             entry_mode: "proxy" | "bulk";
             batch_id: string | null;
+            confirmation_status: components["schemas"]["ConfirmationStatus"];
+            confirmation: components["schemas"]["Confirmation"];
             /** @example 2026-03-24T15:30:00Z */
             created_at: string;
             /** @example 2026-03-24T15:30:00Z */
@@ -1131,6 +1227,18 @@ export interface components {
             message: string;
             /** @example 2026-03-26T09:00:00Z */
             deleted_at: string;
+        };
+        /**
+         * @example {
+         *       "reason": "I was on leave that day; this session was run by someone else"
+         *     }
+         */
+        DisputeAttribution: {
+            /**
+             * @description Why the mentor disputes the activity, 1..500 characters (trimmed)
+             * @example I was on leave that day; this session was run by someone else
+             */
+            reason: string;
         };
         AuditCheckpoint: {
             /** @description Entries the signed tree holds (log-001 … log-N) */
@@ -1312,7 +1420,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1396,7 +1504,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -1505,7 +1613,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
              * @example proxy_created
              */
             action: string;
@@ -2392,6 +2500,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T13:05:00Z"
                      *     }
@@ -2531,6 +2641,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-20T14:30:00Z",
                      *       "updated_at": "2026-03-20T14:30:00Z"
                      *     }
@@ -2657,6 +2769,8 @@ export interface operations {
                      *       "entry_mode": "self",
                      *       "attribution_id": null,
                      *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T14:00:00Z"
                      *     }
@@ -2894,7 +3008,7 @@ export interface operations {
                 from?: string;
                 /** @description Default: now */
                 to?: string;
-                event?: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "bulk_batch_submitted" | "bulk_batch_confirmed";
+                event?: "proxy_activity_created" | "proxy_activity_updated" | "proxy_activity_deleted" | "proxy_activity_confirmed" | "proxy_activity_disputed" | "bulk_batch_submitted" | "bulk_batch_confirmed";
                 actor_id?: string;
                 mentor_id?: string;
             };
@@ -3246,6 +3360,8 @@ export interface operations {
                 from?: string;
                 /** @description activity_date at or before */
                 to?: string;
+                /** @description Only attributions the mentor has answered so: `pending` gives a mentor its to-do list (the app's badge is `pagination.total` of `?confirmation_status=pending&limit=1`); `disputed` gives a coordinator what to correct or remove */
+                confirmation_status?: "pending" | "confirmed" | "disputed";
                 /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
                 cursor?: string;
             };
@@ -3753,6 +3869,349 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmAttribution: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attribution, now confirmed */
+            200: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution_id": "attr-20260325-001",
+                     *       "activity_id": "pact-20260325-001",
+                     *       "attributed_to_mentor_id": "mentor-042",
+                     *       "attributed_to_mentor_name": "Sam Rivera",
+                     *       "registered_by_coordinator_id": "coord-007",
+                     *       "registered_by_coordinator_name": "Jordan Lee",
+                     *       "activity_type_id": "one-on-one",
+                     *       "activity_date": "2026-03-24T14:00:00Z",
+                     *       "duration_minutes": 60,
+                     *       "location": null,
+                     *       "notes": null,
+                     *       "proxy": true,
+                     *       "entry_mode": "proxy",
+                     *       "batch_id": null,
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": {
+                     *         "by": "mentor-042",
+                     *         "at": "2026-03-25T08:12:00Z",
+                     *         "reason": null
+                     *       },
+                     *       "created_at": "2026-03-24T15:30:00Z",
+                     *       "updated_at": "2026-03-25T08:12:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disputeAttribution: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+                /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Why the mentor disputes the activity */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeAttribution"];
+            };
+        };
+        responses: {
+            /** @description The attribution, now disputed */
+            200: {
+                headers: {
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution_id": "attr-20260325-001",
+                     *       "activity_id": "pact-20260325-001",
+                     *       "attributed_to_mentor_id": "mentor-042",
+                     *       "attributed_to_mentor_name": "Sam Rivera",
+                     *       "registered_by_coordinator_id": "coord-007",
+                     *       "registered_by_coordinator_name": "Jordan Lee",
+                     *       "activity_type_id": "one-on-one",
+                     *       "activity_date": "2026-03-24T14:00:00Z",
+                     *       "duration_minutes": 60,
+                     *       "location": null,
+                     *       "notes": null,
+                     *       "proxy": true,
+                     *       "entry_mode": "proxy",
+                     *       "batch_id": null,
+                     *       "confirmation_status": "disputed",
+                     *       "confirmation": {
+                     *         "by": "mentor-042",
+                     *         "at": "2026-03-25T08:12:00Z",
+                     *         "reason": "I was on leave that day; this session was run by someone else"
+                     *       },
+                     *       "created_at": "2026-03-24T15:30:00Z",
+                     *       "updated_at": "2026-03-25T08:12:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

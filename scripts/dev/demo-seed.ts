@@ -73,17 +73,35 @@ async function seedActivity(base: string, token: TokenFor): Promise<void> {
   // …coordinators register sessions on mentors' behalf…
   const jordan = await token("coord-007", ["coordinator"], "Jordan Lee");
   const casey = await token("coord-119", ["coordinator"], "Casey Morgan");
+  const registered = new Map<string, string>();
   for (const [i, mentorId] of MENTORS.entries()) {
-    await request(base, i % 2 ? casey : jordan, "POST", "/api/v1/activity-attributions", {
+    const coordinator = i % 2 ? "coord-119" : "coord-007";
+    const session = {
       activity_type_id: "one-on-one",
       activity_date: daysAgo(1 + i * 4, 14),
       duration_minutes: 60,
       location: "Community Centre",
       notes: "Registered by the coordinator after the session",
-      coordinator_id: i % 2 ? "coord-119" : "coord-007",
+      coordinator_id: coordinator,
       mentor_id: mentorId,
-    });
+    };
+    const sent = await request(
+      base,
+      i % 2 ? casey : jordan,
+      "POST",
+      "/api/v1/activity-attributions",
+      session,
+    );
+    registered.set(mentorId, (sent as { attribution_id: string }).attribution_id);
   }
+  // …two mentors answer theirs, one confirming and one disputing; the others' stay pending…
+  const answer = async (mentorId: string, action: "confirm" | "dispute", body?: { reason: string }) => {
+    const mentor = await token(mentorId, ["mentor"], nameOf(mentorId));
+    const path = `/api/v1/activity-attributions/${registered.get(mentorId)}/${action}`;
+    await request(base, mentor, "POST", path, body);
+  };
+  await answer("mentor-033", "confirm");
+  await answer("mentor-482", "dispute", { reason: "I was at the training day; Tomás ran this session" });
   // …and one workshop for the whole group, in one bulk registration.
   await request(base, jordan, "POST", "/api/v1/activity-attributions/batches", {
     activity_type_id: "workshop",

@@ -7,6 +7,9 @@ const ACTION_VIEWS = {
   proxy_created: { orgEvent: "proxy_activity_created", trailEvent: "created" },
   proxy_updated: { orgEvent: "proxy_activity_updated", trailEvent: "updated" },
   proxy_deleted: { orgEvent: "proxy_activity_deleted", trailEvent: "deleted" },
+  // SPEC §11: the mentor's answer to what was registered in its name.
+  proxy_confirmed: { orgEvent: "proxy_activity_confirmed", trailEvent: "confirmed" },
+  proxy_disputed: { orgEvent: "proxy_activity_disputed", trailEvent: "disputed" },
   bulk_submission: { orgEvent: "bulk_batch_submitted", trailEvent: null },
   bulk_confirmed: { orgEvent: "bulk_batch_confirmed", trailEvent: null },
 } as const;

@@ -4,8 +4,9 @@ import type { Caller, Role } from "./caller";
 /**
  * Who may do what: SPEC §4's role table, the one place the service decides it. `any` reaches
  * every resource of the organisation; `own` only the caller's own: the mentor an activity
- * is for, the mentor an attribution names (reading) or the coordinator who registered it
- * (writing), the coordinator an audit entry names. A role not listed may not act at all.
+ * is for, the mentor an attribution names (reading, confirming, disputing) or the coordinator
+ * who registered it (writing), the coordinator an audit entry names. A role not listed may not
+ * act at all.
  */
 const POLICY = {
   "activity-logs.create": { mentor: "own", admin: "any" },
@@ -14,6 +15,8 @@ const POLICY = {
   "attributions.create": { coordinator: "own", admin: "any" },
   "attributions.read": { mentor: "own", coordinator: "any", admin: "any", compliance: "any" },
   "attributions.write": { coordinator: "own", admin: "any" },
+  // SPEC §11: only the mentor an attribution names confirms or disputes it; no role speaks for it.
+  "attributions.confirm": { mentor: "own" },
   "attributions.audit-log": { admin: "any", compliance: "any" },
   "audit-entries.read": { coordinator: "own", admin: "any", compliance: "any" },
   "audit-entries.create": { system: "any" },

@@ -30,6 +30,29 @@ export const ENTRY_MODES = ["self", "proxy", "bulk"] as const;
 export type EntryMode = (typeof ENTRY_MODES)[number];
 
 /**
+ * Where the mentor stands on an activity registered in its name (SPEC §11): a coordinator's
+ * registration is `pending` until the mentor confirms or disputes it; a mentor's own entries are
+ * `confirmed` from the start. Disputed activities leave the mentor's totals.
+ */
+export const CONFIRMATION_STATUSES = ["pending", "confirmed", "disputed"] as const;
+export type ConfirmationStatus = (typeof CONFIRMATION_STATUSES)[number];
+
+/**
+ * The confirmation columns attributions and activities share: the status, and who last
+ * confirmed or disputed, when, and why (a dispute's reason). The activity keeps a copy of its
+ * attribution's, written in the same batch, so summaries filter on it without a join. A row
+ * nobody vouched for is `pending`: the writer of a mentor's own entries sets `confirmed` itself.
+ */
+const confirmationColumns = () => ({
+  confirmationStatus: text("confirmation_status", { enum: CONFIRMATION_STATUSES })
+    .notNull()
+    .default("pending"),
+  confirmationBy: text("confirmation_by"),
+  confirmationAt: text("confirmation_at"),
+  confirmationReason: text("confirmation_reason"),
+});
+
+/**
  * Everything a mentor did, whoever entered it. Activity logs write `self` rows (`log_…`);
  * attributions write `proxy` and `bulk` rows (`pact-…`) and link them through `attribution_id`.
  * Every index leads with org_id and ends with (occurred_at, activity_id), so each filter also
@@ -53,6 +76,7 @@ export const activities = sqliteTable(
     entryMode: text("entry_mode", { enum: ENTRY_MODES }).notNull(),
     attributionId: text("attribution_id"),
     batchId: text("batch_id"),
+    ...confirmationColumns(),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull().default(sqlNowIso),
     updatedAt: text("updated_at").notNull().default(sqlNowIso),
@@ -107,6 +131,7 @@ export const attributions = sqliteTable(
     proxy: integer("proxy", { mode: "boolean" }).notNull(),
     entryMode: text("entry_mode", { enum: ["proxy", "bulk"] }).notNull(),
     batchId: text("batch_id"),
+    ...confirmationColumns(),
     createdBy: text("created_by").notNull(),
     /** The audit event of the last write; ties that write's statements and outbox row together inside one batch. */
     lastEventId: text("last_event_id").notNull(),
@@ -125,6 +150,13 @@ export const attributions = sqliteTable(
     index("attributions_org_mentor_date_idx").on(t.orgId, t.mentorId, t.activityDate, t.attributionId),
     index("attributions_org_coord_date_idx").on(t.orgId, t.coordinatorId, t.activityDate, t.attributionId),
     index("attributions_org_type_date_idx").on(t.orgId, t.activityTypeId, t.activityDate, t.attributionId),
+    // Serves ?confirmation_status= (a coordinator's view of disputes), in list order.
+    index("attributions_org_confirmation_date_idx").on(
+      t.orgId,
+      t.confirmationStatus,
+      t.activityDate,
+      t.attributionId,
+    ),
     index("attributions_org_event_idx").on(t.orgId, t.lastEventId),
     index("attributions_org_batch_idx").on(t.orgId, t.batchId),
   ],

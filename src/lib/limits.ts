@@ -20,6 +20,8 @@ export const MAX_TIME_ZONE_LENGTH = 64;
 export const MAX_BATCH_MENTORS = 100;
 /** Longest location of an attributed activity. */
 export const MAX_LOCATION_LENGTH = 200;
+/** Longest reason a mentor gives for disputing an activity registered in its name (SPEC §11). */
+export const MAX_DISPUTE_REASON_LENGTH = 500;
 
 // The audit log object checks every call against these; they bound one RPC call's work.
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
+import { answerAttribution } from "../../src/db/queries/attribution-answers";
 import {
   createAttribution,
   deleteAttribution,
@@ -69,7 +70,7 @@ describe("attribution writes use indexes", () => {
     expect(fullScans(plan)).toHaveLength(1);
   });
 
-  it("never scans a whole table in any statement a registration, correction, delete or bulk confirmation sends", async () => {
+  it("never scans a whole table in any statement a registration, correction, confirmation, dispute, delete or bulk confirmation sends", async () => {
     const org = newOrg();
     await addMember(org, "coord-1", ["coordinator"]);
     for (const id of ["m-1", "m-2", "m-3"]) await addMember(org, id, ["mentor"]);
@@ -109,6 +110,30 @@ describe("attribution writes use indexes", () => {
         eventId: crypto.randomUUID(),
         now: "2026-03-26T11:00:00Z",
         actor,
+      });
+      const answer = {
+        orgId: org,
+        attributionId,
+        mentorId: "m-2",
+        now: "2026-03-26T12:00:00Z",
+        actor: { ...actor, actor_id: "m-2" },
+      };
+      await answerAttribution(db, {
+        ...answer,
+        answer: { status: "disputed", reason: "Not me" },
+        eventId: crypto.randomUUID(),
+      });
+      const confirmed = await answerAttribution(db, {
+        ...answer,
+        answer: { status: "confirmed", reason: null },
+        eventId: crypto.randomUUID(),
+      });
+      if (!confirmed.ok) throw new Error("setup: confirmation failed");
+      await answerAttribution(db, {
+        ...answer,
+        answer: { status: "confirmed", reason: null },
+        seenEventId: confirmed.value.row.lastEventId,
+        eventId: crypto.randomUUID(),
       });
       const batch = await createBatch(db, {
         ...fields,

@@ -29,6 +29,23 @@ const filters: { name: string; filter: AttributionFilter; index: string }[] = [
     index: "attributions_org_coord_date_idx",
   },
   { name: "type", filter: { activityTypeId: "workshop" }, index: "attributions_org_type_date_idx" },
+  // A coordinator's view of what mentors disputed (SPEC §11).
+  {
+    name: "confirmation status",
+    filter: { confirmationStatus: "disputed" },
+    index: "attributions_org_confirmation_date_idx",
+  },
+  {
+    name: "confirmation status, from/to",
+    filter: { confirmationStatus: "disputed", ...MARCH },
+    index: "attributions_org_confirmation_date_idx",
+  },
+  // A mentor's badge of what waits for its answer: its own attributions, not the organisation's pending ones.
+  {
+    name: "mentor and confirmation status",
+    filter: { mentorId: "mentor-042", confirmationStatus: "pending" },
+    index: "attributions_org_mentor_date_idx",
+  },
 ];
 
 interface Statement {

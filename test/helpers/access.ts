@@ -87,6 +87,13 @@ export const SPEC_ROLE_TABLE: SpecRow[] = [
     ["getAuditInclusionProof"],
     ["none", "own", "any", "any", "none"],
   ),
+  // Not a line of the §4 table: SPEC §11 lets "only the mentor the attribution names" confirm or
+  // dispute it; coordinators, admins and compliance officers are refused.
+  row(
+    "attributions: confirm, dispute (§11)",
+    ["confirmAttribution", "disputeAttribution"],
+    ["own", "none", "none", "none", "none"],
+  ),
   // Not a line of the §4 table either: issue #8 names the export "(admin, compliance)".
   row("proxy audit logs: export", ["exportProxyAuditLog"], ["none", "none", "any", "any", "none"]),
 ];

@@ -73,6 +73,14 @@ async function fixture(options: { bulkMentors?: boolean } = {}): Promise<Fixture
   return { ...o, logId: log.log_id, attributionId: attribution.attribution_id, bulkMentors };
 }
 
+/** A registration for `mentorId` (whose caller the fixture has warmed up), made uncounted. */
+const registered = async (f: Fixture, mentorId: string) =>
+  created(
+    await api(f.coordinator).POST("/api/v1/activity-attributions", {
+      body: workshop(mentorId, "2026-03-27T09:00:00Z"),
+    }),
+  );
+
 /** What a call of the typed client answers, whatever its route. */
 interface Sent {
   data?: unknown;
@@ -225,6 +233,49 @@ const cases: Case[] = [
       send: (c) =>
         c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id: f.attributionId } } }),
     }),
+  },
+  {
+    name: "attribution confirm",
+    request: async (f) => {
+      const { attribution_id: id } = await registered(f, "mentor-042");
+      return {
+        as: f.mentor,
+        send: (c) => c.POST("/api/v1/activity-attributions/{id}/confirm", { params: { path: { id } } }),
+      };
+    },
+  },
+  {
+    name: "attribution dispute",
+    request: async (f) => {
+      const { attribution_id: id } = await registered(f, "mentor-042");
+      return {
+        as: f.mentor,
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/{id}/dispute", {
+            params: { path: { id } },
+            body: { reason: "Not my session" },
+          }),
+      };
+    },
+  },
+  {
+    name: "attribution dispute (If-Match)",
+    request: async (f) => {
+      const { attribution_id: id } = await registered(f, "mentor-042");
+      const read = await api(f.mentor).GET("/api/v1/activity-attributions/{id}", {
+        params: { path: { id } },
+      });
+      const tag = read.response.headers.get("ETag");
+      if (tag === null) throw new Error("the attribution answered no ETag");
+      return {
+        as: f.mentor,
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/{id}/dispute", {
+            params: { path: { id }, header: { "if-match": tag } },
+            body: { reason: "Not my session" },
+          }),
+      };
+    },
   },
   {
     name: "attribution org audit log",

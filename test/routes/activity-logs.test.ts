@@ -124,6 +124,9 @@ const anActivityLog = {
   entry_mode: expect.stringMatching(/^(self|proxy|bulk)$/),
   attribution_id: null,
   created_by: expect.any(String),
+  // SPEC §11: what a mentor enters itself (or an admin for it) needs no confirmation.
+  confirmation_status: "confirmed",
+  confirmation: null,
   created_at: expect.stringMatching(ISO_SECONDS),
   updated_at: expect.stringMatching(ISO_SECONDS),
 };
@@ -357,6 +360,7 @@ describe("changing an entry", () => {
       durationMinutes: 60,
       occurredAt: "2026-03-26T13:00:00Z",
       entryMode: "self",
+      confirmationStatus: "confirmed",
       createdBy: "mentor-042",
       createdAt: "2001-01-01T00:00:00Z",
       updatedAt: "2001-01-01T00:00:00Z",
@@ -547,6 +551,8 @@ describe("summary", () => {
       total_check_ins: 1,
       total_duration_minutes: 270,
       unique_contacts_supported: 3,
+      pending_confirmation: 0,
+      disputed: 0,
     });
   });
 

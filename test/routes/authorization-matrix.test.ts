@@ -157,6 +157,26 @@ const OPERATIONS: Record<string, Operation> = {
       return (c) => c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id } } });
     },
   },
+  confirmAttribution: {
+    owner: "mentor",
+    success: 200,
+    request: async (o, mentor) => {
+      const id = await attributionOf(o, o.otherCoordinator.sub, mentor);
+      return (c) => c.POST("/api/v1/activity-attributions/{id}/confirm", { params: { path: { id } } });
+    },
+  },
+  disputeAttribution: {
+    owner: "mentor",
+    success: 200,
+    request: async (o, mentor) => {
+      const id = await attributionOf(o, o.otherCoordinator.sub, mentor);
+      return (c) =>
+        c.POST("/api/v1/activity-attributions/{id}/dispute", {
+          params: { path: { id } },
+          body: { reason: "Not my session" },
+        });
+    },
+  },
   getAttributionAuditLog: {
     owner: null,
     success: 200,
@@ -313,6 +333,8 @@ const HIDDEN_AS_NOT_FOUND: { operation: string; role: Role; why: string }[] = [
   { operation: "updateActivityLog", role: "mentor", why: "nor by trying to change one" },
   { operation: "deleteActivityLog", role: "mentor", why: "nor by trying to delete one" },
   { operation: "getAttribution", role: "mentor", why: "a mentor does not learn of attributions to others" },
+  { operation: "confirmAttribution", role: "mentor", why: "nor by confirming one (SPEC §11)" },
+  { operation: "disputeAttribution", role: "mentor", why: "nor by disputing one (SPEC §11)" },
   { operation: "getProxyAuditLog", role: "coordinator", why: "a coordinator sees only its own entries" },
   { operation: "getAuditInclusionProof", role: "coordinator", why: "nor proves another's" },
 ];
@@ -524,6 +546,35 @@ const FOREIGN_CASES: ForeignCase[] = [
       const id = await attributionOf(f, f.otherCoordinator.sub, f.otherMentor.sub);
       return {
         send: (c) => c.DELETE("/api/v1/activity-attributions/{id}", { params: { path: { id } } }),
+        readBack: readAttribution(id),
+      };
+    },
+  },
+  {
+    operation: "confirmAttribution",
+    role: "mentor",
+    expected: 404,
+    request: async (f) => {
+      // Named after the asking mentor's own member ID: only the organisation tells them apart.
+      const id = await attributionOf(f, f.otherCoordinator.sub, f.mentor.sub);
+      return {
+        send: (c) => c.POST("/api/v1/activity-attributions/{id}/confirm", { params: { path: { id } } }),
+        readBack: readAttribution(id),
+      };
+    },
+  },
+  {
+    operation: "disputeAttribution",
+    role: "mentor",
+    expected: 404,
+    request: async (f) => {
+      const id = await attributionOf(f, f.otherCoordinator.sub, f.mentor.sub);
+      return {
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/{id}/dispute", {
+            params: { path: { id } },
+            body: { reason: "Hijacked" },
+          }),
         readBack: readAttribution(id),
       };
     },

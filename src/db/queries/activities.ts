@@ -1,4 +1,4 @@
-import { and, asc, between, count, countDistinct, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, between, count, desc, eq, gte, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { SortKey } from "../../lib/cursor";
 import type { Db } from "../client";
@@ -86,7 +86,14 @@ function filterConditions(orgId: string, filter: ActivityFilter, after?: SortKey
 const byId = (orgId: string, activityId: string) =>
   and(eq(activities.orgId, orgId), eq(activities.activityId, activityId));
 
-const countWhere = (condition: SQL) => sql<number>`count(case when ${condition} then 1 end)`.mapWith(Number);
+const countWhere = (condition: SQL | undefined) =>
+  sql<number>`count(case when ${condition} then 1 end)`.mapWith(Number);
+
+/**
+ * What a mentor's totals count (SPEC §11): everything but what the mentor disputed. Pending
+ * registrations still count; the summary says how many there are beside the totals.
+ */
+const counted = ne(activities.confirmationStatus, "disputed");
 
 const isUnfiltered = (filter: ActivityFilter): boolean =>
   Object.values(filter).every((value) => value === undefined);
@@ -121,15 +128,20 @@ export const activityStatements = {
           .where(eq(activityTotals.orgId, orgId))
       : db.select({ total: count() }).from(activities).where(filterConditions(orgId, filter)),
 
+  /** The mentor's activities in the range are read once; each figure picks its rows in the aggregate. */
   summary: (db: Db, orgId: string, mentorId: string, range: TimeRange) =>
     db
       .select({
-        totalActivities: count(),
-        totalSessions: countWhere(eq(activityTypes.category, SUMMARY_CATEGORIES.sessions)),
-        totalReferrals: countWhere(eq(activityTypes.category, SUMMARY_CATEGORIES.referrals)),
-        totalCheckIns: countWhere(eq(activityTypes.category, SUMMARY_CATEGORIES.checkIns)),
-        totalDurationMinutes: sql<number>`coalesce(sum(${activities.durationMinutes}), 0)`.mapWith(Number),
-        uniqueContacts: countDistinct(activities.contactId),
+        totalActivities: countWhere(counted),
+        totalSessions: countWhere(and(counted, eq(activityTypes.category, SUMMARY_CATEGORIES.sessions))),
+        totalReferrals: countWhere(and(counted, eq(activityTypes.category, SUMMARY_CATEGORIES.referrals))),
+        totalCheckIns: countWhere(and(counted, eq(activityTypes.category, SUMMARY_CATEGORIES.checkIns))),
+        totalDurationMinutes: sql<number>`coalesce(sum(case when ${counted}
+          then ${activities.durationMinutes} end), 0)`.mapWith(Number),
+        uniqueContacts: sql<number>`count(distinct case when ${counted}
+          then ${activities.contactId} end)`.mapWith(Number),
+        pendingConfirmation: countWhere(eq(activities.confirmationStatus, "pending")),
+        disputed: countWhere(eq(activities.confirmationStatus, "disputed")),
       })
       .from(activities)
       .innerJoin(activityTypes, eq(activities.activityType, activityTypes.id))
@@ -139,7 +151,7 @@ export const activityStatements = {
     db
       .select({ activityType: activities.activityType, total: count() })
       .from(activities)
-      .where(filterConditions(orgId, { mentorId, ...range }))
+      .where(and(filterConditions(orgId, { mentorId, ...range }), counted))
       // `+` keeps the type index, which scans the whole organisation in group order, out of the choice.
       .groupBy(sql`+${activities.activityType}`)
       .orderBy(asc(activities.activityType)),
@@ -176,9 +188,13 @@ export interface ActivitySummary {
   totalCheckIns: number;
   totalDurationMinutes: number;
   uniqueContacts: number;
+  /** Registrations in the range the mentor has not answered yet; counted in the totals. */
+  pendingConfirmation: number;
+  /** Registrations in the range the mentor disputed; left out of every other figure. */
+  disputed: number;
 }
 
-/** A mentor's totals over a time range, from one aggregate query. */
+/** A mentor's totals over a time range, disputed activities left out, from one aggregate query. */
 export async function summarizeActivities(
   db: Db,
   orgId: string,
@@ -193,10 +209,15 @@ export async function summarizeActivities(
     totalCheckIns: row?.totalCheckIns ?? 0,
     totalDurationMinutes: row?.totalDurationMinutes ?? 0,
     uniqueContacts: row?.uniqueContacts ?? 0,
+    pendingConfirmation: row?.pendingConfirmation ?? 0,
+    disputed: row?.disputed ?? 0,
   };
 }
 
-/** How many activities of each type a mentor has in a time range; types that do not occur are absent. */
+/**
+ * How many activities of each type a mentor has in a time range, disputed ones left out; types
+ * that do not occur are absent.
+ */
 export async function countActivitiesByType(
   db: Db,
   orgId: string,

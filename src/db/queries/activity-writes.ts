@@ -6,6 +6,7 @@ import {
   activities,
   activityTypes,
   auditOutbox,
+  type ConfirmationStatus,
   type EntryMode,
   sqlNowIso,
 } from "../schema";
@@ -22,6 +23,7 @@ import {
 
 /** The entry mode of everything written through activity logs. */
 const SELF: EntryMode = "self";
+const CONFIRMED: ConfirmationStatus = "confirmed";
 
 const ACTIVITY_LOG_ID_PREFIX = "log_";
 /** 64 random bits: a collision, or an ID issued again after a delete, is not to be expected. */
@@ -184,6 +186,11 @@ export const activityWriteStatements = {
             entryMode: bound(SELF, "entry_mode"),
             attributionId: bound(null, "attribution_id"),
             batchId: bound(null, "batch_id"),
+            // What a mentor enters, or an admin enters for it, needs no confirmation (SPEC §11).
+            confirmationStatus: bound(CONFIRMED, "confirmation_status"),
+            confirmationBy: bound(null, "confirmation_by"),
+            confirmationAt: bound(null, "confirmation_at"),
+            confirmationReason: bound(null, "confirmation_reason"),
             createdBy: bound(entry.createdBy, "created_by"),
             createdAt: sqlNowIso.as("created_at"),
             updatedAt: sqlNowIso.as("updated_at"),

@@ -121,18 +121,19 @@ export async function createAttribution(
     bumpCounter(orgId, "attr", day, sql`1`, valid),
     bumpCounter(orgId, "pact", day, sql`1`, valid),
     sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
-        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, created_by, created_at, updated_at)
+        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, confirmation_status,
+        created_by, created_at, updated_at)
       select ${orgId}, ${activityId}, ${mentorId}, ${activityTypeId},
         coalesce(${input.notes}, (select label from activity_types where id = ${activityTypeId})), null,
         ${input.durationMinutes}, ${input.location}, ${input.notes}, ${activityDate}, 'proxy', ${attributionId}, null,
-        ${input.actor.actor_id}, ${now}, ${now}
+        'pending', ${input.actor.actor_id}, ${now}, ${now}
       where ${valid}`,
     sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
-        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, created_by,
-        last_event_id, created_at, updated_at)
+        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, confirmation_status,
+        created_by, last_event_id, created_at, updated_at)
       select ${orgId}, ${attributionId}, ${activityId}, ${mentorId}, ${coordinatorId}, ${activityTypeId}, ${activityDate},
-        ${input.durationMinutes}, ${input.location}, ${input.notes}, ${proxy ? 1 : 0}, 'proxy', null, ${input.actor.actor_id},
-        ${input.eventId}, ${now}, ${now}
+        ${input.durationMinutes}, ${input.location}, ${input.notes}, ${proxy ? 1 : 0}, 'proxy', null, 'pending',
+        ${input.actor.actor_id}, ${input.eventId}, ${now}, ${now}
       where ${valid}
       returning *, ${memberName(orgId, mentorId)} as mentor_name, ${memberName(orgId, coordinatorId)} as coordinator_name`,
     insertOutbox(
@@ -184,6 +185,14 @@ export interface UpdateAttributionInput {
 
 export type UpdateAttributionRefusal = "mentor_not_active" | "type_unknown" | "stale";
 
+/** SET terms that return an attribution, or its activity, to waiting for its mentor. */
+const PENDING_AGAIN: SQL[] = [
+  sql`confirmation_status = 'pending'`,
+  sql`confirmation_by = null`,
+  sql`confirmation_at = null`,
+  sql`confirmation_reason = null`,
+];
+
 /**
  * Applies a correction to the attribution and its activity, with its audit event, in one
  * batch that also answers the corrected row with its names, so no read follows the write.
@@ -202,8 +211,10 @@ export async function updateAttribution(
   if (patch.activity_type_id !== undefined) {
     conditions.push(activityTypeKnown(patch.activity_type_id));
   }
-  const attributionSet: SQL[] = [sql`updated_at = ${now}`, sql`last_event_id = ${eventId}`];
-  const activitySet: SQL[] = [sql`updated_at = ${now}`];
+  // A correction changes what the mentor confirmed or disputed, so the mentor the attribution
+  // names (perhaps a new one) is asked again (SPEC §11); on a pending one this changes nothing.
+  const attributionSet: SQL[] = [sql`updated_at = ${now}`, sql`last_event_id = ${eventId}`, ...PENDING_AGAIN];
+  const activitySet: SQL[] = [sql`updated_at = ${now}`, ...PENDING_AGAIN];
   const assign = (column: string, value: unknown, target: SQL[]) =>
     target.push(sql`${sql.identifier(column)} = ${value}`);
   if (patch.mentor_id !== undefined) {

@@ -1,7 +1,13 @@
 import { and, between, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { SortKey } from "../../lib/cursor";
 import type { Db } from "../client";
-import { type AttributionRow, attributions, attributionTotals, members } from "../schema";
+import {
+  type AttributionRow,
+  attributions,
+  attributionTotals,
+  type ConfirmationStatus,
+  members,
+} from "../schema";
 
 /** Reads of attributions; their writes are in attribution-writes.ts. */
 
@@ -47,6 +53,7 @@ export interface AttributionFilter {
   mentorId?: string;
   coordinatorId?: string;
   activityTypeId?: string;
+  confirmationStatus?: ConfirmationStatus;
   from?: string;
   to?: string;
 }
@@ -76,6 +83,15 @@ function listConditions(orgId: string, filter: AttributionFilter, after?: SortKe
     conditions.push(eq(attributions.coordinatorId, filter.coordinatorId));
   if (filter.activityTypeId !== undefined)
     conditions.push(eq(attributions.activityTypeId, filter.activityTypeId));
+  if (filter.confirmationStatus !== undefined) {
+    // One mentor's attributions are far fewer than the organisation's pending ones (a mentor's badge);
+    // SQLite, without statistics, cannot tell, so `+` keeps the status index out of the choice there.
+    conditions.push(
+      filter.mentorId === undefined
+        ? eq(attributions.confirmationStatus, filter.confirmationStatus)
+        : sql`+${attributions.confirmationStatus} = ${filter.confirmationStatus}`,
+    );
+  }
   const from = filter.from;
   let to = filter.to;
   if (after !== undefined && (to === undefined || after[0] < to)) to = after[0];

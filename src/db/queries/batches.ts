@@ -130,18 +130,19 @@ function confirmStatements(
     bumpCounter(orgId, "attr", day, toCreate),
     bumpCounter(orgId, "pact", day, toCreate),
     sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
-        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, created_by, created_at, updated_at)
+        duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, confirmation_status,
+        created_by, created_at, updated_at)
       select ${orgId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.activity_type_id, ${description}, null,
         b.duration_minutes, b.location, b.notes, b.activity_date, 'bulk', ${attributionId}, b.batch_id,
-        ${actor.actor_id}, ${now}, ${now}
+        'pending', ${actor.actor_id}, ${now}, ${now}
       ${creatable}`,
     sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
-        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, created_by,
-        last_event_id, created_at, updated_at)
+        activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, confirmation_status,
+        created_by, last_event_id, created_at, updated_at)
       select ${orgId}, ${attributionId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.coordinator_id,
         b.activity_type_id, b.activity_date, b.duration_minutes, b.location, b.notes,
-        json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, ${actor.actor_id},
-        ${eventId}, ${now}, ${now}
+        json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, 'pending',
+        ${actor.actor_id}, ${eventId}, ${now}, ${now}
       ${creatable}`,
     insertOutbox(
       orgId,

@@ -48,15 +48,21 @@ function eventEnvelope(orgId: string, id: SQL, action: string, actor: ActorConte
   };
 }
 
-type AttributionAction = "proxy_created" | "proxy_updated" | "proxy_deleted";
+type AttributionAction =
+  | "proxy_created"
+  | "proxy_updated"
+  | "proxy_deleted"
+  | "proxy_confirmed"
+  | "proxy_disputed";
 
 /**
  * The audit payload of an event about the attribution row aliased `a`, with the
- * actor's and the mentor's names as they are at this moment.
+ * actor's and the mentor's names as they are at this moment. `changes` is JSON text, or SQL
+ * that builds it from `a` (a change computed from the row as the write found it).
  */
 export function attributionEventPayload(
   orgId: string,
-  event: { id: SQL; action: AttributionAction; changes?: string },
+  event: { id: SQL; action: AttributionAction; changes?: string | SQL },
   actor: ActorContext,
   now: string,
 ): SQL {

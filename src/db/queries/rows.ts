@@ -1,4 +1,4 @@
-import type { AttributionRow, BatchRow } from "../schema";
+import type { AttributionRow, BatchRow, ConfirmationStatus } from "../schema";
 
 /**
  * Rows as raw SQL statements return them (snake_case columns, integers for booleans, JSON as
@@ -21,6 +21,10 @@ export interface AttributionRowRaw {
   proxy: number;
   entry_mode: "proxy" | "bulk";
   batch_id: string | null;
+  confirmation_status: ConfirmationStatus;
+  confirmation_by: string | null;
+  confirmation_at: string | null;
+  confirmation_reason: string | null;
   created_by: string;
   last_event_id: string;
   created_at: string;
@@ -44,6 +48,10 @@ export function attributionFromRaw(raw: AttributionRowRaw): AttributionRow {
     proxy: Boolean(raw.proxy),
     entryMode: raw.entry_mode,
     batchId: raw.batch_id,
+    confirmationStatus: raw.confirmation_status,
+    confirmationBy: raw.confirmation_by,
+    confirmationAt: raw.confirmation_at,
+    confirmationReason: raw.confirmation_reason,
     createdBy: raw.created_by,
     lastEventId: raw.last_event_id,
     createdAt: raw.created_at,

@@ -1,8 +1,10 @@
+import type { Context } from "hono";
 import { auditClient } from "../../audit/client";
 import { deliver } from "../../audit/outbox";
 import type { TrailItem } from "../../audit/types";
 import { type TrailEvent, trailEventOf } from "../../audit/vocabulary";
 import { allow, allowOn, covers, ownerFilter } from "../../auth/policy";
+import { answerAttribution, type MentorAnswer } from "../../db/queries/attribution-answers";
 import {
   type AttributionPatch,
   createAttribution,
@@ -26,7 +28,7 @@ import {
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import type { AppRouteHandler } from "../../types";
+import type { AppBindings, AppRouteHandler } from "../../types";
 import { attributionTag, attributionTags, fromNamed, toAttribution } from "./activity-attributions.present";
 import {
   conflictOnDuplicate,
@@ -34,7 +36,9 @@ import {
   registration,
 } from "./activity-attributions.registration";
 import type {
+  ConfirmRoute,
   CreateRoute,
+  DisputeRoute,
   GetRoute,
   ListRoute,
   RemoveRoute,
@@ -58,6 +62,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
       mentorId: ownerFilter(reach) ?? query.mentor_id,
       coordinatorId: query.coordinator_id,
       activityTypeId: query.activity_type_id,
+      confirmationStatus: query.confirmation_status,
       from: query.from,
       to: query.to,
     },
@@ -202,6 +207,10 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   if (Object.keys(changes).length === 0) {
     return c.json(fromNamed(found), HttpStatus.OK, { ETag: attributionTag(caller.org, found) });
   }
+  // The write sets every correction back to pending; the event says so when that is a change.
+  if (found.row.confirmationStatus !== "pending") {
+    changes.confirmation_status = { from: found.row.confirmationStatus, to: "pending" };
+  }
 
   const result = await conflictOnDuplicate(() =>
     updateAttribution(c.var.db, {
@@ -270,4 +279,58 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   }
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, [result.value]);
   return c.json({ message: `Attribution ${id} deleted`, deleted_at: now }, HttpStatus.OK);
+};
+
+/**
+ * Records the mentor's answer to the attribution `id` and delivers its audit event; answers the
+ * attribution as it now stands and its tag. Without If-Match it is one D1 batch; with it, the
+ * record is read first to check the tag (a hash of the representation, which SQL cannot compare),
+ * and the write then requires the event it read, so a change in between is a 412.
+ */
+async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorAnswer) {
+  const caller = c.var.caller;
+  const reach = allow(caller, "attributions.confirm");
+  const precondition = ifMatchHeader(c);
+  let seenEventId: string | undefined;
+  if (precondition !== undefined) {
+    const found = await getAttribution(c.var.db, caller.org, id);
+    if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
+    requireIfMatch(precondition, attributionTags(caller.org, found));
+    seenEventId = found.row.lastEventId;
+  }
+  const result = await answerAttribution(c.var.db, {
+    orgId: caller.org,
+    attributionId: id,
+    mentorId: ownerFilter(reach) ?? null,
+    answer,
+    seenEventId,
+    eventId: crypto.randomUUID(),
+    now: nowIso(),
+    actor: requestActor(c),
+  });
+  if (!result.ok) {
+    switch (result.reason) {
+      case "not_found":
+        throw notFound(`Attribution ${id}`);
+      case "stale":
+        throw staleWrite();
+    }
+  }
+  const { event, ...written } = result.value;
+  // An answer that changed nothing recorded nothing, so there is nothing to deliver.
+  const delivered = event === null || (await deliver(c.env, c.var.db, c.executionCtx, caller.org, [event]));
+  return { body: fromNamed(written), tag: attributionTag(caller.org, written, delivered) };
+}
+
+export const confirm: AppRouteHandler<ConfirmRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { body, tag } = await recordAnswer(c, id, { status: "confirmed", reason: null });
+  return c.json(body, HttpStatus.OK, { ETag: tag });
+};
+
+export const dispute: AppRouteHandler<DisputeRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { reason } = c.req.valid("json");
+  const { body, tag } = await recordAnswer(c, id, { status: "disputed", reason });
+  return c.json(body, HttpStatus.OK, { ETag: tag });
 };

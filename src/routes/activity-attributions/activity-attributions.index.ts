@@ -8,4 +8,6 @@ export const activityAttributionsRouter = createRouter()
   .openapi(routes.create, handlers.create)
   .openapi(routes.get, handlers.get)
   .openapi(routes.update, handlers.update)
-  .openapi(routes.remove, handlers.remove);
+  .openapi(routes.remove, handlers.remove)
+  .openapi(routes.confirm, handlers.confirm)
+  .openapi(routes.dispute, handlers.dispute);

@@ -1,6 +1,26 @@
 import type { AttributionWithNames } from "../../db/queries/attributions";
-import type { AttributionRow } from "../../db/schema";
+import type { AttributionRow, ConfirmationStatus } from "../../db/schema";
 import { entityTag } from "../../http/etag";
+
+/** The confirmation columns attributions and their activities share. */
+interface ConfirmationColumns {
+  confirmationStatus: ConfirmationStatus;
+  confirmationBy: string | null;
+  confirmationAt: string | null;
+  confirmationReason: string | null;
+}
+
+/** Where the mentor stands on a row, as attributions and activity logs alike show it (SPEC §11). */
+export function confirmationOf(row: ConfirmationColumns) {
+  return {
+    confirmation_status: row.confirmationStatus,
+    // Who answered and when are written together, so one tells whether there is an answer.
+    confirmation:
+      row.confirmationBy === null || row.confirmationAt === null
+        ? null
+        : { by: row.confirmationBy, at: row.confirmationAt, reason: row.confirmationReason },
+  };
+}
 
 /** An attribution as every attribution response shows it. */
 export function toAttribution(
@@ -23,6 +43,7 @@ export function toAttribution(
     proxy: row.proxy,
     entry_mode: row.entryMode,
     batch_id: row.batchId,
+    ...confirmationOf(row),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };

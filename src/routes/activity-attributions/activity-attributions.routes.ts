@@ -22,6 +22,7 @@ import {
   AttributionSchema,
   CreateAttributionBody,
   DeletedAttributionSchema,
+  DisputeAttributionBody,
   UpdateAttributionBody,
   UpdatedAttributionSchema,
 } from "./activity-attributions.schemas";
@@ -37,8 +38,14 @@ export const list = createRoute({
   operationId: "listAttributions",
   summary: "List attributed activities",
   description:
-    "Filterable by the mentor it is attributed to, the coordinator who registered it, the type and " +
-    "`from`/`to` on `activity_date`. Newest activity first. A mentor sees only what is attributed to it.\n\n" +
+    "Filterable by the mentor it is attributed to, the coordinator who registered it, the type, " +
+    "`confirmation_status` and `from`/`to` on `activity_date`. Newest activity first. A mentor sees only " +
+    "what is attributed to it.\n\n" +
+    "A mentor's app shows a badge of what waits for its answer: `?confirmation_status=pending&limit=1` " +
+    "answers the count in `pagination.total`, and the same filter with a larger page lists them to confirm " +
+    "or dispute. A coordinator finds the registrations mentors disputed with `?confirmation_status=disputed` " +
+    "(with `coordinator_id` for its own), reads the reason in `confirmation.reason`, and corrects (`PUT`, " +
+    "which asks the mentor again) or deletes them.\n\n" +
     "Page by `page` (offset) or by `cursor` (keyset: send back `next_cursor`; a deep page then costs " +
     "what the first does). `next_cursor` is null on the last page.",
   tags,
@@ -98,7 +105,10 @@ export const update = createRoute({
   description:
     "Changes any of `mentor_id`, `activity_type_id`, `activity_date`, `duration_minutes`, `location`, " +
     "`notes` (null clears the optional ones), on the attribution and its activity, and records " +
-    "`proxy_updated` with `changes` as `{field: {from, to}}`. The coordinator who registered it, or an admin.",
+    "`proxy_updated` with `changes` as `{field: {from, to}}`. The coordinator who registered it, or an admin.\n\n" +
+    "A correction asks the mentor again: a confirmed or disputed attribution goes back to " +
+    "`confirmation_status: pending` (`confirmation: null`), and `changes` holds `confirmation_status` " +
+    '`{from, to: "pending"}`. Moved to another mentor, it is that mentor who confirms or disputes it.',
   tags,
   security: bearerSecurity,
   request: {
@@ -134,8 +144,109 @@ export const remove = createRoute({
   },
 });
 
+/** A confirmation or dispute may be retried safely (Idempotency-Key) and made conditional (If-Match). */
+const AnswerHeaders = IdempotencyHeaders.extend(ConditionalWriteHeaders.shape);
+
+const ANSWER_ACCESS =
+  "Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, " +
+  "gets 404 (as on its `GET`); coordinators, admins and compliance officers get 403, since nobody answers " +
+  "for the mentor. `If-Match` with the attribution's `ETag` makes the answer conditional (412 when it " +
+  "changed since it was read); `Idempotency-Key` makes a retry replay the first answer. Answers 200 with " +
+  "the attribution as `GET` shows it, without `audit_trail`, and its new `ETag`.";
+
+const MOBILE_FLOW =
+  "In the app: a notification or the pending badge (`GET …?confirmation_status=pending`) opens the " +
+  "activity; the mentor confirms it or disputes it with a reason, and the coordinator finds disputes with " +
+  "`?confirmation_status=disputed`.";
+
+const confirmedExample = {
+  attribution_id: "attr-20260325-001",
+  activity_id: "pact-20260325-001",
+  attributed_to_mentor_id: "mentor-042",
+  attributed_to_mentor_name: "Sam Rivera",
+  registered_by_coordinator_id: "coord-007",
+  registered_by_coordinator_name: "Jordan Lee",
+  activity_type_id: "one-on-one",
+  activity_date: "2026-03-24T14:00:00Z",
+  duration_minutes: 60,
+  location: null,
+  notes: null,
+  proxy: true,
+  entry_mode: "proxy",
+  batch_id: null,
+  confirmation_status: "confirmed",
+  confirmation: { by: "mentor-042", at: "2026-03-25T08:12:00Z", reason: null },
+  created_at: "2026-03-24T15:30:00Z",
+  updated_at: "2026-03-25T08:12:00Z",
+} as const;
+
+const disputedExample = {
+  ...confirmedExample,
+  confirmation_status: "disputed",
+  confirmation: {
+    by: "mentor-042",
+    at: "2026-03-25T08:12:00Z",
+    reason: "I was on leave that day; this session was run by someone else",
+  },
+} as const;
+
+export const confirm = createRoute({
+  method: "post",
+  path: `${BASE}/{id}/confirm`,
+  operationId: "confirmAttribution",
+  summary: "Confirm an activity registered in your name",
+  description:
+    "The mentor the attribution names says the activity happened as registered: `confirmation_status` " +
+    "becomes `confirmed`, `confirmation` `{by, at, reason: null}`, and a `proxy_confirmed` audit event " +
+    "(`proxy_activity_confirmed` in the organisation log, `confirmed` in the record's `audit_trail`) records " +
+    "`changes.confirmation_status` `{from, to}` (and `reason` `{from, to: null}` when it withdraws a " +
+    "dispute). No body. Confirming a confirmed attribution answers 200 and records nothing. A mentor may " +
+    `change its mind: a disputed one can be confirmed. ${ANSWER_ACCESS}\n\n${MOBILE_FLOW}`,
+  tags,
+  security: bearerSecurity,
+  request: { headers: AnswerHeaders, params: z.object({ id: AttributionId }) },
+  responses: {
+    [HttpStatus.OK]: jsonWithETag(AttributionSchema, "The attribution, now confirmed", confirmedExample),
+    ...bodyErrors,
+    ...errorResponses.notFound,
+    ...errorResponses.preconditionFailed,
+    ...idempotencyErrors,
+  },
+});
+
+export const dispute = createRoute({
+  method: "post",
+  path: `${BASE}/{id}/dispute`,
+  operationId: "disputeAttribution",
+  summary: "Dispute an activity registered in your name",
+  description:
+    "The mentor the attribution names says the activity did not happen as registered, and why: " +
+    "`confirmation_status` becomes `disputed`, `confirmation` `{by, at, reason}`, and a `proxy_disputed` " +
+    "audit event (`proxy_activity_disputed` in the organisation log, `disputed` in the record's " +
+    "`audit_trail`) records `changes.confirmation_status` and `changes.reason` as `{from, to}`. A disputed " +
+    "activity leaves the mentor's summary and counts until a correction sets it back to `pending`. Disputing " +
+    "again with another reason records it; with the same reason it answers 200 and records nothing. A " +
+    `confirmed one can be disputed. ${ANSWER_ACCESS}\n\n${MOBILE_FLOW}`,
+  tags,
+  security: bearerSecurity,
+  request: {
+    headers: AnswerHeaders,
+    params: z.object({ id: AttributionId }),
+    body: jsonBody(DisputeAttributionBody, "Why the mentor disputes the activity"),
+  },
+  responses: {
+    [HttpStatus.OK]: jsonWithETag(AttributionSchema, "The attribution, now disputed", disputedExample),
+    ...bodyErrors,
+    ...errorResponses.notFound,
+    ...errorResponses.preconditionFailed,
+    ...idempotencyErrors,
+  },
+});
+
 export type ListRoute = typeof list;
 export type GetRoute = typeof get;
 export type CreateRoute = typeof create;
 export type UpdateRoute = typeof update;
 export type RemoveRoute = typeof remove;
+export type ConfirmRoute = typeof confirm;
+export type DisputeRoute = typeof dispute;

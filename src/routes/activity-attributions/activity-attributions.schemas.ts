@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import type { TrailEvent } from "../../audit/vocabulary";
+import { CONFIRMATION_STATUSES } from "../../db/schema";
 import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import { ActivityTypeId, DurationMinutes, MemberId } from "../../lib/fields";
-import { MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
+import { MAX_DISPUTE_REASON_LENGTH, MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime } from "../../lib/time";
 
@@ -54,6 +56,40 @@ export const UpdateAttributionBody = z
     },
   });
 
+export const ConfirmationStatusSchema = z.enum(CONFIRMATION_STATUSES).openapi("ConfirmationStatus", {
+  description:
+    "Where the mentor stands on the activity (SPEC §11): `pending` until the mentor it is attributed to " +
+    "confirms or disputes it, and again after any correction; `confirmed`; `disputed` (left out of the " +
+    "mentor's summary and counts). A mentor's own activity logs are `confirmed`.",
+  example: "pending",
+});
+
+/**
+ * `null | {by, at, reason}`, as SPEC §11 writes it: null while `pending` and on a mentor's own
+ * entries. Nullable as a component, since a nullable copy of a named schema takes over its name.
+ */
+export const ConfirmationSchema = z
+  .object({
+    by: z.string().openapi({ description: "The mentor who answered", example: "mentor-042" }),
+    at: z.string().openapi({ description: "When it answered", example: "2026-03-25T08:12:00Z" }),
+    reason: z.string().nullable().openapi({
+      description: "Why it disputes the activity; null when it confirmed it",
+      example: "I was on leave that day; this session was run by someone else",
+    }),
+  })
+  .nullable()
+  .openapi("Confirmation", {
+    description:
+      "The mentor's last answer to an activity registered in its name. A representation's `confirmation` " +
+      "is null while `pending` (no answer since the registration or its last correction) and on a " +
+      "mentor's own activity logs.",
+    example: {
+      by: "mentor-042",
+      at: "2026-03-25T08:12:00Z",
+      reason: "I was on leave that day; this session was run by someone else",
+    },
+  });
+
 export const AttributionSchema = z
   .object({
     attribution_id: z.string().openapi({ example: "attr-20260325-001" }),
@@ -70,14 +106,25 @@ export const AttributionSchema = z
     proxy: z.boolean().openapi({ example: true }),
     entry_mode: z.enum(["proxy", "bulk"]).openapi({ example: "proxy" }),
     batch_id: z.string().nullable(),
+    confirmation_status: ConfirmationStatusSchema,
+    confirmation: ConfirmationSchema,
     created_at: z.string().openapi({ example: "2026-03-24T15:30:00Z" }),
     updated_at: z.string().openapi({ example: "2026-03-24T15:30:00Z" }),
   })
   .openapi("Attribution");
 
+/** A record's audit trail names its events by these verbs (the vocabulary's trail projection). */
+const TRAIL_EVENTS = [
+  "created",
+  "updated",
+  "deleted",
+  "confirmed",
+  "disputed",
+] as const satisfies readonly TrailEvent[];
+
 export const AuditTrailEvent = z
   .object({
-    event: z.enum(["created", "updated", "deleted", "redacted"]).openapi({
+    event: z.enum([...TRAIL_EVENTS, "redacted"]).openapi({
       description:
         "`redacted`: the event was erased from the audit log; `actor` and `at` are the redaction's",
       example: "created",
@@ -113,9 +160,34 @@ export const AttributionListQuery = z
     activity_type_id: ActivityTypeRef.optional(),
     from: IsoDateTime.optional().openapi({ description: "activity_date at or after" }),
     to: IsoDateTime.optional().openapi({ description: "activity_date at or before" }),
+    confirmation_status: z
+      .enum(CONFIRMATION_STATUSES)
+      .optional()
+      .openapi({
+        description:
+          "Only attributions the mentor has answered so: `pending` gives a mentor its to-do list (the app's " +
+          "badge is `pagination.total` of `?confirmation_status=pending&limit=1`); `disputed` gives a " +
+          "coordinator what to correct or remove",
+      }),
     cursor: CursorQuery.optional(),
   })
   .superRefine(pageOrCursor);
+
+export const DisputeAttributionBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_DISPUTE_REASON_LENGTH)
+      .openapi({
+        description: `Why the mentor disputes the activity, 1..${MAX_DISPUTE_REASON_LENGTH} characters (trimmed)`,
+        example: "I was on leave that day; this session was run by someone else",
+      }),
+  })
+  .openapi("DisputeAttribution", {
+    example: { reason: "I was on leave that day; this session was run by someone else" },
+  });
 
 export const AttributionPage = pageOf(AttributionSchema)
   .extend({ next_cursor: NextCursorSchema })

@@ -273,6 +273,8 @@ export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
       total_check_ins: totals.totalCheckIns,
       total_duration_minutes: totals.totalDurationMinutes,
       unique_contacts_supported: totals.uniqueContacts,
+      pending_confirmation: totals.pendingConfirmation,
+      disputed: totals.disputed,
     },
     HttpStatus.OK,
   );

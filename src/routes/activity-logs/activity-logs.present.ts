@@ -1,5 +1,6 @@
 import type { ActivityRow } from "../../db/schema";
 import { entityTag } from "../../http/etag";
+import { confirmationOf } from "../activity-attributions/activity-attributions.present";
 
 /** An activity as `/api/v1/activity-logs` shows it, whichever way it was entered. */
 export function toActivityLog(row: ActivityRow) {
@@ -14,6 +15,7 @@ export function toActivityLog(row: ActivityRow) {
     entry_mode: row.entryMode,
     attribution_id: row.attributionId,
     created_by: row.createdBy,
+    ...confirmationOf(row),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };

@@ -34,10 +34,11 @@ const tags = ["Activity logs"];
 const IdParams = z.object({ id: ActivityLogIdParam });
 
 const READ_ACCESS =
-  "Mentors read only their own entries: another mentor's answers 403. Coordinators, admins and " +
-  "compliance read any entry of their organisation.";
+  "Mentors read only their own entries: another mentor's answers 404, as a missing one does, so IDs " +
+  "reveal nothing. Coordinators, admins and compliance read any entry of their organisation.";
 const WRITE_ACCESS =
-  "Mentors change only their own entries (403 for another mentor's); admins change any. Proxy and bulk " +
+  "Mentors change only their own entries (404 for another mentor's); admins change any, and that change " +
+  "is recorded in the audit log. Proxy and bulk " +
   "entries belong to their attribution and answer 409: change them through /api/v1/activity-attributions.";
 const MENTOR_SCOPE =
   "A mentor may ask only about itself (403 otherwise); coordinators, admins and compliance about any " +
@@ -169,7 +170,9 @@ export const summary = createRoute({
     "(both required together, not combined with `period`/`date`; `period` is then `custom`). " +
     "`period_start` and `period_end` are the UTC instants of the local boundaries, `period_end` being the " +
     "period's last second, so a week across a daylight-saving change spans 167 or 169 hours. Sessions, " +
-    "referrals and check-ins count activities by their type's category. Entries of every kind count. " +
+    "referrals and check-ins count activities by their type's category. Entries of every kind count, " +
+    "except registrations the mentor disputed: `disputed` says how many were left out, and " +
+    "`pending_confirmation` how many still wait for the mentor's answer (those count). " +
     MENTOR_SCOPE,
   tags,
   security: bearerSecurity,
@@ -187,7 +190,8 @@ export const countByType = createRoute({
   summary: "Get activity counts grouped by type for a mentor",
   description:
     "How many activities of each catalogue type the mentor has, optionally with occurred_at in " +
-    `\`from\`..\`to\` (inclusive). Types that do not occur are left out. ${MENTOR_SCOPE}`,
+    "`from`..`to` (inclusive). Registrations the mentor disputed are not counted; types that do not " +
+    `occur are left out. ${MENTOR_SCOPE}`,
   tags,
   security: bearerSecurity,
   request: { params: MentorParams, query: CountByTypeQuery },

@@ -12,6 +12,10 @@ import {
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { canonicalTimeZone, PERIODS } from "../../lib/periods";
 import { IsoDateTime } from "../../lib/time";
+import {
+  ConfirmationSchema,
+  ConfirmationStatusSchema,
+} from "../activity-attributions/activity-attributions.schemas";
 
 /** Activity log IDs (`log_…`) and proxy activity IDs (`pact-…`) alike. */
 export const ActivityLogIdParam = RefId.openapi({ example: "log_001aaa" });
@@ -72,6 +76,8 @@ export const ActivityLogSchema = z
       description: "Member who entered it: the mentor, an admin on the mentor's behalf, or a coordinator",
       example: "mentor_a1b2c3",
     }),
+    confirmation_status: ConfirmationStatusSchema,
+    confirmation: ConfirmationSchema,
     created_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
     updated_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
   })
@@ -93,6 +99,8 @@ const createdExample = {
   entry_mode: "self",
   attribution_id: null,
   created_by: "mentor_a1b2c3",
+  confirmation_status: "confirmed",
+  confirmation: null,
   created_at: "2026-03-26T13:05:00Z",
   updated_at: "2026-03-26T13:05:00Z",
 } as const;
@@ -266,7 +274,14 @@ export const SummarySchema = z
     period_start: z.string().openapi({ description: "First second of the period, UTC" }),
     period_end: z.string().openapi({ description: "Last second of the period, UTC (inclusive)" }),
     time_zone: z.string().openapi({ description: "Canonical name of the zone the period was taken in" }),
-    total_activities: z.number().int(),
+    total_activities: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          "Activities in the period, whoever entered them; disputed ones are left out of this and every other " +
+          "total, pending ones count",
+      }),
     total_sessions: z.number().int().openapi({ description: "Activities whose type has category `session`" }),
     total_referrals: z
       .number()
@@ -281,6 +296,13 @@ export const SummarySchema = z
       .number()
       .int()
       .openapi({ description: "Distinct contact IDs; entries without a contact are not counted" }),
+    pending_confirmation: z.number().int().openapi({
+      description:
+        "Registrations in the period the mentor has not confirmed or disputed yet (counted in the totals)",
+    }),
+    disputed: z.number().int().openapi({
+      description: "Registrations in the period the mentor disputed (left out of the totals)",
+    }),
   })
   .openapi("ActivitySummary", {
     example: {
@@ -295,6 +317,8 @@ export const SummarySchema = z
       total_check_ins: 2,
       total_duration_minutes: 520,
       unique_contacts_supported: 3,
+      pending_confirmation: 1,
+      disputed: 0,
     },
   });
 
@@ -302,7 +326,8 @@ export const CountByTypeSchema = z
   .object({
     mentor_id: z.string(),
     counts: z.record(z.string(), z.number().int()).openapi({
-      description: "Activity type ID → number of activities; types that do not occur are absent",
+      description:
+        "Activity type ID → number of activities, disputed ones left out; types that do not occur are absent",
     }),
   })
   .openapi("ActivityCountByType", {

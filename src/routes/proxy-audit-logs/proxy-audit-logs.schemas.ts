@@ -28,7 +28,8 @@ const summaryFields = {
   action: z.string().openapi({
     example: "proxy_created",
     description:
-      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, an admin's " +
+      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and " +
+      "proxy_disputed (the mentor's answer; its actor is the mentor), an admin's " +
       "activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another " +
       "producer's action; entry_annotated and entry_deleted are the log's own records",
   }),
