@@ -19,6 +19,7 @@ import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { membersRouter } from "./routes/members/members.index";
 import { proxyAuditLogsRouter } from "./routes/proxy-audit-logs/proxy-audit-logs.index";
+import { syncRouter } from "./routes/sync/sync.index";
 import type { AppOpenAPI } from "./types";
 
 /** The API document's version is the package's. */
@@ -37,6 +38,7 @@ const apiRouters = [
   auditLogProofsRouter,
   auditLogExportRouter,
   proxyAuditLogsRouter,
+  syncRouter,
 ] as const;
 
 function registerOpenApi(app: AppOpenAPI): void {
@@ -77,6 +79,7 @@ function registerOpenApi(app: AppOpenAPI): void {
       { name: "Activity attributions", description: "Activities coordinators registered for mentors" },
       { name: "Proxy audit logs", description: "The tamper-evident log of every proxy action" },
       { name: "Members", description: "The organisation's people and their roles" },
+      { name: "Sync", description: "The changes feed an app keeps its local copy with (SPEC §10)" },
       { name: "Activity types", description: "The catalogue of activity types" },
       { name: "Service", description: "Health and documentation" },
     ],

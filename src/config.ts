@@ -10,6 +10,9 @@ import type { Env } from "./env";
 
 /** Default longest token lifetime (`exp − now`, `exp − iat`), in seconds. */
 export const DEFAULT_JWT_MAX_TTL_SECONDS = 24 * 60 * 60;
+/** How long the changes feed keeps tombstones (SPEC §10), by default. */
+export const DEFAULT_SYNC_RETENTION_DAYS = 90;
+
 /** How far in the future a token's `iat` may be, for clocks that disagree a little. */
 export const JWT_CLOCK_SKEW_SECONDS = 60;
 
@@ -32,6 +35,8 @@ export interface Config {
   maxTokenTtlSeconds: number;
   /** Origins a browser may call the API from; empty means no CORS. */
   corsOrigins: string[];
+  /** Days the changes feed keeps tombstones; a cursor older than that answers 410. */
+  syncRetentionDays: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -47,6 +52,21 @@ function parseOrigin(value: string, problems: string[]): string | null {
   }
   problems.push(`CORS_ORIGINS: ${JSON.stringify(value)} is not an origin (scheme://host[:port], no path)`);
   return null;
+}
+
+/** A whole number above 0 from a var, its default when unset; a problem when it is anything else. */
+function wholeNumber(
+  value: string | undefined,
+  fallback: number,
+  problems: string[],
+  what: { name: string; unit: string },
+): number {
+  const text = blank(value);
+  if (text === undefined) return fallback;
+  const parsed = Number(text);
+  if (Number.isInteger(parsed) && parsed > 0) return parsed;
+  problems.push(`${what.name} must be a whole number of ${what.unit} above 0`);
+  return fallback;
 }
 
 export function parseConfig(env: Env): ConfigResult {
@@ -86,13 +106,15 @@ export function parseConfig(env: Env): ConfigResult {
     problems.push("Neither JWKS_URL nor JWT_SECRET is set: no token can be verified");
   }
 
-  let maxTokenTtlSeconds = DEFAULT_JWT_MAX_TTL_SECONDS;
-  const ttl = blank(env.JWT_MAX_TTL_SECONDS);
-  if (ttl !== undefined) {
-    const parsed = Number(ttl);
-    if (Number.isInteger(parsed) && parsed > 0) maxTokenTtlSeconds = parsed;
-    else problems.push("JWT_MAX_TTL_SECONDS must be a whole number of seconds above 0");
-  }
+  const maxTokenTtlSeconds = wholeNumber(env.JWT_MAX_TTL_SECONDS, DEFAULT_JWT_MAX_TTL_SECONDS, problems, {
+    name: "JWT_MAX_TTL_SECONDS",
+    unit: "seconds",
+  });
+
+  const syncRetentionDays = wholeNumber(env.SYNC_RETENTION_DAYS, DEFAULT_SYNC_RETENTION_DAYS, problems, {
+    name: "SYNC_RETENTION_DAYS",
+    unit: "days",
+  });
 
   const corsOrigins = (env.CORS_ORIGINS ?? "")
     .split(",")
@@ -101,7 +123,10 @@ export function parseConfig(env: Env): ConfigResult {
     .flatMap((origin) => parseOrigin(origin, problems) ?? []);
 
   if (problems.length > 0 || keys === null) return { ok: false, problems };
-  return { ok: true, config: { keys, issuer, audience, maxTokenTtlSeconds, corsOrigins } };
+  return {
+    ok: true,
+    config: { keys, issuer, audience, maxTokenTtlSeconds, corsOrigins, syncRetentionDays },
+  };
 }
 
 const parsed = new WeakMap<Env, ConfigResult>();

@@ -4,6 +4,14 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { paths } from "./schema";
 
 export type { components, operations, paths } from "./schema";
+export {
+  MemorySyncStore,
+  pullChanges,
+  SyncError,
+  type SyncStore,
+  type UploadQueue,
+  uploadQueued,
+} from "./sync.ts";
 
 export type MentorActivityClient = Client<paths>;
 

@@ -148,9 +148,29 @@ export interface paths {
         put?: never;
         /**
          * Record a new mentor activity
-         * @description Mentors record their own activities: `mentor_id` may be left out or must be the caller (403 otherwise); a mentor's token already vouches for it, so it needs no member record. Admins record for anyone, and then `mentor_id` must name an active member of the organisation holding the mentor role (400 on `mentor_id` otherwise). `activity_type` must be in the catalogue (400 on `activity_type`). Only the fields below may be sent; any other (`log_id`, `created_at`, `entry_mode`, `attribution_id`, …) is a 400 naming it. The entry gets a fresh random `log_…` ID and `entry_mode: self`.
+         * @description Mentors record their own activities: `mentor_id` may be left out or must be the caller (403 otherwise); a mentor's token already vouches for it, so it needs no member record. Admins record for anyone, and then `mentor_id` must name an active member of the organisation holding the mentor role (400 on `mentor_id` otherwise). `activity_type` must be in the catalogue (400 on `activity_type`). Only the fields below may be sent; any other (`log_id`, `created_at`, `entry_mode`, `attribution_id`, …) is a 400 naming it. The entry gets a fresh random `log_…` ID and `entry_mode: self`. With `client_ref` (the app's own ID of an entry it queued offline, unique per mentor), sending the same entry again answers the stored one with 200 and writes nothing; other content under a used `client_ref` is a 409 whose problem carries the stored entry as `current`.
          */
         post: operations["createActivityLog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-logs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload entries queued offline, up to 100 in one request
+         * @description For an app that queued entries while offline (SPEC §10). Each entry is the body of `POST /api/v1/activity-logs` plus a required `client_ref`; bodies up to 512 KiB. Every entry gets its own result, in request order: `created` (with the entry), `existing` (this `client_ref` already holds the same content: the stored entry, nothing written) or `rejected` (with a problem: 400 for an unknown activity type or a mentor who cannot be named, 403 for another mentor's entry from a mentor, 409 with the stored entry in `log` when the `client_ref` holds other content). A rejected entry does not stop the others, and the upload is one D1 batch, so a retry after a lost response answers `existing` for what was written and writes nothing twice. A request whose shape is wrong (not 1..100 entries, a field of the wrong type, a missing `client_ref`) is a 400 for the whole request, naming each field: the app can check that before queueing.
+         */
+        post: operations["uploadActivityLogs"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +560,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sync/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The changes feed of everything the caller may read (SPEC §10)
+         * @description For an app that keeps a local copy. Without `cursor`, every record the caller may see, as upserts, paged; then, with the `next_cursor` of each page, what changed since, in commit order: activity logs (a mentor's own, every entry mode; everyone's for coordinators, admins and compliance), attributions (those naming a mentor; all for the others) and members. A record that was deleted or left the caller's view (an attribution moved to another mentor) comes as `op: delete`. A record changed several times between two pulls comes once, as it is now. Pull until `has_more` is false, keep `next_cursor`, pull again later. A cursor belongs to the caller and its roles; after a role change, or once it is older than the tombstones kept (SYNC_RETENTION_DAYS, 90 by default), it answers 410 `sync-cursor-expired`: drop the local copy's sync state and start again without a cursor.
+         */
+        get: operations["listSyncChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -748,6 +788,7 @@ export interface components {
          *           "created_by": "mentor_a1b2c3",
          *           "confirmation_status": "confirmed",
          *           "confirmation": null,
+         *           "client_ref": null,
          *           "created_at": "2026-03-20T14:30:00Z",
          *           "updated_at": "2026-03-20T14:30:00Z"
          *         },
@@ -764,6 +805,7 @@ export interface components {
          *           "created_by": "mentor_a1b2c3",
          *           "confirmation_status": "confirmed",
          *           "confirmation": null,
+         *           "client_ref": null,
          *           "created_at": "2026-03-18T10:15:00Z",
          *           "updated_at": "2026-03-18T10:15:00Z"
          *         }
@@ -821,6 +863,11 @@ export interface components {
             created_by: string;
             confirmation_status: components["schemas"]["ConfirmationStatus"];
             confirmation: components["schemas"]["Confirmation"];
+            /**
+             * @description The app's own ID of an entry it queued offline, unique per mentor (SPEC §10); null when none was sent
+             * @example null
+             */
+            client_ref: string | null;
             /** @example 2026-03-26T13:05:00Z */
             created_at: string;
             /** @example 2026-03-26T13:05:00Z */
@@ -899,6 +946,120 @@ export interface components {
              * @example 2026-03-26T13:00:00Z
              */
             occurred_at: string;
+            /**
+             * @description The app's own ID of the entry, unique per mentor: sending it again with the same content returns the stored entry and writes nothing
+             * @example ios-7F3A9C2E:42
+             */
+            client_ref?: string;
+        };
+        /**
+         * @example {
+         *       "results": [
+         *         {
+         *           "client_ref": "ios-7F3A9C2E:42",
+         *           "status": "created",
+         *           "log": {
+         *             "log_id": "log_003ccc",
+         *             "mentor_id": "mentor_a1b2c3",
+         *             "activity_type": "session_completed",
+         *             "description": "Monthly progress review",
+         *             "contact_id": "contact_xyz123",
+         *             "duration_minutes": 60,
+         *             "occurred_at": "2026-03-26T13:00:00Z",
+         *             "entry_mode": "self",
+         *             "attribution_id": null,
+         *             "created_by": "mentor_a1b2c3",
+         *             "confirmation_status": "confirmed",
+         *             "confirmation": null,
+         *             "client_ref": "ios-7F3A9C2E:42",
+         *             "created_at": "2026-03-26T13:05:00Z",
+         *             "updated_at": "2026-03-26T13:05:00Z"
+         *           },
+         *           "error": null
+         *         },
+         *         {
+         *           "client_ref": "ios-7F3A9C2E:43",
+         *           "status": "rejected",
+         *           "log": null,
+         *           "error": {
+         *             "type": "https://mentor-activity.api/problems/validation_failed",
+         *             "title": "Validation Failed",
+         *             "status": 400,
+         *             "detail": "Unknown activity type yoga; see GET /api/v1/activity-types",
+         *             "errors": [
+         *               {
+         *                 "path": "entries.1.activity_type",
+         *                 "message": "Unknown activity type yoga; see GET /api/v1/activity-types"
+         *               }
+         *             ]
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ActivityLogUploadResult: {
+            results: components["schemas"]["ActivityLogUploadEntryResult"][];
+        };
+        /** @description `log`: the stored entry (on a 409 rejection, the one the client_ref already holds); `error`: why the entry was rejected, null otherwise */
+        ActivityLogUploadEntryResult: {
+            /** @example ios-7F3A9C2E:42 */
+            client_ref: string;
+            /** @enum {string} */
+            status: "created" | "existing" | "rejected";
+            log: components["schemas"]["ActivityLog"] | null;
+            error: components["schemas"]["Problem"] | null;
+        };
+        ActivityLogUpload: {
+            entries: components["schemas"]["ActivityLogUploadEntry"][];
+        };
+        /**
+         * @example {
+         *       "mentor_id": "mentor_a1b2c3",
+         *       "activity_type": "session_completed",
+         *       "description": "Monthly progress review",
+         *       "contact_id": "contact_xyz123",
+         *       "duration_minutes": 60,
+         *       "occurred_at": "2026-03-26T13:00:00Z",
+         *       "client_ref": "ios-7F3A9C2E:42"
+         *     }
+         */
+        ActivityLogUploadEntry: {
+            /**
+             * @description Whose activity it is; defaults to the caller
+             * @example mentor_a1b2c3
+             */
+            mentor_id?: string;
+            /**
+             * @description An ID of the activity type catalogue (GET /api/v1/activity-types); unknown IDs are a 400
+             * @example session_completed
+             */
+            activity_type: string;
+            /**
+             * @description What happened, 1..2000 characters
+             * @example Monthly progress review
+             */
+            description: string;
+            /**
+             * @description The supported contact, 1..64 characters; null when the activity had none
+             * @example contact_xyz123
+             */
+            contact_id?: string | null;
+            /**
+             * @description Whole minutes, 1..1440; null when not recorded
+             * @example 60
+             */
+            duration_minutes?: number | null;
+            /**
+             * Format: date-time
+             * @description When it happened: ISO 8601 with any offset, stored and answered in UTC with second precision
+             * @example 2026-03-26T13:00:00Z
+             */
+            occurred_at: string;
+            /**
+             * @description The app's own ID of the entry, unique per mentor: sending it again with the same content returns the stored entry and writes nothing
+             * @example ios-7F3A9C2E:42
+             */
+            client_ref: string;
         };
         /**
          * @example {
@@ -1722,6 +1883,134 @@ export interface components {
             /** @description The entry_deleted entry that records the deletion */
             deletion_record_id: string;
         };
+        /**
+         * @example {
+         *       "changes": [
+         *         {
+         *           "type": "activity_log",
+         *           "op": "upsert",
+         *           "id": "log_003ccc",
+         *           "data": {
+         *             "log_id": "log_003ccc",
+         *             "mentor_id": "mentor_a1b2c3",
+         *             "activity_type": "session_completed",
+         *             "description": "Monthly progress review",
+         *             "contact_id": "contact_xyz123",
+         *             "duration_minutes": 60,
+         *             "occurred_at": "2026-03-26T13:00:00Z",
+         *             "entry_mode": "self",
+         *             "attribution_id": null,
+         *             "created_by": "mentor_a1b2c3",
+         *             "confirmation_status": "confirmed",
+         *             "confirmation": null,
+         *             "client_ref": null,
+         *             "created_at": "2026-03-26T13:05:00Z",
+         *             "updated_at": "2026-03-26T13:05:00Z"
+         *           },
+         *           "changed_at": "2026-03-26T13:05:00Z"
+         *         },
+         *         {
+         *           "type": "attribution",
+         *           "op": "delete",
+         *           "id": "attr-20260325-004",
+         *           "data": null,
+         *           "changed_at": "2026-03-26T13:06:00Z"
+         *         },
+         *         {
+         *           "type": "member",
+         *           "op": "upsert",
+         *           "id": "mentor-042",
+         *           "data": {
+         *             "member_id": "mentor-042",
+         *             "name": "Sam Rivera",
+         *             "roles": [
+         *               "mentor"
+         *             ],
+         *             "active": true
+         *           },
+         *           "changed_at": "2026-03-26T13:07:00Z"
+         *         }
+         *       ],
+         *       "next_cursor": "eyJ2IjoxLCJiIjoiM2YxYzBhOWU1YjdkMmM0ZSIsInIiOjQyLCJtIjoxMiwicyI6bnVsbH0",
+         *       "has_more": false
+         *     }
+         */
+        SyncPage: {
+            /** @description In commit order */
+            changes: (components["schemas"]["SyncActivityLogChange"] | components["schemas"]["SyncAttributionChange"] | components["schemas"]["SyncMemberChange"])[];
+            /** @description Send it back as `cursor`, now for the rest or later for what changed since; keep it with the local copy */
+            next_cursor: string;
+            /** @description Whether more changes are ready now; pull again until false */
+            has_more: boolean;
+        };
+        /** @description `data`: the entry as GET /api/v1/activity-logs lists it; null on a delete */
+        SyncActivityLogChange: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "activity_log";
+            /**
+             * @description `upsert`: store `data` under `id`; `delete`: the record was deleted or left the caller's view (for example an attribution moved to another mentor): drop it
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** @description The record's ID (log_id, attribution_id or member_id) */
+            id: string;
+            /** @example 2026-03-26T13:05:00Z */
+            changed_at: string;
+            data: components["schemas"]["ActivityLog"] | null;
+        };
+        /** @description `data`: the attribution as GET /api/v1/activity-attributions lists it (no audit_trail); null on a delete */
+        SyncAttributionChange: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attribution";
+            /**
+             * @description `upsert`: store `data` under `id`; `delete`: the record was deleted or left the caller's view (for example an attribution moved to another mentor): drop it
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** @description The record's ID (log_id, attribution_id or member_id) */
+            id: string;
+            /** @example 2026-03-26T13:05:00Z */
+            changed_at: string;
+            data: components["schemas"]["Attribution"] | null;
+        };
+        /** @description `data`: the member; null on a delete */
+        SyncMemberChange: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "member";
+            /**
+             * @description `upsert`: store `data` under `id`; `delete`: the record was deleted or left the caller's view (for example an attribution moved to another mentor): drop it
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** @description The record's ID (log_id, attribution_id or member_id) */
+            id: string;
+            /** @example 2026-03-26T13:05:00Z */
+            changed_at: string;
+            data: components["schemas"]["SyncMember"] | null;
+        };
+        SyncMember: {
+            /** @example mentor-042 */
+            member_id: string;
+            /** @example Sam Rivera */
+            name: string;
+            /**
+             * @example [
+             *       "mentor"
+             *     ]
+             */
+            roles: ("mentor" | "coordinator" | "admin" | "compliance")[];
+            /** @example true */
+            active: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -2482,6 +2771,34 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The entry already stored under this `client_ref`, with the same content; nothing was written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "log_id": "log_003ccc",
+                     *       "mentor_id": "mentor_a1b2c3",
+                     *       "activity_type": "session_completed",
+                     *       "description": "Monthly progress review",
+                     *       "contact_id": "contact_xyz123",
+                     *       "duration_minutes": 60,
+                     *       "occurred_at": "2026-03-26T13:00:00Z",
+                     *       "entry_mode": "self",
+                     *       "attribution_id": null,
+                     *       "created_by": "mentor_a1b2c3",
+                     *       "confirmation_status": "confirmed",
+                     *       "confirmation": null,
+                     *       "client_ref": "ios-7F3A9C2E:42",
+                     *       "created_at": "2026-03-26T13:05:00Z",
+                     *       "updated_at": "2026-03-26T13:05:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ActivityLog"];
+                };
+            };
             /** @description The recorded entry */
             201: {
                 headers: {
@@ -2502,11 +2819,136 @@ export interface operations {
                      *       "created_by": "mentor_a1b2c3",
                      *       "confirmation_status": "confirmed",
                      *       "confirmation": null,
+                     *       "client_ref": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T13:05:00Z"
                      *     }
                      */
                     "application/json": components["schemas"]["ActivityLog"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadActivityLogs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The queued entries */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivityLogUpload"];
+            };
+        };
+        responses: {
+            /** @description One result per entry, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityLogUploadResult"];
                 };
             };
             /** @description Malformed JSON or a validation failure */
@@ -2643,6 +3085,7 @@ export interface operations {
                      *       "created_by": "mentor_a1b2c3",
                      *       "confirmation_status": "confirmed",
                      *       "confirmation": null,
+                     *       "client_ref": null,
                      *       "created_at": "2026-03-20T14:30:00Z",
                      *       "updated_at": "2026-03-20T14:30:00Z"
                      *     }
@@ -2771,6 +3214,7 @@ export interface operations {
                      *       "created_by": "mentor_a1b2c3",
                      *       "confirmation_status": "confirmed",
                      *       "confirmation": null,
+                     *       "client_ref": null,
                      *       "created_at": "2026-03-26T13:05:00Z",
                      *       "updated_at": "2026-03-26T14:00:00Z"
                      *     }
@@ -5520,6 +5964,100 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller sent more requests than its quota allows in the period */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSyncChanges: {
+        parameters: {
+            query?: {
+                /** @description The `next_cursor` of the previous page. Without it the feed starts with every record the caller may see */
+                cursor?: string;
+                /** @description Changes per page, 1..500 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPage"];
+                };
+            };
+            /** @description Malformed JSON or a validation failure */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or member status does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The cursor is older than the tombstones kept, or belongs to another caller or roles: start without one */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -296,7 +296,8 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
 
   checkpoints(afterSize: number, limit: number): SignedCheckpoint[] {
     const after = parseInput(treeSizeSchema, afterSize, "after_size");
-    const count = parseInput(treeSizeSchema.min(1).max(MAX_CHECKPOINT_PAGE), limit, "limit");
+    // One more than a page: the caller reads one ahead to tell whether another page follows.
+    const count = parseInput(treeSizeSchema.min(1).max(MAX_CHECKPOINT_PAGE + 1), limit, "limit");
     return checkpointsAfter(this.ctx.storage.sql, after, count).map(toSigned);
   }
 

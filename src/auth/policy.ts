@@ -46,6 +46,13 @@ function grantOf(caller: Caller, action: Action): "any" | "own" | null {
   return grant;
 }
 
+/** The caller's reach for an action, or null when none of its roles may perform it. */
+export function reachOf(caller: Caller, action: Action): Reach | null {
+  const grant = grantOf(caller, action);
+  if (grant === null) return null;
+  return grant === "any" ? { all: true } : { all: false, owner: caller.sub };
+}
+
 /** The caller's reach for an action; 403 when none of its roles may perform it. */
 export function allow(caller: Caller, action: Action): Reach {
   const grant = grantOf(caller, action);

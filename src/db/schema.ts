@@ -77,12 +77,17 @@ export const activities = sqliteTable(
     attributionId: text("attribution_id"),
     batchId: text("batch_id"),
     ...confirmationColumns(),
+    /** The app's own ID of an entry it queued offline (SPEC §10): unique per mentor, so a resend writes nothing. */
+    clientRef: text("client_ref"),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull().default(sqlNowIso),
     updatedAt: text("updated_at").notNull().default(sqlNowIso),
   },
   (t) => [
     primaryKey({ columns: [t.orgId, t.activityId] }),
+    uniqueIndex("activities_org_mentor_client_ref_uq")
+      .on(t.orgId, t.mentorId, t.clientRef)
+      .where(sql`${t.clientRef} is not null`),
     index("activities_org_occurred_idx").on(t.orgId, t.occurredAt, t.activityId),
     index("activities_org_mentor_occurred_idx").on(t.orgId, t.mentorId, t.occurredAt, t.activityId),
     index("activities_org_type_occurred_idx").on(t.orgId, t.activityType, t.occurredAt, t.activityId),
@@ -264,3 +269,45 @@ export const idempotencyKeys = sqliteTable(
 );
 
 export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
+
+/**
+ * The changes feed (SPEC §10), kept by triggers on activities, attributions and members (see the
+ * sync migration), so no write path can miss it. One row per record and audience, compacted: a
+ * record's latest change moves its row to the organisation's next sequence number.
+ *
+ * `audience` is who sees the row: a mentor's ID (its own activity logs, the attributions naming
+ * it), `*` (the organisation's readers: coordinators, admins, compliance) or `@members` (everyone).
+ * A record that leaves a mentor's view (moved to another mentor, deleted) keeps that mentor's row
+ * as `op = 'delete'`, a tombstone, until the cron prunes it after SYNC_RETENTION_DAYS.
+ */
+export const syncChanges = sqliteTable(
+  "sync_changes",
+  {
+    orgId: text("org_id").notNull(),
+    type: text("type", { enum: ["activity_log", "attribution", "member"] }).notNull(),
+    recordId: text("record_id").notNull(),
+    audience: text("audience").notNull(),
+    seq: integer("seq").notNull(),
+    op: text("op", { enum: ["upsert", "delete"] }).notNull(),
+    changedAt: text("changed_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.type, t.recordId, t.audience] }),
+    // A page of one audience's feed, in commit order.
+    index("sync_changes_feed_idx").on(t.orgId, t.audience, t.seq),
+    // The cron's prune of old tombstones.
+    index("sync_changes_tombstones_idx").on(t.orgId, t.changedAt).where(sql`${t.op} = 'delete'`),
+  ],
+);
+
+/**
+ * Per organisation: the last sequence number the feed handed out, and the watermark below which
+ * tombstones were pruned (a cursor below it answers 410).
+ */
+export const syncCounters = sqliteTable("sync_counters", {
+  orgId: text("org_id").primaryKey(),
+  seq: integer("seq").notNull().default(0),
+  watermark: integer("watermark").notNull().default(0),
+});
+
+export type SyncChangeRow = typeof syncChanges.$inferSelect;

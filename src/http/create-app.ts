@@ -3,7 +3,11 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError, fieldErrors, handleError, problemResponse } from "../lib/errors";
-import { MAX_BODY_BYTES } from "../lib/limits";
+import { MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES } from "../lib/limits";
+
+/** The one route that takes bodies up to MAX_UPLOAD_BODY_BYTES. */
+const UPLOAD_PATH = "/api/v1/activity-logs/batch";
+
 import type { AppBindings } from "../types";
 import { jsonBodies } from "./media-type";
 import { requestLog } from "./request-log";
@@ -37,13 +41,16 @@ export function createApp(): OpenAPIHono<AppBindings> {
   app.use(requestLog);
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.use(jsonBodies);
-  app.use(
+  const limitOf = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: (c) =>
-        problemResponse(c, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`),
-    }),
-  );
+        problemResponse(c, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`),
+    });
+  const defaultLimit = limitOf(MAX_BODY_BYTES);
+  // A day of entries queued offline is one request (SPEC §10).
+  const uploadLimit = limitOf(MAX_UPLOAD_BODY_BYTES);
+  app.use((c, next) => (c.req.path === UPLOAD_PATH ? uploadLimit : defaultLimit)(c, next));
   app.notFound((c) => problemResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);
   return app;

@@ -57,15 +57,32 @@ export function ifMatchHeader(c: Context): string | undefined {
  * resource exists first: a missing one is a 404, as it is without the header, so a
  * precondition never reveals more than a plain request.
  */
-export function requireIfMatch(header: string, current: string | readonly string[]): void {
+export function requireIfMatch(
+  header: string,
+  current: string | readonly string[],
+  representation: CurrentRepresentation,
+): void {
   const currentTags: readonly string[] = typeof current === "string" ? [current] : current;
   const list = parseTagList(header);
   const matches =
     list !== null && (list.any || list.tags.some((tag) => !tag.weak && currentTags.includes(tag.opaque)));
-  if (!matches) {
-    throw new AppError(
-      "precondition_failed",
-      "If-Match does not match the current ETag; read the resource again",
-    );
-  }
+  if (!matches) throw preconditionFailed("If-Match does not match the current ETag", representation);
+}
+
+/** The resource as it is now, and its ETag: what a 412 carries (SPEC §10). */
+export interface CurrentRepresentation {
+  body: unknown;
+  etag: string;
+}
+
+/**
+ * A 412 carrying the current representation as `current` and its `ETag`, so a client can merge
+ * and retry without reading the resource again. Without one (the resource is gone), a plain 412.
+ */
+export function preconditionFailed(detail: string, current: CurrentRepresentation | null): AppError {
+  if (current === null) return new AppError("precondition_failed", `${detail}; read the resource again`);
+  return new AppError("precondition_failed", `${detail}; the current version is in \`current\``, {
+    extensions: { current: current.body },
+    headers: { ETag: current.etag },
+  });
 }

@@ -13,6 +13,8 @@ export const ErrorCode = {
   forbidden: { status: HttpStatus.FORBIDDEN, title: "Forbidden" },
   not_found: { status: HttpStatus.NOT_FOUND, title: "Not Found" },
   conflict: { status: HttpStatus.CONFLICT, title: "Conflict" },
+  /** A changes-feed cursor older than the tombstones kept (SPEC §10): start again without one. */
+  "sync-cursor-expired": { status: HttpStatus.GONE, title: "Sync Cursor Expired" },
   precondition_failed: { status: HttpStatus.PRECONDITION_FAILED, title: "Precondition Failed" },
   payload_too_large: { status: HttpStatus.PAYLOAD_TOO_LARGE, title: "Payload Too Large" },
   unsupported_media_type: {
@@ -93,10 +95,6 @@ export const unauthorized = (detail: string): AppError => new AppError("unauthor
 
 export const conflict = (detail: string): AppError => new AppError("conflict", detail);
 
-/** A 412: the resource changed after the client's precondition was checked. */
-export const staleWrite = (): AppError =>
-  new AppError("precondition_failed", "The resource changed while this request ran; read it again");
-
 /** A 400 naming the fields at fault. */
 export const invalidFields = (errors: FieldError[], detail = "The request is invalid"): AppError =>
   new AppError("validation_failed", detail, { errors });
@@ -139,6 +137,19 @@ export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
       : [{ path: join(issue.path), message: issue.message }],
   );
 }
+
+/** A problem as a value, for a response that reports several (a batch upload's rejected entries). */
+export function problemOf(
+  code: ErrorCodeName,
+  detail: string,
+  extra: { errors?: FieldError[]; extensions?: Record<string, unknown> } = {},
+): Problem {
+  return problemBody(code, detail, extra);
+}
+
+/** The problem an AppError stands for, as a value. */
+export const problemOfError = (err: AppError): Problem =>
+  problemBody(err.code, err.message, { errors: err.errors, extensions: err.extensions });
 
 function problemBody(
   code: ErrorCodeName,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { RANGE_ORDER_MESSAGE } from "./errors";
-import { MAX_DURATION_MINUTES, MAX_ID_LENGTH, MIN_DURATION_MINUTES } from "./limits";
+import { MAX_CLIENT_REF_LENGTH, MAX_DURATION_MINUTES, MAX_ID_LENGTH, MIN_DURATION_MINUTES } from "./limits";
 
 /**
  * Field schemas more than one resource takes, written once. Routes add their own
@@ -50,3 +50,15 @@ export function rangeInOrder(range: { from?: string; to?: string }, ctx: z.Refin
       ctx.addIssue({ code: "custom", path: [path], message: RANGE_ORDER_MESSAGE });
   }
 }
+
+/** The app's own ID of an entry it queued offline (SPEC §10): unique per mentor. */
+export const ClientRef = z
+  .string()
+  .min(1)
+  .max(MAX_CLIENT_REF_LENGTH)
+  .regex(/^[A-Za-z0-9_.:-]+$/, "Expected 1..64 of A-Z, a-z, 0-9, _ . : -")
+  .openapi({
+    description:
+      "The app's own ID of the entry, unique per mentor: sending it again with the same content returns the stored entry and writes nothing",
+    example: "ios-7F3A9C2E:42",
+  });

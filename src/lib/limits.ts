@@ -20,6 +20,17 @@ export const MAX_TIME_ZONE_LENGTH = 64;
 export const MAX_BATCH_MENTORS = 100;
 /** Longest location of an attributed activity. */
 export const MAX_LOCATION_LENGTH = 200;
+/** A changes-feed page (SPEC §10): 100 by default, at most 500. */
+export const DEFAULT_SYNC_PAGE = 100;
+export const MAX_SYNC_PAGE = 500;
+/** A sync cursor is a small JSON object; this is far above any real one. */
+export const MAX_SYNC_CURSOR_LENGTH = 256;
+/** How many entries one batch upload may carry, and the body it may send (SPEC §10). */
+export const MAX_UPLOAD_ENTRIES = 100;
+export const MAX_UPLOAD_BODY_BYTES = 512 * 1024;
+/** An app's own ID of a queued entry. */
+export const MAX_CLIENT_REF_LENGTH = 64;
+
 /** Longest reason a mentor gives for disputing an activity registered in its name (SPEC §11). */
 export const MAX_DISPUTE_REASON_LENGTH = 500;
 

@@ -3,7 +3,7 @@ import { PROBLEM_CONTENT_TYPE } from "./errors";
 import { HttpStatus } from "./http-status";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from "./limits";
 
-const ProblemSchema = z
+export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "https://mentor-activity.api/problems/validation_failed" }),
     title: z.string().openapi({ example: "Validation Failed" }),

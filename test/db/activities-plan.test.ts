@@ -36,6 +36,7 @@ const BY_TYPE = "activities_org_type_occurred_idx";
 const BY_CONTACT = "activities_org_contact_occurred_idx";
 const BY_MODE = "activities_org_mode_occurred_idx";
 const BY_KEY = "sqlite_autoindex_activities_1";
+const BY_CLIENT_REF = "activities_org_mentor_client_ref_uq";
 
 /** Every list filter alone, with a range, and together, with the index each must use. */
 const filters = [
@@ -84,6 +85,7 @@ const entry = {
   durationMinutes: null,
   occurredAt: MARCH.from,
   createdBy: MENTOR,
+  clientRef: "ref-1",
 };
 
 const AUDIT = {
@@ -120,6 +122,13 @@ const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase
     { name: "for a mentor on record", statement: statements.insert(db, ORG, entry, true) },
   ],
   createChecks: [{ name: "the mentor and the type", statement: statements.createChecks(db, ORG, entry) }],
+  byClientRef: [
+    {
+      name: "the mentor's entry under a client_ref",
+      statement: statements.byClientRef(db, ORG, MENTOR, "ref-1"),
+      index: BY_CLIENT_REF,
+    },
+  ],
   createdEvent: [
     {
       name: "an admin's entry for a mentor",

@@ -28,6 +28,10 @@ const row = (
 
 export const SPEC_ROLE_TABLE: SpecRow[] = [
   row("activity logs: create", ["createActivityLog"], ["own", "none", "any", "none", "none"]),
+  // Not a line of the §4 table: SPEC §10's batch upload is the create, an entry at a time.
+  row("activity logs: batch upload (§10)", ["uploadActivityLogs"], ["own", "none", "any", "none", "none"]),
+  // SPEC §10: the feed holds what §4 lets the caller read; every member role reads members at least.
+  row("sync: changes feed (§10)", ["listSyncChanges"], ["any", "any", "any", "any", "none"]),
   row(
     "activity logs: read, summary, counts",
     ["listActivityLogs", "getActivityLog", "getActivitySummary", "countActivitiesByType"],

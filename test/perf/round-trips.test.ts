@@ -36,6 +36,16 @@ const bulkWorkshop = (f: Fixture): CreateBatch => {
   return { ...activity, mentor_ids: f.bulkMentors };
 };
 
+/** A day of 100 entries queued offline for `mentorId`. */
+const queued = (mentorId: string) =>
+  Array.from({ length: 100 }, (_, i) => ({
+    mentor_id: mentorId,
+    activity_type: "check_in",
+    description: `Queued ${i}`,
+    occurred_at: "2026-03-25T10:00:00Z",
+    client_ref: `queue:${i}`,
+  }));
+
 /** The answer of a setup call the counted request depends on: it must have succeeded. */
 function created<T>(sent: { data?: T; error?: unknown; response: Response }): T {
   expect(sent.response.status, JSON.stringify(sent.error)).toBeLessThan(300);
@@ -157,6 +167,27 @@ const cases: Case[] = [
             occurred_at: "2026-03-25T10:00:00Z",
           },
         }),
+    }),
+  },
+  {
+    name: "activity-log batch upload (100 entries)",
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) => c.POST("/api/v1/activity-logs/batch", { body: { entries: queued("mentor-042") } }),
+    }),
+  },
+  {
+    name: "activity-log batch upload (admin, 100 entries for a mentor)",
+    request: async (f) => ({
+      as: f.admin,
+      send: (c) => c.POST("/api/v1/activity-logs/batch", { body: { entries: queued("mentor-042") } }),
+    }),
+  },
+  {
+    name: "sync changes page",
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) => c.GET("/api/v1/sync/changes", { params: { query: { limit: 100 } } }),
     }),
   },
   {

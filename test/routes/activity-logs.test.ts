@@ -127,6 +127,8 @@ const anActivityLog = {
   // SPEC §11: what a mentor enters itself (or an admin for it) needs no confirmation.
   confirmation_status: "confirmed",
   confirmation: null,
+  // SPEC §10: the app's own ID of an entry queued offline; none was sent.
+  client_ref: null,
   created_at: expect.stringMatching(ISO_SECONDS),
   updated_at: expect.stringMatching(ISO_SECONDS),
 };
@@ -869,7 +871,7 @@ describe("bad input", () => {
 });
 
 describe("OpenAPI document", () => {
-  it("declares the seven operations under Activity logs, with bearer security and every status they answer", async () => {
+  it("declares the eight operations under Activity logs, with bearer security and every status they answer", async () => {
     // The document itself is not one of its own paths, so it is fetched raw.
     const res = await call("GET", "/openapi.json");
     const doc = await json<{ paths: Record<string, Record<string, OperationObject>> }>(res);
@@ -889,7 +891,9 @@ describe("OpenAPI document", () => {
     expect(statuses).toEqual({
       listActivityLogs: "200,400,401,403,429,500,503",
       getActivityLog: "200,304,400,401,403,404,429,500,503",
-      createActivityLog: "201,400,401,403,409,413,415,422,429,500,503",
+      // 200: an entry sent again under its client_ref (SPEC §10).
+      createActivityLog: "200,201,400,401,403,409,413,415,422,429,500,503",
+      uploadActivityLogs: "200,400,401,403,409,413,415,422,429,500,503",
       updateActivityLog: "200,400,401,403,404,409,412,413,415,429,500,503",
       deleteActivityLog: "200,400,401,403,404,409,412,429,500,503",
       getActivitySummary: "200,400,401,403,429,500,503",

@@ -52,6 +52,29 @@ const OPERATIONS: Record<string, Operation> = {
         },
       }),
   },
+  uploadActivityLogs: {
+    owner: "mentor",
+    success: 200,
+    request: async (_o, mentor) => (c) =>
+      c.POST("/api/v1/activity-logs/batch", {
+        body: {
+          entries: [
+            {
+              mentor_id: mentor,
+              activity_type: "session_completed",
+              description: "Queued offline",
+              occurred_at: "2026-03-26T13:00:00Z",
+              client_ref: "matrix-1",
+            },
+          ],
+        },
+      }),
+  },
+  listSyncChanges: {
+    owner: null,
+    success: 200,
+    request: async () => (c) => c.GET("/api/v1/sync/changes", { params: { query: {} } }),
+  },
   listActivityLogs: {
     owner: "mentor",
     success: 200,
@@ -339,6 +362,14 @@ const HIDDEN_AS_NOT_FOUND: { operation: string; role: Role; why: string }[] = [
   { operation: "getAuditInclusionProof", role: "coordinator", why: "nor proves another's" },
 ];
 
+/**
+ * Where a denied part of a request is answered per item, in a 200: a batch upload refuses each
+ * entry the caller may not write, as its own result, and writes the rest (SPEC §10).
+ */
+const REFUSED_PER_ENTRY: { operation: string; role: Role; status: number }[] = [
+  { operation: "uploadActivityLogs", role: "mentor", status: 403 },
+];
+
 interface Cell {
   action: string;
   operation: string;
@@ -353,6 +384,9 @@ function expectedStatus(operation: string, role: Role, grant: Grant, target: Tar
   if (!op) throw new Error(`No request builder for ${operation}`);
   const allowed = grant === "any" || (grant === "own" && target === "own");
   if (allowed) return op.success;
+  if (grant !== "none" && REFUSED_PER_ENTRY.some((r) => r.operation === operation && r.role === role)) {
+    return op.success;
+  }
   const hidden =
     grant !== "none" && HIDDEN_AS_NOT_FOUND.some((h) => h.operation === operation && h.role === role);
   return hidden ? 404 : 403;
@@ -406,7 +440,11 @@ describe("SPEC §4 authorization matrix", () => {
     const { client, method } = recordingClient(caller);
     const { data, error, response } = await send(client);
     expect(response.status, JSON.stringify(error ?? data)).toBe(cell.expected);
-    if (cell.expected >= 400) {
+    const perEntry = REFUSED_PER_ENTRY.find((r) => r.operation === cell.operation && r.role === cell.role);
+    if (perEntry && cell.target === "other") {
+      expect(data).toMatchObject({ results: [{ status: "rejected", error: { status: perEntry.status } }] });
+      expect(await observe(o), "a refused entry changed data").toEqual(before);
+    } else if (cell.expected >= 400) {
       expect(response.headers.get("Content-Type")).toBe("application/problem+json");
       expect(error).toMatchObject({ status: cell.expected });
       expect(await observe(o), "a denied request changed data").toEqual(before);

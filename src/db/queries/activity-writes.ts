@@ -44,7 +44,18 @@ export interface NewActivityLog {
   durationMinutes: number | null;
   occurredAt: string;
   createdBy: string;
+  /** The app's own ID of an entry it queued offline; a second write under it writes nothing. */
+  clientRef: string | null;
 }
+
+/** Whether a stored entry holds what a resend under its client_ref asks for (SPEC §10). */
+export const sameEntry = (row: ActivityRow, entry: NewActivityLog): boolean =>
+  row.mentorId === entry.mentorId &&
+  row.activityType === entry.activityType &&
+  row.description === entry.description &&
+  row.contactId === entry.contactId &&
+  row.durationMinutes === entry.durationMinutes &&
+  row.occurredAt === entry.occurredAt;
 
 /** What PUT may change; absent fields stay as they are. */
 export type ActivityLogChanges = Partial<
@@ -191,6 +202,7 @@ export const activityWriteStatements = {
             confirmationBy: bound(null, "confirmation_by"),
             confirmationAt: bound(null, "confirmation_at"),
             confirmationReason: bound(null, "confirmation_reason"),
+            clientRef: bound(entry.clientRef, "client_ref"),
             createdBy: bound(entry.createdBy, "created_by"),
             createdAt: sqlNowIso.as("created_at"),
             updatedAt: sqlNowIso.as("updated_at"),
@@ -203,7 +215,22 @@ export const activityWriteStatements = {
             ),
           ),
       )
+      // A client_ref the mentor already used inserts nothing; `byClientRef` then reads what it holds.
+      .onConflictDoNothing()
       .returning(),
+
+  /** The mentor's entry under a client_ref, after the insert in the same batch. */
+  byClientRef: (db: Db, orgId: string, mentorId: string, clientRef: string) =>
+    db
+      .select()
+      .from(activities)
+      .where(
+        and(
+          eq(activities.orgId, orgId),
+          eq(activities.mentorId, mentorId),
+          eq(activities.clientRef, clientRef),
+        ),
+      ),
 
   /** The audit event of an entry written for a mentor by someone else, after the insert. */
   createdEvent: (db: Db, orgId: string, entry: NewActivityLog, audit: RecordAudit) =>
@@ -309,11 +336,13 @@ export const activityWriteStatements = {
 
 export type ActivityWriteStatementName = keyof typeof activityWriteStatements;
 
-export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict";
+export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict" | "client_ref_conflict";
 
 /**
  * Writes a `self` entry. With `requireActiveMentor`, the mentor must be an active member holding
- * the mentor role; the reason a create wrote nothing is read in the same batch.
+ * the mentor role; the reason a create wrote nothing is read in the same batch. Under a
+ * client_ref the mentor already used, it writes nothing and answers the stored entry:
+ * `existing` when it holds the same content, refused `client_ref_conflict` (with it) otherwise.
  */
 export async function createActivityLog(
   db: Db,
@@ -321,15 +350,30 @@ export async function createActivityLog(
   entry: NewActivityLog,
   requireActiveMentor: boolean,
   audit?: RecordAudit,
-): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, CreateActivityLogRefusal>> {
+): Promise<
+  Result<
+    { row: ActivityRow; events: OutboxEvent[]; existing: boolean },
+    CreateActivityLogRefusal,
+    ActivityRow | undefined
+  >
+> {
   const statements = activityWriteStatements;
-  const [inserted, checks, events] = await db.batch([
+  const clientRef = entry.clientRef;
+  const [inserted, checks, stored, events] = await db.batch([
     statements.insert(db, orgId, entry, requireActiveMentor),
     statements.createChecks(db, orgId, entry),
+    // With no client_ref this reads nothing: no row has a null one equal to anything.
+    statements.byClientRef(db, orgId, entry.mentorId, clientRef ?? ""),
     ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
   ]);
   const row = inserted[0];
-  if (row) return ok({ row, events: (events ?? []).map(toOutboxEvent) });
+  if (row) return ok({ row, events: (events ?? []).map(toOutboxEvent), existing: false });
+  const held = clientRef === null ? undefined : stored[0];
+  if (held) {
+    return sameEntry(held, entry)
+      ? ok({ row: held, events: [], existing: true })
+      : refused("client_ref_conflict", held);
+  }
   const check = checks[0];
   if (!check?.typeKnown) return refused("type_unknown");
   const mentor = requireActiveMentor ? mentorRefusal(check) : null;

@@ -201,7 +201,7 @@ export async function upsertMember(
   input: MemberInput,
   seenUpdatedAt?: string,
   audit?: MemberAudit,
-): Promise<Result<{ row: MemberRow; created: boolean; events: OutboxEvent[] }, "stale">> {
+): Promise<Result<{ row: MemberRow; created: boolean; events: OutboxEvent[] }, "stale", MemberRow | null>> {
   const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
   const existing = db
     .select({ memberId: members.memberId })
@@ -216,21 +216,33 @@ export async function upsertMember(
       setWhere: seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
     })
     .returning();
+  // The member as it is after the batch: what a refused conditional write answers with (SPEC §10).
+  const after = db
+    .select()
+    .from(members)
+    .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)));
   let before: { memberId: string }[];
   let written: MemberRow[];
+  let current: MemberRow[];
   let events: OutboxRaw[] = [];
   if (audit) {
     const [created, updated] = memberEvent(db, orgId, memberId, input, audit, seenUpdatedAt);
     let createdEvent: OutboxRaw[];
     let updatedEvent: OutboxRaw[];
-    [before, createdEvent, updatedEvent, written] = await db.batch([existing, created, updated, upsert]);
+    [before, createdEvent, updatedEvent, written, current] = await db.batch([
+      existing,
+      created,
+      updated,
+      upsert,
+      after,
+    ]);
     events = [...createdEvent, ...updatedEvent];
   } else {
-    [before, written] = await db.batch([existing, upsert]);
+    [before, written, current] = await db.batch([existing, upsert, after]);
   }
   const row = written[0];
   if (!row) {
-    if (seenUpdatedAt !== undefined) return refused("stale");
+    if (seenUpdatedAt !== undefined) return refused("stale", current[0] ?? null);
     throw new Error("member upsert returned no row");
   }
   return ok({ row, created: before.length === 0, events: events.map(toOutboxEvent) });

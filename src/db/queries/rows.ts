@@ -1,4 +1,4 @@
-import type { AttributionRow, BatchRow, ConfirmationStatus } from "../schema";
+import type { ActivityRow, AttributionRow, BatchRow, ConfirmationStatus, EntryMode } from "../schema";
 
 /**
  * Rows as raw SQL statements return them (snake_case columns, integers for booleans, JSON as
@@ -54,6 +54,57 @@ export function attributionFromRaw(raw: AttributionRowRaw): AttributionRow {
     confirmationReason: raw.confirmation_reason,
     createdBy: raw.created_by,
     lastEventId: raw.last_event_id,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
+}
+
+/** A raw `activities` row. */
+export interface ActivityRowRaw {
+  org_id: string;
+  activity_id: string;
+  mentor_id: string;
+  activity_type: string;
+  description: string;
+  contact_id: string | null;
+  duration_minutes: number | null;
+  location: string | null;
+  notes: string | null;
+  occurred_at: string;
+  entry_mode: EntryMode;
+  attribution_id: string | null;
+  batch_id: string | null;
+  confirmation_status: ConfirmationStatus;
+  confirmation_by: string | null;
+  confirmation_at: string | null;
+  confirmation_reason: string | null;
+  client_ref: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export function activityFromRaw(raw: ActivityRowRaw): ActivityRow {
+  return {
+    orgId: raw.org_id,
+    activityId: raw.activity_id,
+    mentorId: raw.mentor_id,
+    activityType: raw.activity_type,
+    description: raw.description,
+    contactId: raw.contact_id,
+    durationMinutes: raw.duration_minutes,
+    location: raw.location,
+    notes: raw.notes,
+    occurredAt: raw.occurred_at,
+    entryMode: raw.entry_mode,
+    attributionId: raw.attribution_id,
+    batchId: raw.batch_id,
+    confirmationStatus: raw.confirmation_status,
+    confirmationBy: raw.confirmation_by,
+    confirmationAt: raw.confirmation_at,
+    confirmationReason: raw.confirmation_reason,
+    clientRef: raw.client_ref,
+    createdBy: raw.created_by,
     createdAt: raw.created_at,
     updatedAt: raw.updated_at,
   };

@@ -11,9 +11,20 @@ import {
   deleteAttribution,
   updateAttribution,
 } from "../../db/queries/attribution-writes";
-import { attributionSortKey, getAttribution, listAttributions } from "../../db/queries/attributions";
+import {
+  type AttributionWithNames,
+  attributionSortKey,
+  getAttribution,
+  listAttributions,
+} from "../../db/queries/attributions";
 import type { AttributionRow } from "../../db/schema";
-import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import {
+  type CurrentRepresentation,
+  ifMatchHeader,
+  isNotModified,
+  preconditionFailed,
+  requireIfMatch,
+} from "../../http/etag";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import {
@@ -22,7 +33,6 @@ import {
   invalidField,
   mentorRefusal,
   notFound,
-  staleWrite,
   unknownActivityType,
 } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
@@ -184,6 +194,25 @@ function currentValue(row: AttributionRow, key: (typeof PATCHABLE)[number]): unk
   }
 }
 
+/** The attribution and its ETag, as a 412 carries them (without the trail, as a write answers it). */
+const currentOf = (org: string, found: AttributionWithNames): CurrentRepresentation => ({
+  body: fromNamed(found),
+  etag: attributionTag(org, found, true),
+});
+
+/**
+ * A 412 for a conditional write that missed because the attribution changed after its
+ * precondition was checked: the write's batch cannot say how it looks now, so this race, and
+ * only it, pays one more read to carry the current version.
+ */
+async function changedMeanwhile(c: Context<AppBindings>, id: string) {
+  const now = await getAttribution(c.var.db, c.var.caller.org, id);
+  return preconditionFailed(
+    "The attribution changed while this request ran",
+    now ? currentOf(c.var.caller.org, now) : null,
+  );
+}
+
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "attributions.write");
@@ -193,7 +222,9 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   if (!found) throw notFound(`Attribution ${id}`);
   if (!covers(reach, found.row.coordinatorId)) throw forbidden(NOT_THE_REGISTRANT);
   const precondition = ifMatchHeader(c);
-  if (precondition !== undefined) requireIfMatch(precondition, attributionTags(caller.org, found));
+  if (precondition !== undefined) {
+    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
+  }
   const patch: AttributionPatch = {};
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of PATCHABLE) {
@@ -233,7 +264,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
         throw unknownActivityType("activity_type_id", body.activity_type_id ?? "");
       case "stale":
         // The client's precondition held when read; a write in between now fails it.
-        if (precondition !== undefined) throw staleWrite();
+        if (precondition !== undefined) throw await changedMeanwhile(c, id);
         throw conflict("The attribution changed while this correction was made; read it and retry");
     }
   }
@@ -255,7 +286,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     const found = await getAttribution(c.var.db, caller.org, id);
     if (!found) throw notFound(`Attribution ${id}`);
     allowOn(caller, "attributions.write", found.row.coordinatorId, NOT_THE_REGISTRANT);
-    requireIfMatch(precondition, attributionTags(caller.org, found));
+    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
     seenEventId = found.row.lastEventId;
   }
   const result = await deleteAttribution(c.var.db, {
@@ -272,7 +303,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
       case "not_found":
         throw notFound(`Attribution ${id}`);
       case "stale":
-        throw staleWrite();
+        throw await changedMeanwhile(c, id);
       case "forbidden":
         throw forbidden(NOT_THE_REGISTRANT);
     }
@@ -295,7 +326,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
   if (precondition !== undefined) {
     const found = await getAttribution(c.var.db, caller.org, id);
     if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
-    requireIfMatch(precondition, attributionTags(caller.org, found));
+    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
     seenEventId = found.row.lastEventId;
   }
   const result = await answerAttribution(c.var.db, {
@@ -313,7 +344,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
       case "not_found":
         throw notFound(`Attribution ${id}`);
       case "stale":
-        throw staleWrite();
+        throw await changedMeanwhile(c, id);
     }
   }
   const { event, ...written } = result.value;

@@ -20,23 +20,22 @@ import {
   updateActivityLog,
 } from "../../db/queries/activity-writes";
 import type { ActivityRow } from "../../db/schema";
-import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import {
+  type CurrentRepresentation,
+  ifMatchHeader,
+  isNotModified,
+  preconditionFailed,
+  requireIfMatch,
+} from "../../http/etag";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
-import {
-  conflict,
-  forbidden,
-  mentorRefusal,
-  notFound,
-  staleWrite,
-  unknownActivityType,
-} from "../../lib/errors";
+import { conflict, forbidden, mentorRefusal, notFound, unknownActivityType } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { type Period, parseLocalDate, periodBounds, todayIn } from "../../lib/periods";
 import { nowIso } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../types";
-import { activityLogTag, toActivityLog } from "./activity-logs.present";
+import { activityLogTag, clientRefConflict, toActivityLog } from "./activity-logs.present";
 import type {
   CountByTypeRoute,
   CreateRoute,
@@ -71,8 +70,15 @@ function requireReach(reach: Reach, mentorId: string, action: string): void {
  */
 const missing = (id: string) => notFound(`Activity log ${id}`);
 
+/** The entry and its ETag, as a 412 carries them. */
+const currentOf = (orgId: string, row: ActivityRow): CurrentRepresentation => ({
+  body: toActivityLog(row),
+  etag: activityLogTag(orgId, row),
+});
+
 /** Turns the reason an update or delete wrote nothing into its error. */
 function writeRefused(
+  orgId: string,
   refusal: { reason: ActivityLogWriteRefusal; current: ActivityRow | null },
   id: string,
   action: "change" | "delete",
@@ -88,7 +94,11 @@ function writeRefused(
           `${refusal.current?.attributionId ?? "(unknown)"}; ${action} it through /api/v1/activity-attributions`,
       );
     case "stale":
-      return staleWrite();
+      // The entry changed after the precondition was checked: it is in the batch's answer.
+      return preconditionFailed(
+        "The entry changed while this request ran",
+        refusal.current ? currentOf(orgId, refusal.current) : null,
+      );
     case "type_unknown":
       return unknownActivityType("activity_type", type ?? "");
     case "conflict":
@@ -113,7 +123,7 @@ async function checkPrecondition(
   if (precondition === undefined) return undefined;
   const current = await getActivity(db, orgId, id);
   if (!current || !covers(reach, current.mentorId)) throw missing(id);
-  requireIfMatch(precondition, activityLogTag(orgId, current));
+  requireIfMatch(precondition, activityLogTag(orgId, current), currentOf(orgId, current));
   return current.updatedAt;
 }
 
@@ -178,6 +188,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
       durationMinutes: input.duration_minutes ?? null,
       occurredAt: input.occurred_at,
       createdBy: caller.sub,
+      clientRef: input.client_ref ?? null,
     },
     mentorChecked,
     audit,
@@ -192,13 +203,16 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
         throw mentorRefusal("mentor_id", mentorId, result.reason);
       case "conflict":
         throw conflict(CONCURRENT_CHANGE);
+      case "client_ref_conflict":
+        throw clientRefConflict(input.client_ref ?? "", result.current);
     }
   }
-  const { row, events } = result.value;
+  const { row, events, existing } = result.value;
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
-  return c.json(toActivityLog(row), HttpStatus.CREATED, {
-    Location: `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`,
-  });
+  const location = `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`;
+  // Sent again under its client_ref: the entry as stored, nothing written (SPEC §10).
+  if (existing) return c.json(toActivityLog(row), HttpStatus.OK, { Location: location });
+  return c.json(toActivityLog(row), HttpStatus.CREATED, { Location: location });
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
@@ -223,7 +237,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     seenUpdatedAt,
     recordAudit(c),
   );
-  if (!result.ok) throw writeRefused(result, id, "change", changes.activityType);
+  if (!result.ok) throw writeRefused(caller.org, result, id, "change", changes.activityType);
   const { row, events } = result.value;
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: activityLogTag(caller.org, row) });
@@ -242,7 +256,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     seenUpdatedAt,
     recordAudit(c),
   );
-  if (!result.ok) throw writeRefused(result, id, "delete");
+  if (!result.ok) throw writeRefused(caller.org, result, id, "delete");
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };

@@ -22,6 +22,8 @@ import {
   ActivityLogPage,
   ActivityLogSchema,
   ActivityLogUpdateSchema,
+  ActivityLogUploadResultSchema,
+  ActivityLogUploadSchema,
   activityLogExamples,
   CountByTypeQuery,
   CountByTypeSchema,
@@ -102,12 +104,46 @@ export const create = createRoute({
     "(400 on `mentor_id` otherwise). `activity_type` must be in the catalogue (400 on `activity_type`). " +
     "Only the fields below may be sent; any other (`log_id`, `created_at`, `entry_mode`, " +
     "`attribution_id`, …) is a 400 naming it. The entry gets a fresh random `log_…` ID and " +
-    "`entry_mode: self`.",
+    "`entry_mode: self`. With `client_ref` (the app's own ID of an entry it queued offline, unique per " +
+    "mentor), sending the same entry again answers the stored one with 200 and writes nothing; other " +
+    "content under a used `client_ref` is a 409 whose problem carries the stored entry as `current`.",
   tags,
   security: bearerSecurity,
   request: { headers: IdempotencyHeaders, body: jsonBody(ActivityLogCreateSchema, "The activity") },
   responses: {
     [HttpStatus.CREATED]: jsonExample(ActivityLogSchema, "The recorded entry", activityLogExamples.create),
+    [HttpStatus.OK]: jsonExample(
+      ActivityLogSchema,
+      "The entry already stored under this `client_ref`, with the same content; nothing was written",
+      { ...activityLogExamples.create, client_ref: "ios-7F3A9C2E:42" },
+    ),
+    ...bodyErrors,
+    ...errorResponses.conflict,
+    ...idempotencyErrors,
+  },
+});
+
+export const upload = createRoute({
+  method: "post",
+  path: "/api/v1/activity-logs/batch",
+  operationId: "uploadActivityLogs",
+  summary: "Upload entries queued offline, up to 100 in one request",
+  description:
+    "For an app that queued entries while offline (SPEC §10). Each entry is the body of " +
+    "`POST /api/v1/activity-logs` plus a required `client_ref`; bodies up to 512 KiB. Every entry gets " +
+    "its own result, in request order: `created` (with the entry), `existing` (this `client_ref` " +
+    "already holds the same content: the stored entry, nothing written) or `rejected` (with a problem: 400 " +
+    "for an unknown activity type or a mentor who cannot be named, 403 for another mentor's entry from a " +
+    "mentor, 409 with the stored entry in `log` when the `client_ref` holds other content). A rejected " +
+    "entry does not stop the others, and the upload is one D1 batch, so a retry after a lost response " +
+    "answers `existing` for what was written and writes nothing twice. A request whose shape is wrong " +
+    "(not 1..100 entries, a field of the wrong type, a missing `client_ref`) is a 400 for the whole " +
+    "request, naming each field: the app can check that before queueing.",
+  tags,
+  security: bearerSecurity,
+  request: { headers: IdempotencyHeaders, body: jsonBody(ActivityLogUploadSchema, "The queued entries") },
+  responses: {
+    [HttpStatus.OK]: jsonContent(ActivityLogUploadResultSchema, "One result per entry, in request order"),
     ...bodyErrors,
     ...idempotencyErrors,
   },
@@ -204,6 +240,7 @@ export const countByType = createRoute({
 export type ListRoute = typeof list;
 export type GetRoute = typeof get;
 export type CreateRoute = typeof create;
+export type UploadRoute = typeof upload;
 export type UpdateRoute = typeof update;
 export type RemoveRoute = typeof remove;
 export type SummaryRoute = typeof summary;

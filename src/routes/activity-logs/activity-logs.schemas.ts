@@ -1,15 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { ENTRY_MODES } from "../../db/schema";
 import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
-import { ActivityTypeId, DurationMinutes, MemberId, RefId, rangeInOrder } from "../../lib/fields";
+import { ActivityTypeId, ClientRef, DurationMinutes, MemberId, RefId, rangeInOrder } from "../../lib/fields";
 import {
   MAX_DURATION_MINUTES,
   MAX_ID_LENGTH,
   MAX_TEXT_LENGTH,
   MAX_TIME_ZONE_LENGTH,
+  MAX_UPLOAD_ENTRIES,
   MIN_DURATION_MINUTES,
 } from "../../lib/limits";
-import { pageOf, pageQuery } from "../../lib/openapi";
+import { ProblemSchema, pageOf, pageQuery } from "../../lib/openapi";
 import { canonicalTimeZone, PERIODS } from "../../lib/periods";
 import { IsoDateTime } from "../../lib/time";
 import {
@@ -78,6 +79,11 @@ export const ActivityLogSchema = z
     }),
     confirmation_status: ConfirmationStatusSchema,
     confirmation: ConfirmationSchema,
+    client_ref: z.string().nullable().openapi({
+      description:
+        "The app's own ID of an entry it queued offline, unique per mentor (SPEC §10); null when none was sent",
+      example: null,
+    }),
     created_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
     updated_at: z.string().openapi({ example: "2026-03-26T13:05:00Z" }),
   })
@@ -101,6 +107,7 @@ const createdExample = {
   created_by: "mentor_a1b2c3",
   confirmation_status: "confirmed",
   confirmation: null,
+  client_ref: null,
   created_at: "2026-03-26T13:05:00Z",
   updated_at: "2026-03-26T13:05:00Z",
 } as const;
@@ -175,19 +182,79 @@ export const ActivityLogListQuery = z
   .superRefine(rangeInOrder)
   .superRefine(pageOrCursor);
 
+/** The fields of a new entry: the single create's body, and each entry of a batch upload. */
+const createFields = {
+  mentor_id: MemberId.optional().openapi({
+    description: "Whose activity it is; defaults to the caller",
+    example: "mentor_a1b2c3",
+  }),
+  activity_type: ActivityTypeId,
+  description: Description,
+  contact_id: ContactId.optional(),
+  duration_minutes: Duration.optional(),
+  occurred_at: OccurredAt,
+};
+
 export const ActivityLogCreateSchema = z
-  .strictObject({
-    mentor_id: MemberId.optional().openapi({
-      description: "Whose activity it is; defaults to the caller",
-      example: "mentor_a1b2c3",
-    }),
-    activity_type: ActivityTypeId,
-    description: Description,
-    contact_id: ContactId.optional(),
-    duration_minutes: Duration.optional(),
-    occurred_at: OccurredAt,
-  })
+  .strictObject({ ...createFields, client_ref: ClientRef.optional() })
   .openapi("ActivityLogInput", { example: createRequestExample });
+
+export const ActivityLogUploadEntrySchema = z
+  .strictObject({ ...createFields, client_ref: ClientRef })
+  .openapi("ActivityLogUploadEntry", { example: { ...createRequestExample, client_ref: "ios-7F3A9C2E:42" } });
+
+export const ActivityLogUploadSchema = z
+  .strictObject({
+    entries: z.array(ActivityLogUploadEntrySchema).min(1).max(MAX_UPLOAD_ENTRIES),
+  })
+  .openapi("ActivityLogUpload");
+
+export const ActivityLogUploadResultSchema = z
+  .object({
+    results: z.array(
+      z
+        .object({
+          client_ref: z.string().openapi({ example: "ios-7F3A9C2E:42" }),
+          status: z.enum(["created", "existing", "rejected"]),
+          // A union rather than .nullable(): a nullable reference renders as allOf, which no null satisfies.
+          log: z.union([ActivityLogSchema, z.null()]),
+          error: z.union([ProblemSchema, z.null()]),
+        })
+        .openapi("ActivityLogUploadEntryResult", {
+          description:
+            "`log`: the stored entry (on a 409 rejection, the one the client_ref already holds); `error`: why the entry was rejected, null otherwise",
+        }),
+    ),
+  })
+  .openapi("ActivityLogUploadResult", {
+    example: {
+      results: [
+        {
+          client_ref: "ios-7F3A9C2E:42",
+          status: "created",
+          log: { ...createdExample, client_ref: "ios-7F3A9C2E:42" },
+          error: null,
+        },
+        {
+          client_ref: "ios-7F3A9C2E:43",
+          status: "rejected",
+          log: null,
+          error: {
+            type: "https://mentor-activity.api/problems/validation_failed",
+            title: "Validation Failed",
+            status: 400,
+            detail: "Unknown activity type yoga; see GET /api/v1/activity-types",
+            errors: [
+              {
+                path: "entries.1.activity_type",
+                message: "Unknown activity type yoga; see GET /api/v1/activity-types",
+              },
+            ],
+          },
+        },
+      ],
+    },
+  });
 
 export const ActivityLogUpdateSchema = z
   .strictObject({

@@ -4,9 +4,16 @@ import { forgetMemberStatus } from "../../auth/member-status";
 import { allow } from "../../auth/policy";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
 import type { MemberRow } from "../../db/schema";
-import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import {
+  type CurrentRepresentation,
+  entityTag,
+  ifMatchHeader,
+  isNotModified,
+  preconditionFailed,
+  requireIfMatch,
+} from "../../http/etag";
 import { requestActor } from "../../http/request-actor";
-import { notFound, staleWrite } from "../../lib/errors";
+import { notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
@@ -26,6 +33,12 @@ function toMember(row: MemberRow) {
 
 const memberTag = (org: string, member: ReturnType<typeof toMember>) =>
   entityTag("member", org, member.member_id, member);
+
+/** The member and its ETag, as a 412 carries them. */
+function currentOf(org: string, row: MemberRow): CurrentRepresentation {
+  const member = toMember(row);
+  return { body: member, etag: memberTag(org, member) };
+}
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = c.var.caller;
@@ -64,7 +77,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
     // If-Match only ever names an existing member, so this is the one write that reads first.
     const current = await getMember(db, caller.org, member_id);
     if (!current) throw notFound(`Member ${member_id}`);
-    requireIfMatch(precondition, memberTag(caller.org, toMember(current)));
+    requireIfMatch(precondition, memberTag(caller.org, toMember(current)), currentOf(caller.org, current));
     seenUpdatedAt = current.updatedAt;
   }
   // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
@@ -73,7 +86,13 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
     actor: requestActor(c),
     now: nowIso(),
   });
-  if (!result.ok) throw staleWrite();
+  if (!result.ok) {
+    const now = result.current;
+    throw preconditionFailed(
+      "The member changed while this request ran",
+      now ? currentOf(caller.org, now) : null,
+    );
+  }
   const written = result.value;
   forgetMemberStatus(caller.org, member_id);
   await deliver(c.env, db, c.executionCtx, caller.org, written.events);

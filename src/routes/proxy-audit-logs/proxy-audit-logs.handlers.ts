@@ -114,7 +114,9 @@ async function checkPrecondition(
   if (precondition === undefined) return;
   const found = await auditClient(env, org).get(seqOf(id));
   if (!found) throw notFound(`Audit entry ${id}`);
-  requireIfMatch(precondition, entryTag(org, id, found.annotation));
+  const tag = entryTag(org, id, found.annotation);
+  // Only admin and compliance write entries, and both see the request data.
+  requireIfMatch(precondition, tag, { body: toDetail(found.entry, found.annotation, true), etag: tag });
 }
 
 interface PageFilters {
