@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon, {
@@ -20,7 +21,14 @@ import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json
 import { ROOT } from "../dev/config.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
 import { bundleWorker, QUIET_ENV, startMiniflareWorker, startProbeWorker } from "./miniflare-worker.ts";
-import { cpuMs, holdsFileUnder, settledCpuMs, workerdPids } from "./workerd-cpu.ts";
+import {
+  type CpuSnapshot,
+  cpuMsBetween,
+  cpuSnapshot,
+  holdsFileUnder,
+  settledSnapshot,
+  workerdPids,
+} from "./workerd-cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -57,8 +65,10 @@ interface Measured {
   rps: number;
   p50_ms: number;
   p99_ms: number;
-  /** workerd CPU (user + system) over the measured requests, divided by the requests completed. */
+  /** workerd CPU (user + system) per request completed: the median of the row's blocks. */
   cpu_ms_per_request: number;
+  /** CPU ms per request of each block of REQUESTS / BLOCKS requests, in order: their spread is the row's noise. */
+  cpu_ms_blocks: number[];
   /** With more than one workerd process: the same for each (in Target.pids order). */
   cpu_ms_by_process?: number[];
   requests: number;
@@ -110,15 +120,21 @@ const auth = (jwt: string): Record<string, string> => ({
 });
 
 /** One bounded autocannon run; answers its result and the seconds from start to the last answer. */
-function drive(options: LoadOptions): Promise<{ result: LoadResult; seconds: number }> {
+function drive(
+  options: LoadOptions,
+  onResponse: (answered: number) => void = () => {},
+): Promise<{ result: LoadResult; seconds: number }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let last = start;
+    let answered = 0;
     autocannon(options, (error, result) => {
       if (error) reject(error);
       else resolve({ result, seconds: (last - start) / 1000 });
     }).on("response", () => {
       last = performance.now();
+      answered += 1;
+      onResponse(answered);
     });
   });
 }
@@ -126,32 +142,56 @@ function drive(options: LoadOptions): Promise<{ result: LoadResult; seconds: num
 const round = (n: number, digits: number): number => Number(n.toFixed(digits));
 const seconds = (from: number): string => ((performance.now() - from) / 1000).toFixed(1);
 
+/** Blocks the measured requests are cut into; a row's CPU figure is the median block's. */
+const BLOCKS = 5;
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
 /**
- * WARM_UP requests, then REQUESTS more (or DURATION seconds) at CONNECTIONS in flight; the
- * workerd CPU time is read once the processes are quiet before and after the measured run.
+ * WARM_UP requests, then REQUESTS more (or DURATION seconds) at CONNECTIONS in flight. The
+ * workerd CPU is read once the processes are quiet before and after the measured requests, and
+ * after every REQUESTS / BLOCKS answers in between (at one connection workerd is idle then): the
+ * figure is the median block's CPU per request, so a burst of other work on the machine during
+ * one block does not move it.
  */
 async function measure(target: Target, request: LoadRequest): Promise<Measured> {
   const options = { url: target.base, connections: CONNECTIONS, requests: [request] };
   await drive({ ...options, maxOverallRequests: WARM_UP, duration: WARM_UP_SECONDS });
-  const before = await settledCpuMs(target.pids);
-  const beforeEach = target.pids.map((pid) => cpuMs([pid]));
-  const { result, seconds: elapsed } = await drive({
-    ...options,
-    maxOverallRequests: REQUESTS,
-    duration: DURATION,
-  });
-  const after = await settledCpuMs(target.pids);
-  const afterEach = target.pids.map((pid) => cpuMs([pid]));
+  const blockSize = Math.ceil(REQUESTS / BLOCKS);
+  const snapshots: CpuSnapshot[] = [await settledSnapshot(target.pids)];
+  const answeredAt: number[] = [0];
+  const { result, seconds: elapsed } = await drive(
+    { ...options, maxOverallRequests: REQUESTS, duration: DURATION },
+    (answered) => {
+      if (answered % blockSize === 0 && answered < REQUESTS) {
+        snapshots.push(cpuSnapshot(target.pids));
+        answeredAt.push(answered);
+      }
+    },
+  );
+  snapshots.push(await settledSnapshot(target.pids));
   const completed = result.requests.total;
-  const perRequest = (ms: number) => round(ms / Math.max(completed, 1), 2);
+  answeredAt.push(completed);
+  const blocks: number[] = [];
+  for (let i = 0; i + 1 < snapshots.length; i += 1) {
+    const [from, to] = [snapshots[i], snapshots[i + 1]];
+    const requests = (answeredAt[i + 1] ?? 0) - (answeredAt[i] ?? 0);
+    if (from && to && requests > 0) blocks.push(round(cpuMsBetween(from, to) / requests, 3));
+  }
+  const [first, last] = [snapshots[0], snapshots.at(-1)];
+  const perRequest = (pid: number) =>
+    first && last ? round(cpuMsBetween(first, last, [pid]) / Math.max(completed, 1), 2) : 0;
   return {
-    ...(target.pids.length > 1
-      ? { cpu_ms_by_process: afterEach.map((ms, i) => perRequest(ms - (beforeEach[i] ?? 0))) }
-      : {}),
+    cpu_ms_per_request: round(median(blocks), 2),
+    cpu_ms_blocks: blocks,
+    ...(target.pids.length > 1 ? { cpu_ms_by_process: target.pids.map(perRequest) } : {}),
     rps: Math.round(completed / Math.max(elapsed, 1e-3)),
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
-    cpu_ms_per_request: perRequest(after - before),
     requests: completed,
     non_2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -339,6 +379,12 @@ function printColumns(header: string[], lines: (string | number)[][]): void {
   for (const l of lines) console.log(fmt(l));
 }
 
+/** How far apart the row's blocks came out: (slowest - fastest) / median, in percent. */
+const spread = (r: Measured): string =>
+  r.cpu_ms_per_request > 0
+    ? `${Math.round((100 * (Math.max(...r.cpu_ms_blocks) - Math.min(...r.cpu_ms_blocks))) / r.cpu_ms_per_request)}%`
+    : "-";
+
 /** Prints the rows with their ratios to the first, which is /health's. */
 function printTable(title: string, rows: Row[]): void {
   const [health] = rows;
@@ -348,6 +394,7 @@ function printTable(title: string, rows: Row[]): void {
     [
       "endpoint",
       "CPU ms",
+      "spread",
       "x CPU",
       "req/s",
       "p50 ms",
@@ -361,6 +408,7 @@ function printTable(title: string, rows: Row[]): void {
     rows.map((r) => [
       r.endpoint,
       r.cpu_ms_per_request.toFixed(2),
+      spread(r),
       r.cpu_x_health.toFixed(2),
       r.rps,
       r.p50_ms,
@@ -501,6 +549,10 @@ async function checkState(base: string, jwt: string, size: number): Promise<void
   }
 }
 
+const LOAD_AT_START = round(loadavg()[0] ?? 0, 2);
+if (LOAD_AT_START > 0.5) {
+  console.log(`note: the machine is busy (load ${LOAD_AT_START}); CPU per request rises with contention`);
+}
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 const started = performance.now();
@@ -529,6 +581,8 @@ const report: {
   requests_per_row: number;
   warm_up_requests: number;
   max_seconds_per_row: number;
+  /** 1-minute load average of the machine when the run started and ended: other work inflates CPU figures too. */
+  load_average: { start: number; end?: number };
   endpoints: Row[];
   scale: { activities: number; seed_seconds: number; rows: Row[] }[];
   local_floor: FloorRow[];
@@ -537,11 +591,12 @@ const report: {
   date: new Date().toISOString(),
   node: process.version,
   runtime: `workerd ${version("workerd")} via miniflare ${version("miniflare")} (no wrangler proxy), bundle of wrangler ${version("wrangler")} deploy --dry-run`,
-  cpu: "utime + stime of the workerd process (/proc/<pid>/stat), quiet before and after the measured requests, over the requests completed",
+  cpu: `workerd CPU time (all threads, /proc/<pid>/task/*/schedstat) per request completed, the median of ${BLOCKS} blocks of the measured requests; read once quiet before and after`,
   connections: CONNECTIONS,
   requests_per_row: REQUESTS,
   warm_up_requests: WARM_UP,
   max_seconds_per_row: DURATION,
+  load_average: { start: LOAD_AT_START },
   endpoints: [],
   scale: [],
   local_floor: [],
@@ -763,6 +818,7 @@ if (values["compare-wrangler"]) {
     ["attribution create", attributionCreate],
   ]);
 }
+report.load_average.end = round(loadavg()[0] ?? 0, 2);
 const file = join(ROOT, "bench", "results", `bench-${report.date.replaceAll(":", "-").slice(0, 19)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nwrote ${file} (${seconds(started)} s in all)`);

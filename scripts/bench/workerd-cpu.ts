@@ -1,17 +1,12 @@
-// CPU time of the workerd processes that serve the bench, read from /proc (Linux only). The
-// load generator runs in this Node process, so none of its own CPU is in these figures.
-import { execFileSync } from "node:child_process";
+// CPU time of the workerd processes that serve the bench, read from /proc (Linux only): the
+// nanoseconds each thread has run (schedstat), user and system time alike. The load generator
+// runs in this Node process, so none of its own CPU is in these figures.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 interface Stat {
   pid: number;
   comm: string;
   ppid: number;
-  /** utime + stime of every thread of the process, in milliseconds. */
-  cpuMs: number;
 }
 
 /** /proc/<pid>/stat of one process, or null when it is gone. */
@@ -26,9 +21,8 @@ function stat(pid: number): Stat | null {
   const close = text.lastIndexOf(")");
   const comm = text.slice(text.indexOf("(") + 1, close);
   const fields = text.slice(close + 2).split(" ");
-  // After comm: state(0) ppid(1) … utime(11) stime(12), fields 14 and 15 of proc(5).
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { pid, comm, ppid: Number(fields[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND };
+  // After comm: state, then ppid.
+  return { pid, comm, ppid: Number(fields[1]) };
 }
 
 function allProcesses(): Stat[] {
@@ -57,31 +51,58 @@ export function workerdPids(root: number = process.pid): number[] {
   return found;
 }
 
-/** CPU milliseconds (user + system, all threads) that these processes have used so far. */
-export function cpuMs(pids: readonly number[]): number {
-  let total = 0;
+/** Nanoseconds on CPU of each thread of these processes so far, by thread id (/proc/<pid>/task/<tid>/schedstat). */
+export type CpuSnapshot = ReadonlyMap<string, number>;
+
+export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
+  const threads = new Map<string, number>();
   for (const pid of pids) {
-    const s = stat(pid);
-    if (!s) throw new Error(`workerd process ${pid} has gone away during the bench`);
-    total += s.cpuMs;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      throw new Error(`workerd process ${pid} has gone away during the bench`);
+    }
+    for (const tid of tids) {
+      try {
+        // The first field is the time the thread has run, in nanoseconds.
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        threads.set(`${pid}/${tid}`, ns);
+      } catch {
+        // The thread ended between the listing and the read; its time is no longer anywhere.
+      }
+    }
   }
-  return total;
+  return threads;
+}
+
+/**
+ * CPU milliseconds used between two snapshots, to the nanosecond (utime + stime in
+ * /proc/<pid>/stat count 10 ms ticks). A thread that ended in between loses its last slice;
+ * workerd keeps its threads for its lifetime.
+ */
+export function cpuMsBetween(before: CpuSnapshot, after: CpuSnapshot, pids?: readonly number[]): number {
+  let ns = 0;
+  for (const [thread, end] of after) {
+    if (pids && !pids.some((pid) => thread.startsWith(`${pid}/`))) continue;
+    ns += end - (before.get(thread) ?? 0);
+  }
+  return ns / 1e6;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until the processes stop using CPU (work left to ctx.waitUntil, writes still being
- * flushed), at most `limitMs`, and answers their CPU milliseconds then. Quiet is one tick
- * or less in a 200 ms window.
+ * flushed), at most `limitMs`, and answers a snapshot then. Quiet is under 2 ms of CPU in a
+ * 200 ms window.
  */
-export async function settledCpuMs(pids: readonly number[], limitMs = 5000): Promise<number> {
-  const tickMs = 1000 / TICKS_PER_SECOND;
-  let last = cpuMs(pids);
+export async function settledSnapshot(pids: readonly number[], limitMs = 5000): Promise<CpuSnapshot> {
+  let last = cpuSnapshot(pids);
   for (let waited = 0; waited < limitMs; waited += 200) {
     await sleep(200);
-    const now = cpuMs(pids);
-    if (now - last <= tickMs) return now;
+    const now = cpuSnapshot(pids);
+    if (cpuMsBetween(last, now) < 2) return now;
     last = now;
   }
   return last;
