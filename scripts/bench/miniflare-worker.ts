@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, NoOpLog } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT } from "../dev/config.ts";
-import { workerdPids } from "./workerd-cpu.ts";
+import { workerdListeningOn } from "./workerd-cpu.ts";
 
 // This process starts workerd too (miniflare, unstable_startWorker): no metrics, and no fetch of
 // Request.cf from the internet (miniflare reads this variable; `cf: false` says it again below).
@@ -46,12 +46,11 @@ export interface ServedWorker {
   base: string;
   /** The Worker's own socket, with no entry Worker before it (as wrangler's proxy Worker reaches it). */
   direct: string;
-  /** The workerd process(es) serving it, for their CPU time. */
-  pids: number[];
+  /** The workerd process serving it now, for its CPU time. */
+  pids: () => number[];
 }
 
 export async function startMiniflareWorker(options: MiniflareWorkerOptions): Promise<ServedWorker> {
-  const before = new Set(workerdPids());
   const { workerOptions, externalWorkers } = unstable_getMiniflareWorkerOptions(options.config);
   const name = "mentor-activity-api";
   const mf = new Miniflare(
@@ -84,9 +83,12 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
     }),
   );
   const url = await mf.ready;
-  const pids = workerdPids().filter((pid) => !before.has(pid));
-  if (pids.length === 0) throw new Error("miniflare started no workerd process that this script can see");
-  return { mf, base: url.origin, direct: (await mf.unsafeGetDirectURL(name)).origin, pids };
+  return {
+    mf,
+    base: url.origin,
+    direct: (await mf.unsafeGetDirectURL(name)).origin,
+    pids: () => [workerdListeningOn(Number(url.port))],
+  };
 }
 
 /**
@@ -112,7 +114,6 @@ export default {
 
 /** The probe Worker in a workerd of its own, with a D1 database, a rate limiter and an object of its own. */
 export async function startProbeWorker(persist: string): Promise<ServedWorker> {
-  const before = new Set(workerdPids());
   const name = "bench-probe";
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -139,6 +140,10 @@ export async function startProbeWorker(persist: string): Promise<ServedWorker> {
     }),
   );
   const url = await mf.ready;
-  const pids = workerdPids().filter((pid) => !before.has(pid));
-  return { mf, base: url.origin, direct: (await mf.unsafeGetDirectURL(name)).origin, pids };
+  return {
+    mf,
+    base: url.origin,
+    direct: (await mf.unsafeGetDirectURL(name)).origin,
+    pids: () => [workerdListeningOn(Number(url.port))],
+  };
 }

@@ -7,6 +7,10 @@ interface Stat {
   pid: number;
   comm: string;
   ppid: number;
+  /** utime + stime of all the process's threads, in milliseconds (10 ms ticks). */
+  cpuMs: number;
+  /** When the process started, in ticks since boot. */
+  started: number;
 }
 
 /** /proc/<pid>/stat of one process, or null when it is gone. */
@@ -21,8 +25,14 @@ function stat(pid: number): Stat | null {
   const close = text.lastIndexOf(")");
   const comm = text.slice(text.indexOf("(") + 1, close);
   const fields = text.slice(close + 2).split(" ");
-  // After comm: state, then ppid.
-  return { pid, comm, ppid: Number(fields[1]) };
+  // After comm: state(0) ppid(1) … utime(11) stime(12), fields 14 and 15 of proc(5); USER_HZ is 100.
+  return {
+    pid,
+    comm,
+    ppid: Number(fields[1]),
+    cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+    started: Number(fields[19]),
+  };
 }
 
 function allProcesses(): Stat[] {
@@ -61,7 +71,8 @@ export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
     try {
       tids = readdirSync(`/proc/${pid}/task`);
     } catch {
-      throw new Error(`workerd process ${pid} has gone away during the bench`);
+      // The process has ended: measure() sees the workerd processes change and measures again.
+      continue;
     }
     for (const tid of tids) {
       try {
@@ -123,4 +134,80 @@ export function holdsFileUnder(pid: number, dir: string): boolean {
       return false;
     }
   });
+}
+
+/** Inodes of the sockets listening on this TCP port (/proc/net/tcp and tcp6). */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, "utf8").trim().split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+      if (state === "0A" && local && inode && Number.parseInt(local.split(":")[1] ?? "", 16) === port) {
+        inodes.add(inode);
+      }
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The workerd process started by this process that listens on `port`: the one a miniflare
+ * instance serves from. Should two hold the socket (one taking over from the other), the newest.
+ */
+export function workerdListeningOn(port: number): number {
+  const inodes = listeningInodes(port);
+  const holders: Stat[] = [];
+  for (const pid of workerdPids()) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    const holds = fds.some((fd) => {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return Boolean(match?.[1] && inodes.has(match[1]));
+      } catch {
+        return false; // The descriptor closed between the listing and the read.
+      }
+    });
+    const s = holds ? stat(pid) : null;
+    if (s) holders.push(s);
+  }
+  const newest = holders.sort((a, b) => b.started - a.started)[0];
+  if (!newest) throw new Error(`no workerd process of this script listens on port ${port}`);
+  return newest.pid;
+}
+
+/** CPU milliseconds the whole machine has been busy so far, all cores (/proc/stat, 10 ms ticks; steal counts as busy). */
+export function machineBusyMs(): number {
+  const [line] = readFileSync("/proc/stat", "utf8").split("\n");
+  // cpu user nice system idle iowait irq softirq steal …
+  const [, user, nice, system, , , irq, softirq, steal] = (line ?? "").trim().split(/\s+/).map(Number);
+  const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, t) => sum + (t ?? 0), 0);
+  return ticks * 10;
+}
+
+/** CPU milliseconds of this process's descendants (wrangler, workerd, …) so far, from their utime + stime. */
+export function descendantsCpuMs(root: number = process.pid): number {
+  const stats = allProcesses();
+  const children = new Map<number, Stat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  let total = 0;
+  const walk = (pid: number): void => {
+    for (const child of children.get(pid) ?? []) {
+      total += child.cpuMs;
+      walk(child.pid);
+    }
+  };
+  walk(root);
+  return total;
 }
