@@ -829,5 +829,10 @@ if (values["compare-wrangler"]) {
 }
 report.load_average.end = round(loadavg()[0] ?? 0, 2);
 const file = join(ROOT, "bench", "results", `bench-${report.date.replaceAll(":", "-").slice(0, 19)}.json`);
-writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+// Arrays of numbers and strings on one line, as Biome formats JSON (npm run lint checks results too).
+const json = JSON.stringify(report, null, 2).replace(
+  /\[\s+([^[\]{}]*?)\s+\]/g,
+  (_, items: string) => `[${items.split(/,\s+/).join(", ")}]`,
+);
+writeFileSync(file, `${json}\n`);
 console.log(`\nwrote ${file} (${seconds(started)} s in all)`);
