@@ -1,26 +1,43 @@
-// `npm run bench [-- --sizes 10k,100k,1m --duration 3 --connections 10 --compare-wrangler]`
-// Serves the Worker in workerd with wrangler's unstable_startWorker on its own local state, seeds
-// one organisation (wrangler d1 execute --local), and drives the hot endpoints with autocannon at
-// a fixed concurrency. Prints tables and writes them as JSON under bench/results/. See
-// bench/README.md for how to read both, and why this path rather than wrangler dev.
+// `npm run bench [-- --sizes 10k,100k,1m --requests 2000 --connections 1 --duration 20 --compare-wrangler]`
+// Serves the Worker in workerd through miniflare's own API (the bundle `wrangler deploy --dry-run`
+// builds, bindings from wrangler.toml, no wrangler proxy in front) on its own local state, seeds
+// one organisation (wrangler d1 execute --local), and drives each endpoint with autocannon for a
+// fixed number of requests, reading the workerd process's CPU time before and after. Prints
+// tables and writes them as JSON under bench/results/. See bench/README.md for how to read both.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon, { type Request as LoadRequest } from "autocannon";
+import autocannon, {
+  type Options as LoadOptions,
+  type Request as LoadRequest,
+  type Result as LoadResult,
+} from "autocannon";
 import { SignJWT } from "jose";
 import { unstable_startWorker } from "wrangler";
 import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
 import { ROOT } from "../dev/config.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
 import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
+import { bundleWorker, QUIET_ENV, startMiniflareWorker, startProbeWorker } from "./miniflare-worker.ts";
+import {
+  cpuMsBetween,
+  descendantsCpuMs,
+  holdsFileUnder,
+  machineBusyMs,
+  settledSnapshot,
+  workerdPids,
+} from "./workerd-cpu.ts";
 
 const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "10k" },
-    duration: { type: "string", default: "3" },
-    connections: { type: "string", default: "10" },
+    requests: { type: "string", default: "2000" },
+    "warm-up": { type: "string", default: "200" },
+    connections: { type: "string", default: "1" },
+    duration: { type: "string", default: "20" },
     "compare-wrangler": { type: "boolean", default: false },
   },
 });
@@ -32,18 +49,30 @@ const SIZES = values.sizes.split(",").map((s) => {
 });
 // split() answers one item at least, and each item is a size or has thrown.
 const FIRST_SIZE = SIZES[0] ?? 0;
-const DURATION = Math.min(Number(values.duration), 30);
-const CONNECTIONS = Math.min(Number(values.connections), 100);
-const WARM_UP_SECONDS = 1;
+const CONNECTIONS = Math.max(1, Math.min(Number(values.connections), 100));
+/** Measured requests per row; a row also ends after DURATION seconds, whichever comes first. */
+const REQUESTS = Math.max(CONNECTIONS, Math.min(Number(values.requests), 100_000));
+const WARM_UP = Math.max(CONNECTIONS, Number(values["warm-up"]));
+const DURATION = Math.min(Number(values.duration), 120);
+const WARM_UP_SECONDS = 5;
 const PAGE_SIZE = 20;
 const TMP = join(ROOT, "bench", "results", "tmp");
 const SECRET = "bench-secret-with-enough-entropy-for-hs256";
+const SECRETS = { JWT_SECRET: SECRET, AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY };
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
 
 interface Measured {
   rps: number;
   p50_ms: number;
   p99_ms: number;
+  /** workerd CPU (user + system, all threads) over the measured requests, per request completed. */
+  cpu_ms_per_request: number;
+  /** Cores' worth of CPU that other processes on the machine used during the kept attempt. */
+  others_cores: number;
+  /** How many times the row was measured (again while others_cores was above QUIET_OTHERS_CORES). */
+  attempts: number;
+  /** With more than one workerd process: the same for each (in Target.pids() order). */
+  cpu_ms_by_process?: number[];
   requests: number;
   non_2xx: number;
   errors: number;
@@ -52,17 +81,29 @@ interface Measured {
 interface Row extends Measured {
   endpoint: string;
   round_trips: string;
+  /** cpu_ms_per_request over /health's in the same table. */
+  cpu_x_health: number;
 }
 
 interface ComparisonRow extends Measured {
   via: string;
+  /** What each workerd process of the path runs ("Worker", or wrangler's "proxy"), in cpu_ms_by_process order; CPU is their sum. */
+  workerd_processes: string[];
   endpoint: string;
+  cpu_x_health: number;
 }
 
 interface Budget {
   d1: number;
   object: number;
   deferred_d1?: number;
+}
+
+/** Where the load goes, and the workerd processes whose CPU it costs. */
+interface Target {
+  base: string;
+  /** Looked up again at each reading: a workerd that restarts mid-row makes the row measured again. */
+  pids: () => number[];
 }
 
 const BUDGETS: Readonly<Record<string, Budget>> = budgets.budgets;
@@ -81,30 +122,104 @@ const auth = (jwt: string): Record<string, string> => ({
   "content-type": "application/json",
 });
 
-/** One autocannon run against 127.0.0.1, bounded by DURATION, after a short warm-up. */
-async function measure(base: string, request: LoadRequest): Promise<Measured> {
-  const options = { url: base, connections: CONNECTIONS, requests: [request] };
-  await autocannon({ ...options, duration: WARM_UP_SECONDS });
-  const r = await autocannon({ ...options, duration: DURATION });
-  return {
-    // From the total rather than autocannon's per-second samples, which a short run may leave empty.
-    rps: Math.round(r.requests.total / r.duration),
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    requests: r.requests.total,
-    non_2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-  };
+/** One bounded autocannon run; answers its result and the seconds from start to the last answer. */
+function drive(
+  options: LoadOptions,
+  onResponse: (answered: number) => void = () => {},
+): Promise<{ result: LoadResult; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let last = start;
+    let answered = 0;
+    autocannon(options, (error, result) => {
+      if (error) reject(error);
+      else resolve({ result, seconds: (last - start) / 1000 });
+    }).on("response", () => {
+      last = performance.now();
+      answered += 1;
+      onResponse(answered);
+    });
+  });
+}
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+const seconds = (from: number): string => ((performance.now() - from) / 1000).toFixed(1);
+
+/** Other work on the machine above this many cores during a row makes it measured again. */
+const QUIET_OTHERS_CORES = 0.15;
+const ATTEMPTS = 2;
+
+/** CPU the machine spent outside this process and its descendants, so far (ms). */
+const othersCpuMs = (): number => {
+  const self = process.cpuUsage();
+  return machineBusyMs() - descendantsCpuMs() - (self.user + self.system) / 1000;
+};
+
+/**
+ * WARM_UP requests, then REQUESTS more (or DURATION seconds) at CONNECTIONS in flight; the
+ * workerd CPU is read once the processes are quiet before and after the measured requests.
+ * Other processes on the machine inflate a request's CPU (shared caches, the same two cores),
+ * so a row during which they used more than QUIET_OTHERS_CORES is measured again, up to
+ * ATTEMPTS times, and the quietest attempt is kept.
+ */
+async function measure(target: Target, request: LoadRequest): Promise<Measured> {
+  const options = { url: target.base, connections: CONNECTIONS, requests: [request] };
+  await drive({ ...options, maxOverallRequests: WARM_UP, duration: WARM_UP_SECONDS });
+  let kept: Measured | undefined;
+  let restarts = 0;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+    const pids = target.pids();
+    const before = await settledSnapshot(pids);
+    const [othersBefore, wallBefore] = [othersCpuMs(), performance.now()];
+    const { result, seconds } = await drive({ ...options, maxOverallRequests: REQUESTS, duration: DURATION });
+    const after = await settledSnapshot(pids);
+    if (target.pids().join() !== pids.join()) {
+      restarts += 1;
+      if (restarts > ATTEMPTS)
+        throw new Error(`workerd kept restarting during ${request.method} ${request.path}`);
+      console.log(`  (workerd restarted during ${request.method} ${request.path}: measuring again)`);
+      attempt -= 1;
+      continue;
+    }
+    const others = round((othersCpuMs() - othersBefore) / (performance.now() - wallBefore), 2);
+    const completed = Math.max(result.requests.total, 1);
+    const measured: Measured = {
+      cpu_ms_per_request: round(cpuMsBetween(before, after) / completed, 2),
+      ...(pids.length > 1
+        ? {
+            cpu_ms_by_process: pids.map((pid) => round(cpuMsBetween(before, after, [pid]) / completed, 2)),
+          }
+        : {}),
+      others_cores: Math.max(others, 0),
+      attempts: attempt,
+      rps: Math.round(result.requests.total / Math.max(seconds, 1e-3)),
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      requests: result.requests.total,
+      non_2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+    };
+    if (!kept || measured.others_cores < kept.others_cores) kept = { ...measured };
+    kept.attempts = attempt;
+    if (measured.others_cores <= QUIET_OTHERS_CORES) break;
+  }
+  // ATTEMPTS >= 1, so the loop has kept one.
+  return kept as Measured;
+}
+
+/** cpu_x_health for each row, against the first row's figure, which is /health's. */
+function withCpuRatio<R extends Measured>(rows: R[]): (R & { cpu_x_health: number })[] {
+  const health = rows[0]?.cpu_ms_per_request ?? 0;
+  return rows.map((r) => ({ ...r, cpu_x_health: health > 0 ? round(r.cpu_ms_per_request / health, 2) : 0 }));
 }
 
 const STATE = join(TMP, "state");
-const quiet = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 /** Runs `wrangler d1 …` on the bench's local state and answers its stdout. */
 function d1(args: string[]): string {
   const r = spawnSync(wrangler, ["d1", ...args, "--local", "--persist-to", STATE], {
     cwd: ROOT,
-    env: quiet,
+    env: QUIET_ENV,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -127,26 +242,46 @@ function query<R>(sql: string): R[] {
 }
 
 /**
- * wrangler.toml with the per-caller rate limit lifted: the bench drives each endpoint as one
- * caller far past the production quota, and would otherwise measure 429s. Written next to
- * wrangler.toml (git-ignored) so its relative paths still resolve.
+ * wrangler.toml with both rate limiters (RATE_LIMITER per caller, IP_RATE_LIMITER per IP
+ * without a valid token) lifted: the bench drives each endpoint as one caller far past the
+ * production quota, and would otherwise measure 429s. Written next to wrangler.toml
+ * (git-ignored) so its relative paths still resolve.
  */
 function benchConfig(): string {
   const file = join(ROOT, ".wrangler-bench.toml");
   const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const limits = source.match(/simple = \{ limit = \d+, period = \d+ \}/g) ?? [];
+  if (limits.length !== 2)
+    throw new Error("wrangler.toml should have two [[ratelimits]] simple limits to lift");
   const lifted = source.replace(
-    /simple = \{ limit = \d+, period = (\d+) \}/,
+    /simple = \{ limit = \d+, period = (\d+) \}/g,
     "simple = { limit = 1000000000, period = $1 }",
   );
-  if (lifted === source) throw new Error("wrangler.toml has no [[ratelimits]] simple limit to lift");
   writeFileSync(file, lifted);
   return file;
 }
 
-/** The Worker from wrangler.toml (rate limit lifted) on the bench's state, answering on 127.0.0.1. */
-async function startWorker() {
+interface Served extends Target {
+  stop(): Promise<void>;
+}
+
+/** The Worker through miniflare's API on the bench's state: the figures of every table. */
+async function startWorker(assets = false): Promise<Served & { direct: string }> {
+  const { mf, base, direct, pids } = await startMiniflareWorker({
+    config: CONFIG,
+    script: SCRIPT,
+    persist: STATE,
+    secrets: SECRETS,
+    assets,
+  });
+  return { base, direct, pids, stop: () => mf.dispose() };
+}
+
+/** The Worker through wrangler's unstable_startWorker (its proxy Worker in front), for --compare-wrangler. */
+async function startWorkerViaWrangler(): Promise<Served> {
+  const before = new Set(workerdPids());
   const worker = await unstable_startWorker({
-    config: benchConfig(),
+    config: CONFIG,
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,
@@ -160,7 +295,54 @@ async function startWorker() {
     },
   });
   const url = await worker.url;
-  return { worker, base: url.origin };
+  // The user Worker's workerd may start after the proxy's: one answered request means both run.
+  const res = await fetch(`${url.origin}/health`);
+  if (!res.ok) throw new Error(`unstable_startWorker answered /health with ${res.status}`);
+  const pids = () => workerdPids().filter((pid) => !before.has(pid));
+  return { base: url.origin, pids, stop: () => worker.dispose() };
+}
+
+/** The Worker through `wrangler dev` in a child process, for --compare-wrangler. */
+async function startWranglerDev(): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(
+    wrangler,
+    [
+      "dev",
+      "--config",
+      CONFIG,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      STATE,
+      "--var",
+      `JWT_SECRET:${SECRET}`,
+      `AUDIT_SIGNING_KEY:${BENCH_AUDIT_SIGNING_KEY}`,
+    ],
+    { cwd: ROOT, env: QUIET_ENV, stdio: "ignore" },
+  );
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    child.kill("SIGINT");
+    await exited;
+  };
+  const base = `http://127.0.0.1:${port}`;
+  let up = false;
+  for (let i = 0; i < 60 && !up; i += 1) {
+    up = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!up) await new Promise((r) => setTimeout(r, 500));
+  }
+  if (!up || child.pid === undefined) {
+    await stop();
+    throw new Error("wrangler dev did not answer /health within 30 s");
+  }
+  const root = child.pid;
+  return { base, pids: () => workerdPids(root), stop };
 }
 
 async function post(base: string, path: string, jwt: string, body: unknown): Promise<unknown> {
@@ -191,40 +373,13 @@ function deepPosition(total: number): { page: number; cursor: string | null } {
   return { page, cursor: row ? cursorOf(row) : null };
 }
 
-const seconds = (from: number): string => ((performance.now() - from) / 1000).toFixed(1);
-
 function countsOf(name: string | null): string {
   const b = name === null ? undefined : BUDGETS[name];
   return b ? `${b.d1}+${b.object}${b.deferred_d1 ? ` (+${b.deferred_d1})` : ""}` : "0+0";
 }
 
-/** Prints the rows with their ratios to the first, which is /health's. */
-function printTable(title: string, rows: Row[]): void {
-  const [health] = rows;
-  if (!health) return;
-  console.log(`\n${title}`);
-  const header = [
-    "endpoint",
-    "req/s",
-    "p50 ms",
-    "p99 ms",
-    "x rps",
-    "x p50",
-    "x p99",
-    "D1+DO (later)",
-    "non-2xx",
-  ];
-  const lines = rows.map((r) => [
-    r.endpoint,
-    r.rps,
-    r.p50_ms,
-    r.p99_ms,
-    (r.rps / health.rps).toFixed(2),
-    (r.p50_ms / Math.max(health.p50_ms, 1)).toFixed(1),
-    (r.p99_ms / Math.max(health.p99_ms, 1)).toFixed(1),
-    r.round_trips,
-    r.non_2xx + r.errors,
-  ]);
+/** Prints cells in columns: the first left-aligned, the others right-aligned. */
+function printColumns(header: string[], lines: (string | number)[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
   const fmt = (cells: (string | number)[]) =>
     cells
@@ -234,67 +389,146 @@ function printTable(title: string, rows: Row[]): void {
   for (const l of lines) console.log(fmt(l));
 }
 
-/** /health and a one-D1-call read through unstable_startWorker and through `wrangler dev`, on the same state. */
-async function compareWrangler(jwt: string): Promise<ComparisonRow[]> {
-  const port = await freePort();
-  const child = spawn(
-    wrangler,
+/** Other processes' CPU during the row, starred when the row never had a quiet attempt. */
+const othersOf = (r: Measured): string =>
+  `${r.others_cores.toFixed(2)}${r.others_cores > QUIET_OTHERS_CORES ? "*" : ""}`;
+
+/** Prints the rows with their ratios to the first, which is /health's. */
+function printTable(title: string, rows: Row[]): void {
+  const [health] = rows;
+  if (!health) return;
+  console.log(`\n${title}`);
+  printColumns(
     [
-      "dev",
-      "--config",
-      benchConfig(),
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      STATE,
-      "--var",
-      `JWT_SECRET:${SECRET}`,
+      "endpoint",
+      "CPU ms",
+      "x CPU",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "x rps",
+      "x p50",
+      "x p99",
+      "D1+DO (later)",
+      "others",
+      "non-2xx",
     ],
-    { cwd: ROOT, env: quiet, stdio: "ignore" },
+    rows.map((r) => [
+      r.endpoint,
+      r.cpu_ms_per_request.toFixed(2),
+      r.cpu_x_health.toFixed(2),
+      r.rps,
+      r.p50_ms,
+      r.p99_ms,
+      (r.rps / health.rps).toFixed(2),
+      (r.p50_ms / Math.max(health.p50_ms, 1)).toFixed(1),
+      (r.p99_ms / Math.max(health.p99_ms, 1)).toFixed(1),
+      r.round_trips,
+      othersOf(r),
+      r.non_2xx + r.errors,
+    ]),
   );
-  const devBase = `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The same endpoints through each way of serving the Worker, one after the other on the same
+ * state: miniflare as in the tables, miniflare's direct socket (no entry Worker), miniflare with
+ * the [assets] router in front, wrangler's unstable_startWorker and `wrangler dev` (both with
+ * wrangler's proxy Worker in front, in a workerd process of its own).
+ */
+async function compareWrangler(
+  requests: [endpoint: string, request: LoadRequest][],
+): Promise<ComparisonRow[]> {
+  const paths: [via: string, start: () => Promise<Served>][] = [
+    ["miniflare", () => startWorker()],
+    [
+      "miniflare direct socket",
+      async () => {
+        const served = await startWorker();
+        return { ...served, base: served.direct };
+      },
+    ],
+    ["miniflare + assets router", () => startWorker(true)],
+    ["unstable_startWorker", startWorkerViaWrangler],
+    ["wrangler dev", startWranglerDev],
+  ];
   const rows: ComparisonRow[] = [];
-  try {
-    let up = false;
-    for (let i = 0; i < 60 && !up; i += 1) {
-      up = await fetch(`${devBase}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (!up) await new Promise((r) => setTimeout(r, 500));
+  for (const [via, start] of paths) {
+    const served = await start();
+    const measured: Omit<ComparisonRow, "cpu_x_health" | "workerd_processes">[] = [];
+    let roles: string[] = [];
+    try {
+      for (const [endpoint, request] of requests) {
+        measured.push({ via, endpoint, ...(await measure(served, request)) });
+      }
+      // After the D1 rows the workerd that runs the Worker holds the database files open; another is the proxy.
+      const pids = served.pids();
+      roles = pids.map((pid) => (pids.length === 1 || holdsFileUnder(pid, STATE) ? "Worker" : "proxy"));
+    } finally {
+      await served.stop();
     }
-    if (!up) throw new Error("wrangler dev did not answer /health within 30 s");
-    const read = { method: "GET", path: "/api/v1/activity-types", headers: auth(jwt) };
-    for (const [endpoint, request] of [
-      ["health", { method: "GET", path: "/health" }],
-      ["activity types (1 D1)", read],
-    ] satisfies [string, LoadRequest][]) {
-      rows.push({ via: "wrangler dev", endpoint, ...(await measure(devBase, request)) });
+    rows.push(...withCpuRatio(measured).map((r) => ({ ...r, workerd_processes: roles })));
+  }
+  console.log(
+    "\nThe same Worker served five ways (CPU: every workerd process of the path; x CPU: to its /health)",
+  );
+  printColumns(
+    ["via", "endpoint", "CPU ms", "by workerd", "x CPU", "req/s", "p50 ms", "p99 ms", "others", "non-2xx"],
+    rows.map((r) => [
+      r.via,
+      r.endpoint,
+      r.cpu_ms_per_request.toFixed(2),
+      (r.cpu_ms_by_process ?? []).map((ms, i) => `${r.workerd_processes[i]} ${ms.toFixed(2)}`).join(" + ") ||
+        "Worker",
+      r.cpu_x_health.toFixed(2),
+      r.rps,
+      r.p50_ms,
+      r.p99_ms,
+      othersOf(r),
+      r.non_2xx + r.errors,
+    ]),
+  );
+  return rows;
+}
+
+interface FloorRow extends Measured {
+  probe: string;
+}
+
+/**
+ * What the local machinery costs workerd by itself, measured on a Worker that does nothing
+ * else: miniflare's entry Worker, and one call to each local simulator the API calls (D1, the
+ * rate limiter, a Durable Object). Production bills none of these to the Worker's CPU.
+ */
+async function localFloor(): Promise<FloorRow[]> {
+  const probe = await startProbeWorker(STATE);
+  const rows: FloorRow[] = [];
+  try {
+    for (const [name, base, path] of [
+      ["empty Worker, through the entry Worker", probe.base, "/"],
+      ["empty Worker, direct socket", probe.direct, "/"],
+      ["one D1 query (select 1), direct", probe.direct, "/d1"],
+      ["one rate-limit call, direct", probe.direct, "/rate-limit"],
+      ["one Durable Object RPC call, direct", probe.direct, "/object"],
+    ] as const) {
+      rows.push({ probe: name, ...(await measure({ base, pids: probe.pids }, { method: "GET", path })) });
     }
   } finally {
-    child.kill("SIGINT");
-    await new Promise((r) => child.once("exit", r));
+    await probe.mf.dispose();
   }
-  const { worker: w, base: swBase } = await startWorker();
-  try {
-    const read = { method: "GET", path: "/api/v1/activity-types", headers: auth(jwt) };
-    for (const [endpoint, request] of [
-      ["health", { method: "GET", path: "/health" }],
-      ["activity types (1 D1)", read],
-    ] satisfies [string, LoadRequest][]) {
-      rows.push({ via: "unstable_startWorker", endpoint, ...(await measure(swBase, request)) });
-    }
-  } finally {
-    await w.dispose();
-  }
-  console.log("\nThe same Worker through wrangler dev and through unstable_startWorker:");
-  for (const r of rows) {
-    console.log(
-      `  ${r.via.padEnd(21)} ${r.endpoint.padEnd(22)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms`,
-    );
-  }
+  console.log("\nLocal floor: a probe Worker that only makes the one call (workerd CPU per request)");
+  printColumns(
+    ["probe", "CPU ms", "req/s", "p50 ms", "p99 ms", "others", "non-2xx"],
+    rows.map((r) => [
+      r.probe,
+      r.cpu_ms_per_request.toFixed(2),
+      r.rps,
+      r.p50_ms,
+      r.p99_ms,
+      othersOf(r),
+      r.non_2xx + r.errors,
+    ]),
+  );
   return rows;
 }
 
@@ -311,9 +545,28 @@ function freePort(): Promise<number> {
   });
 }
 
+const version = (name: string): string =>
+  JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+
+/** Fails the run unless the Worker sees the seeded organisation: miniflare reads wrangler's state layout. */
+async function checkState(base: string, jwt: string, size: number): Promise<void> {
+  const res = await fetch(`${base}/api/v1/activity-logs?limit=1`, { headers: auth(jwt) });
+  const body = (await res.json()) as { pagination?: { total?: number } };
+  const total = body.pagination?.total ?? -1;
+  if (!res.ok || total < size) {
+    throw new Error(`the Worker sees ${total} activities, not the ${size} seeded (${res.status})`);
+  }
+}
+
+const LOAD_AT_START = round(loadavg()[0] ?? 0, 2);
+if (LOAD_AT_START > 0.5) {
+  console.log(`note: the machine is busy (load ${LOAD_AT_START}); CPU per request rises with contention`);
+}
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 const started = performance.now();
+const CONFIG = benchConfig();
+const SCRIPT = bundleWorker(CONFIG, join(TMP, "bundle"));
 d1(["migrations", "apply", "DB"]);
 executeSql("members", membersSql());
 let seededRows = 0;
@@ -324,33 +577,71 @@ function grow(size: number): number {
   seededRows = Math.max(seededRows, size);
   return Number(seconds(t));
 }
-const firstSeed = grow(FIRST_SIZE);
-console.log(`seeded ${FIRST_SIZE} activities in ${firstSeed} s`);
-let { worker, base } = await startWorker();
+grow(FIRST_SIZE);
+console.log(`bundled and seeded ${FIRST_SIZE} activities in ${seconds(started)} s`);
+let served = await startWorker();
+const { base } = served;
 const report: {
   date: string;
   node: string;
   runtime: string;
+  cpu: string;
   connections: number;
-  duration_seconds: number;
+  requests_per_row: number;
+  warm_up_requests: number;
+  max_seconds_per_row: number;
+  /** 1-minute load average of the machine when the run started and ended: other work inflates CPU figures too. */
+  load_average: { start: number; end?: number };
   endpoints: Row[];
   scale: { activities: number; seed_seconds: number; rows: Row[] }[];
+  local_floor: FloorRow[];
   path_comparison?: ComparisonRow[];
 } = {
   date: new Date().toISOString(),
   node: process.version,
-  runtime: "workerd via wrangler unstable_startWorker",
+  runtime: `workerd ${version("workerd")} via miniflare ${version("miniflare")} (no wrangler proxy), bundle of wrangler ${version("wrangler")} deploy --dry-run`,
+  cpu: "workerd CPU time (all threads, /proc/<pid>/task/*/schedstat) over the measured requests, read once quiet before and after, per request completed",
   connections: CONNECTIONS,
-  duration_seconds: DURATION,
+  requests_per_row: REQUESTS,
+  warm_up_requests: WARM_UP,
+  max_seconds_per_row: DURATION,
+  load_average: { start: LOAD_AT_START },
   endpoints: [],
   scale: [],
+  local_floor: [],
 };
 const jwt = {
   coordinator: await token("coord-007", ["coordinator"]),
   compliance: await token("compliance-001", ["compliance"]),
   system: await token("svc-ingest", ["system"]),
+  mentor: await token("mentor-0004", ["mentor"]),
+};
+// Writes vary per request so each one is a real insert, never a duplicate.
+let n = 0;
+const nextDate = () => new Date(Date.UTC(2020, 0, 1) + n++ * 1000).toISOString().slice(0, 19).concat("Z");
+const health: LoadRequest = { method: "GET", path: "/health" };
+const attributionCreate: LoadRequest = {
+  method: "POST",
+  path: "/api/v1/activity-attributions",
+  headers: auth(jwt.coordinator),
+  setupRequest: (req) => ({
+    ...req,
+    body: JSON.stringify({
+      coordinator_id: "coord-007",
+      mentor_id: "mentor-0002",
+      activity_type_id: "one-on-one",
+      activity_date: nextDate(),
+      duration_minutes: 30,
+    }),
+  }),
+};
+const firstPage: LoadRequest = {
+  method: "GET",
+  path: `/api/v1/activity-logs?limit=${PAGE_SIZE}`,
+  headers: auth(jwt.coordinator),
 };
 try {
+  await checkState(base, jwt.coordinator, FIRST_SIZE);
   const attribution = (await post(base, "/api/v1/activity-attributions", jwt.coordinator, {
     coordinator_id: "coord-007",
     mentor_id: "mentor-0001",
@@ -359,16 +650,9 @@ try {
     duration_minutes: 45,
   })) as { attribution_id: string };
 
-  // Writes vary per request so each one is a real insert, never a duplicate.
-  let n = 0;
-  const nextDate = () => new Date(Date.UTC(2020, 0, 1) + n++ * 1000).toISOString().slice(0, 19).concat("Z");
   const hot: [endpoint: string, budget: string | null, request: LoadRequest][] = [
-    ["health", null, { method: "GET", path: "/health" }],
-    [
-      "activity-log list",
-      "activity-log list",
-      { method: "GET", path: `/api/v1/activity-logs?limit=${PAGE_SIZE}`, headers: auth(jwt.coordinator) },
-    ],
+    ["health", null, health],
+    ["activity-log list", "activity-log list", firstPage],
     [
       "activity-log summary",
       "activity-log summary",
@@ -379,24 +663,24 @@ try {
       },
     ],
     [
-      "attribution create",
-      "attribution create",
+      "activity-log create",
+      "activity-log create",
       {
         method: "POST",
-        path: "/api/v1/activity-attributions",
-        headers: auth(jwt.coordinator),
+        path: "/api/v1/activity-logs",
+        headers: auth(jwt.mentor),
         setupRequest: (req) => ({
           ...req,
           body: JSON.stringify({
-            coordinator_id: "coord-007",
-            mentor_id: "mentor-0002",
-            activity_type_id: "one-on-one",
-            activity_date: nextDate(),
-            duration_minutes: 30,
+            activity_type: "check_in",
+            description: "Bench check-in",
+            duration_minutes: 15,
+            occurred_at: nextDate(),
           }),
         }),
       },
     ],
+    ["attribution create", "attribution create", attributionCreate],
     [
       "attribution get",
       "attribution get",
@@ -451,11 +735,16 @@ try {
       },
     ],
   ];
-  for (const [endpoint, budget, request] of hot) {
-    report.endpoints.push({ endpoint, round_trips: countsOf(budget), ...(await measure(base, request)) });
-  }
+  const hotRows: Measured[] = [];
+  for (const [, , request] of hot) hotRows.push(await measure(served, request));
+  report.endpoints = withCpuRatio(hotRows).map((r, i) => ({
+    endpoint: hot[i]?.[0] ?? "",
+    round_trips: countsOf(hot[i]?.[1] ?? null),
+    ...r,
+  }));
   printTable(
-    `Hot endpoints, ${FIRST_SIZE} activities, ${CONNECTIONS} connections, ${DURATION} s each (x = ratio to /health)`,
+    `Hot endpoints, ${FIRST_SIZE} activities, ${CONNECTIONS} connection(s), ${REQUESTS} requests each ` +
+      `(CPU ms = workerd CPU per request; x = ratio to /health)`,
     report.endpoints,
   );
 
@@ -463,9 +752,10 @@ try {
     let seeded = 0;
     if (size > seededRows) {
       // The Worker is stopped while its state grows, so only one workerd writes the database.
-      await worker.dispose();
+      await served.stop();
       seeded = grow(size);
-      ({ worker, base } = await startWorker());
+      served = await startWorker();
+      await checkState(served.base, jwt.coordinator, size);
     }
     const deep = deepPosition(size);
     const rows: [endpoint: string, budget: string | null, request: LoadRequest][] = [
@@ -512,17 +802,37 @@ try {
         },
       ],
     ];
-    const measured: Row[] = [];
-    for (const [endpoint, budget, request] of rows) {
-      measured.push({ endpoint, round_trips: countsOf(budget), ...(await measure(base, request)) });
-    }
-    report.scale.push({ activities: size, seed_seconds: seeded, rows: measured });
-    printTable(`Scale: ${size} activities (grown in ${seeded} s)`, measured);
+    const measured: Measured[] = [];
+    for (const [, , request] of rows) measured.push(await measure(served, request));
+    const tableRows = withCpuRatio(measured).map((r, i) => ({
+      endpoint: rows[i]?.[0] ?? "",
+      round_trips: countsOf(rows[i]?.[1] ?? null),
+      ...r,
+    }));
+    report.scale.push({ activities: size, seed_seconds: seeded, rows: tableRows });
+    printTable(`Scale: ${size} activities (grown in ${seeded} s)`, tableRows);
   }
 } finally {
-  await worker.dispose();
+  await served.stop();
 }
-if (values["compare-wrangler"]) report.path_comparison = await compareWrangler(jwt.coordinator);
+report.local_floor = await localFloor();
+if (values["compare-wrangler"]) {
+  report.path_comparison = await compareWrangler([
+    ["health", health],
+    [
+      "activity types (1 D1)",
+      { method: "GET", path: "/api/v1/activity-types", headers: auth(jwt.coordinator) },
+    ],
+    ["activity-log list", firstPage],
+    ["attribution create", attributionCreate],
+  ]);
+}
+report.load_average.end = round(loadavg()[0] ?? 0, 2);
 const file = join(ROOT, "bench", "results", `bench-${report.date.replaceAll(":", "-").slice(0, 19)}.json`);
-writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+// Arrays of numbers and strings on one line, as Biome formats JSON (npm run lint checks results too).
+const json = JSON.stringify(report, null, 2).replace(
+  /\[\s+([^[\]{}]*?)\s+\]/g,
+  (_, items: string) => `[${items.split(/,\s+/).join(", ")}]`,
+);
+writeFileSync(file, `${json}\n`);
 console.log(`\nwrote ${file} (${seconds(started)} s in all)`);
