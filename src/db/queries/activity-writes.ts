@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { ok, type Result, refused } from "../../lib/result";
-import type { Db } from "../client";
+import { type Db, leaseLostAsConflict } from "../client";
 import {
   type ActivityRow,
   activities,
@@ -11,15 +11,18 @@ import {
   sqlNowIso,
 } from "../schema";
 import { activityTypeKnown } from "./activity-types";
+import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, type MentorRefusal, memberName, mentorRefusal, mentorStatus } from "./members";
 import {
   type ActorContext,
   changedFields,
   type OutboxEvent,
+  type OutboxRaw,
   type RecordAction,
   recordEventPayload,
   toOutboxEvent,
 } from "./outbox";
+import { activityLogJson } from "./representations";
 
 /** The entry mode of everything written through activity logs. */
 const SELF: EntryMode = "self";
@@ -309,6 +312,12 @@ export const activityWriteStatements = {
 
 export type ActivityWriteStatementName = keyof typeof activityWriteStatements;
 
+/** The entry as the insert wrote it, the answer an Idempotency-Key replays (none when it wrote nothing). */
+const createdAnswer = (orgId: string, entry: NewActivityLog) => ({
+  source: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${entry.activityId}`,
+  body: activityLogJson("a"),
+});
+
 export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict";
 
 /**
@@ -321,15 +330,21 @@ export async function createActivityLog(
   entry: NewActivityLog,
   requireActiveMentor: boolean,
   audit?: RecordAudit,
+  replay?: BatchAnswer,
 ): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, CreateActivityLogRefusal>> {
   const statements = activityWriteStatements;
-  const [inserted, checks, events] = await db.batch([
-    statements.insert(db, orgId, entry, requireActiveMentor),
-    statements.createChecks(db, orgId, entry),
-    ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
-  ]);
+  const [inserted, checks, ...rest] = await db
+    .batch([
+      statements.insert(db, orgId, entry, requireActiveMentor),
+      statements.createChecks(db, orgId, entry),
+      ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
+      ...(replay?.statements(db, createdAnswer(orgId, entry)) ?? []),
+    ])
+    .catch(leaseLostAsConflict);
+  replay?.settle(rest);
+  const events = audit ? (rest[0] as OutboxRaw[]) : [];
   const row = inserted[0];
-  if (row) return ok({ row, events: (events ?? []).map(toOutboxEvent) });
+  if (row) return ok({ row, events: events.map(toOutboxEvent) });
   const check = checks[0];
   if (!check?.typeKnown) return refused("type_unknown");
   const mentor = requireActiveMentor ? mentorRefusal(check) : null;

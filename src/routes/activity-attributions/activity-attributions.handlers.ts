@@ -14,6 +14,7 @@ import {
 import { attributionSortKey, getAttribution, listAttributions } from "../../db/queries/attributions";
 import type { AttributionRow } from "../../db/schema";
 import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import {
@@ -134,7 +135,12 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   const input = registration(c, body);
   const result = await conflictOnDuplicate(() =>
-    createAttribution(c.var.db, { ...input, mentorId: body.mentor_id, eventId: crypto.randomUUID() }),
+    createAttribution(c.var.db, {
+      ...input,
+      mentorId: body.mentor_id,
+      eventId: crypto.randomUUID(),
+      replay: batchAnswer(c, HttpStatus.CREATED),
+    }),
   );
   if (!result.ok) {
     switch (result.reason) {
@@ -307,6 +313,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
     eventId: crypto.randomUUID(),
     now: nowIso(),
     actor: requestActor(c),
+    replay: batchAnswer(c, HttpStatus.OK),
   });
   if (!result.ok) {
     switch (result.reason) {

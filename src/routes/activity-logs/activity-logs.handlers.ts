@@ -21,6 +21,7 @@ import {
 } from "../../db/queries/activity-writes";
 import type { ActivityRow } from "../../db/schema";
 import { ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import {
@@ -166,11 +167,13 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const mentorChecked = !(mentorId === caller.sub && hasRole(caller, "mentor"));
   // Written for someone else (an admin for a mentor): the audit log records it (SPEC §9).
   const audit = mentorId === caller.sub ? undefined : recordAudit(c);
+  const activityId = newActivityLogId();
+  const location = `/api/v1/activity-logs/${encodeURIComponent(activityId)}`;
   const result = await createActivityLog(
     c.var.db,
     caller.org,
     {
-      activityId: newActivityLogId(),
+      activityId,
       mentorId,
       activityType: input.activity_type,
       description: input.description,
@@ -181,6 +184,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     },
     mentorChecked,
     audit,
+    batchAnswer(c, HttpStatus.CREATED, { location }),
   );
   if (!result.ok) {
     switch (result.reason) {
@@ -196,9 +200,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   }
   const { row, events } = result.value;
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
-  return c.json(toActivityLog(row), HttpStatus.CREATED, {
-    Location: `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`,
-  });
+  return c.json(toActivityLog(row), HttpStatus.CREATED, { Location: location });
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
