@@ -2469,7 +2469,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2536,9 +2536,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3093,7 +3095,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3142,9 +3144,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3217,7 +3221,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3272,9 +3276,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3446,7 +3452,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3495,9 +3501,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3915,7 +3923,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
@@ -4000,9 +4008,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4084,7 +4094,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
@@ -4174,9 +4184,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4597,7 +4609,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4641,9 +4653,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4980,7 +4994,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5038,9 +5052,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
