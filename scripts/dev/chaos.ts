@@ -327,8 +327,10 @@ async function main(): Promise<boolean> {
   );
 
   // Phase 2: restart on the same state; every client without a final answer retries with its key.
+  const restarting = Date.now();
   server = await startServer();
   const second = server;
+  log(`restarted on the same state in ${((Date.now() - restarting) / 1000).toFixed(1)} s`);
   const cutOff = registrations.filter((r) => r.final === null);
   const deadline = Date.now() + RETRY_DEADLINE_MS;
   await pool(

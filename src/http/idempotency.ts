@@ -168,6 +168,15 @@ export function settleAuditLogKey(
   return outcome.result;
 }
 
+/** Whole seconds until a lease ends (at least 1): when a retry may take the key over. */
+function leaseLeft(lockedUntil: string): number {
+  const left = Math.ceil((Date.parse(lockedUntil) - Date.now()) / 1000);
+  return Math.min(
+    IDEMPOTENCY_LEASE_SECONDS,
+    Math.max(1, Number.isFinite(left) ? left : IDEMPOTENCY_LEASE_SECONDS),
+  );
+}
+
 /** A request whose key another request holds: its replay, or why it cannot have one. */
 function answerHeld(c: Context<AppBindings>, row: IdempotencyKeyRow, fingerprint: string): Response {
   if (row.fingerprint !== fingerprint) throw keyReused();
@@ -175,7 +184,7 @@ function answerHeld(c: Context<AppBindings>, row: IdempotencyKeyRow, fingerprint
     throw new AppError(
       "conflict",
       `A request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry after it completes`,
-      { headers: { "Retry-After": String(IDEMPOTENCY_LEASE_SECONDS) } },
+      { headers: { "Retry-After": String(leaseLeft(row.lockedUntil)) } },
     );
   }
   return respond(c, replayOf(row, c.var.caller.org, row.responseBody, row.responseStatus));
