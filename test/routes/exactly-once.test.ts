@@ -1,4 +1,4 @@
-import { createScheduledController } from "cloudflare:test";
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -511,6 +511,24 @@ describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the
     const other = await send(o, "k-5");
     expect(other.response.status).toBe(422);
     expect(await auditEntries(o.org)).toBe(0);
+  });
+
+  it("frees a key the object kept once its 24 hours are over", async () => {
+    const o = await testOrg("once-audit");
+    expect((await send(o, "k-7")).response.status).toBe(201);
+    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE idempotency_keys SET expires_at = '2000-01-01T00:00:00Z'");
+    });
+    const later = await send(o, "k-7", { ...EVENT, mentor_id: "mentor-033" });
+    expect(later.response.status).toBe(201);
+    expect(later.response.headers.get("Idempotent-Replayed")).toBeNull();
+    expect(await auditEntries(o.org)).toBe(2);
+    const left = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM idempotency_keys").one(),
+    );
+    // The expired answer was deleted on the way; the new one is kept.
+    expect(left.n).toBe(1);
   });
 
   it("refuses a key used for another valid body with 422, appending nothing more", async () => {
