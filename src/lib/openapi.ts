@@ -135,7 +135,8 @@ export const idempotencyErrors = {
     ),
     headers: {
       "Retry-After": {
-        description: "With a request still running: seconds until its lease ends and a retry may take the key over",
+        description:
+          "With a request still running: seconds until its lease ends and a retry may take the key over",
         schema: { type: "integer" as const },
       },
     },
