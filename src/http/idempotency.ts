@@ -38,7 +38,7 @@ const REPLAYED_HEADER = "Idempotent-Replayed";
  * over is safe however short this is: the write batch of the request that lost its key writes
  * nothing (see `BatchAnswer`), so only one of them ever commits.
  */
-export const IDEMPOTENCY_LEASE_SECONDS = 10;
+const IDEMPOTENCY_LEASE_SECONDS = 10;
 
 /** The response headers a replay repeats; the rest (request ID, security headers) are the replay's own. */
 const REPLAYED_HEADERS = ["content-type", "etag", "location"] as const;
