@@ -19,6 +19,7 @@ import { docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { membersRouter } from "./routes/members/members.index";
 import { proxyAuditLogsRouter } from "./routes/proxy-audit-logs/proxy-audit-logs.index";
+import * as proxyAuditLogRoutes from "./routes/proxy-audit-logs/proxy-audit-logs.routes";
 import { syncRouter } from "./routes/sync/sync.index";
 import type { AppOpenAPI } from "./types";
 
@@ -100,7 +101,8 @@ export function buildApp(): AppOpenAPI {
   app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", database);
   app.use("/api/v1/*", activeMember);
-  app.use("/api/v1/*", idempotency);
+  // The system POST writes only to the audit object, which keeps its keys with the appends.
+  app.use("/api/v1/*", idempotency({ keptByAuditLog: [proxyAuditLogRoutes.create] }));
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);
   return app;

@@ -4,9 +4,14 @@ import type { Env } from "./env";
 import type { AuthVariables } from "./http/authenticate";
 import type { ConfigVariables } from "./http/configured";
 import type { DatabaseVariables } from "./http/database";
+import type { IdempotencyVariables } from "./http/idempotency";
 
 /** Every variable the request pipeline sets, each declared by the middleware that sets it. */
-export type AppVariables = RequestIdVariables & ConfigVariables & AuthVariables & DatabaseVariables;
+export type AppVariables = RequestIdVariables &
+  ConfigVariables &
+  AuthVariables &
+  DatabaseVariables &
+  IdempotencyVariables;
 
 export interface AppBindings {
   Bindings: Env;

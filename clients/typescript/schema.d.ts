@@ -2758,7 +2758,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2854,9 +2854,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2929,7 +2931,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2978,9 +2980,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,7 +3541,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3586,9 +3590,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3661,7 +3667,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3716,9 +3722,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3890,7 +3898,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3939,9 +3947,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4359,7 +4369,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
@@ -4444,9 +4454,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4528,7 +4540,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
@@ -4618,9 +4630,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5041,7 +5055,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5085,9 +5099,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5424,7 +5440,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5482,9 +5498,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state, or the first request with this Idempotency-Key is still running */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

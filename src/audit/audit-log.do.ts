@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { HttpStatus } from "../lib/http-status";
 import { MAX_CHECKPOINT_PAGE, MAX_TRAIL_EVENTS } from "../lib/limits";
 import { logLine } from "../lib/log";
 import { nowIso } from "../lib/time";
@@ -16,16 +17,21 @@ import { eventFields, recordFields } from "./entry-fields";
 import { entryId } from "./entry-id";
 import {
   auditActorSchema,
+  auditEventSchema,
   auditEventsSchema,
   auditExportRangeSchema,
+  auditIdempotencyKeySchema,
   auditListQuerySchema,
   auditNoteSchema,
   exportChunkSchema,
+  keptResponseSchema,
   OpaqueId,
+  type ParsedEvent,
   parseInput,
   seqSchema,
   treeSizeSchema,
 } from "./events";
+import { heldAnswer, keepAnswer } from "./kept-answers";
 import { type AuditKeyBindings, type AuditKeys, auditKeys, originOf } from "./keys";
 import { rootHash } from "./merkle";
 import { migrate } from "./migrations";
@@ -45,6 +51,7 @@ import {
   toEntry,
   trailRows,
 } from "./store";
+import { entrySummary } from "./summary";
 import {
   checkLastSigned,
   checkpointsAfter,
@@ -65,10 +72,12 @@ import type {
   AppendRefusal,
   AppendResult,
   AuditActor,
+  AuditEntry,
   AuditEntryDetail,
   AuditEventInput,
   AuditExportRange,
   AuditExportSpan,
+  AuditIdempotencyKey,
   AuditListQuery,
   AuditListResult,
   AuditNote,
@@ -77,12 +86,24 @@ import type {
   ConsistencyResult,
   FullAuditStatus,
   InclusionResult,
+  KeepOutcome,
+  KeptResponse,
+  KeyedAppendOutcome,
   RedactResult,
   SignedCheckpoint,
   TrailItem,
   Unavailable,
   VerifyReport,
 } from "./types";
+
+/** The system `POST`'s answer to an appended (or already recorded) event, as the Worker sends it. */
+function appendedResponse(status: "created" | "existing", entry: AuditEntry): KeptResponse {
+  return {
+    status: status === "created" ? HttpStatus.CREATED : HttpStatus.OK,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(entrySummary(entry)),
+  };
+}
 
 /**
  * One per organisation: the single writer of that organisation's audit log, a transparency
@@ -177,26 +198,69 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
   append(events: AuditEventInput[]): AppendOutcome {
     const parsed = parseInput(auditEventsSchema, events, "events");
     const recordedAt = nowIso();
-    const { sql } = this.ctx.storage;
-    const outcome = this.write((writer) => {
-      // One lookup for every event ID of the call; an ID twice in it is created once.
-      const held = rowsByEventIds(
-        sql,
-        parsed.map((event) => event.event_id),
-      );
-      return parsed.map((event): AppendResult => {
-        const existing = held.get(event.event_id);
-        if (existing === undefined) {
-          const row = writer.add(eventFields(event, recordedAt));
-          held.set(row.event_id, row);
-          return { status: "created", entry: toEntry(row) };
-        }
-        if (existing.redacted !== 0)
-          return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
-        return { status: "existing", entry: toEntry(existing) };
-      });
-    });
+    const outcome = this.write((writer) => this.appendParsed(writer, parsed, recordedAt));
     return Array.isArray(outcome) ? { status: "appended", results: outcome } : outcome;
+  }
+
+  private appendParsed(writer: LogWriter, parsed: ParsedEvent[], recordedAt: string): AppendResult[] {
+    // One lookup for every event ID of the call; an ID twice in it is created once.
+    const held = rowsByEventIds(
+      this.ctx.storage.sql,
+      parsed.map((event) => event.event_id),
+    );
+    return parsed.map((event): AppendResult => {
+      const existing = held.get(event.event_id);
+      if (existing === undefined) {
+        const row = writer.add(eventFields(event, recordedAt));
+        held.set(row.event_id, row);
+        return { status: "created", entry: toEntry(row) };
+      }
+      if (existing.redacted !== 0)
+        return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
+      return { status: "existing", entry: toEntry(existing) };
+    });
+  }
+
+  /**
+   * The system `POST` with an Idempotency-Key: appends one event and keeps the response that
+   * answers it under the key, in the one transaction of the append, so a retry after any failure
+   * is answered that response again; a key that already holds an answer appends nothing. An event
+   * ID recorded and since redacted keeps nothing: its 409 is kept by `keep` like any other outcome.
+   */
+  appendKeyed(event: AuditEventInput, key: AuditIdempotencyKey): KeyedAppendOutcome {
+    const parsed = parseInput(auditEventSchema, event, "event");
+    const checkedKey = parseInput(auditIdempotencyKeySchema, key, "key");
+    const now = new Date();
+    const recordedAt = nowIso();
+    const { sql } = this.ctx.storage;
+    // Nothing is awaited from here on, so no other call runs between the look-up and the append.
+    const held = heldAnswer(sql, checkedKey, recordedAt);
+    if (held.status !== "free") return held;
+    return this.write((writer): KeyedAppendOutcome => {
+      const [result] = this.appendParsed(writer, [parsed], recordedAt);
+      if (result === undefined) throw new Error("An append of one event answered no result");
+      if (result.status !== "redacted") {
+        keepAnswer(sql, checkedKey, appendedResponse(result.status, result.entry), now);
+      }
+      return { status: "appended", result };
+    });
+  }
+
+  /**
+   * Keeps the outcome of a keyed system `POST` that did not reach `appendKeyed` (a 4xx before
+   * it, or its 409), unless the key already holds an answer, which is answered instead.
+   */
+  keep(key: AuditIdempotencyKey, response: KeptResponse): KeepOutcome {
+    const checkedKey = parseInput(auditIdempotencyKeySchema, key, "key");
+    const checked = parseInput(keptResponseSchema, response, "response");
+    const now = new Date();
+    const { sql } = this.ctx.storage;
+    return this.ctx.storage.transactionSync((): KeepOutcome => {
+      const held = heldAnswer(sql, checkedKey, nowIso());
+      if (held.status !== "free") return held;
+      keepAnswer(sql, checkedKey, checked, now);
+      return { status: "kept" };
+    });
   }
 
   list(query: AuditListQuery): AuditListResult {

@@ -7,6 +7,7 @@ import type {
   AuditEventInput,
   AuditExportRange,
   AuditExportSpan,
+  AuditIdempotencyKey,
   AuditListQuery,
   AuditListResult,
   AuditNote,
@@ -15,6 +16,9 @@ import type {
   ConsistencyResult,
   FullAuditStatus,
   InclusionResult,
+  KeepOutcome,
+  KeptResponse,
+  KeyedAppendOutcome,
   RedactResult,
   SignedCheckpoint,
   TrailItem,
@@ -24,6 +28,8 @@ import type {
 /** What the Worker may ask of an organisation's audit log. Each call is one round trip. */
 export interface AuditClient {
   append(events: AuditEventInput[]): Promise<AppendOutcome>;
+  appendKeyed(event: AuditEventInput, key: AuditIdempotencyKey): Promise<KeyedAppendOutcome>;
+  keep(key: AuditIdempotencyKey, response: KeptResponse): Promise<KeepOutcome>;
   list(query: AuditListQuery): Promise<AuditListResult>;
   get(seq: number): Promise<AuditEntryDetail | null>;
   trail(attributionId: string): Promise<TrailItem[]>;
@@ -51,6 +57,8 @@ export function auditClient(env: AuditBinding, orgId: string): AuditClient {
   // on as is was reported as unhandled even when the caller caught it.
   return {
     append: async (events) => await stub.append(events),
+    appendKeyed: async (event, key) => await stub.appendKeyed(event, key),
+    keep: async (key, response) => await stub.keep(key, response),
     list: async (query) => await stub.list(query),
     get: async (seq) => await stub.get(seq),
     trail: async (attributionId) => await stub.trail(attributionId),

@@ -10,6 +10,7 @@ import {
   MAX_EXPORT_CHUNK_ROWS,
   MAX_FILTER_ACTIONS,
   MAX_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_IP_LENGTH,
   MAX_JSON_DEPTH,
   MAX_NAME_LENGTH,
@@ -82,7 +83,7 @@ const IpAddress = z.string().min(1).max(MAX_IP_LENGTH);
 const UserAgent = z.string().min(1).max(MAX_USER_AGENT_LENGTH);
 
 /** The object checks every event itself: it is the last line before the chain. */
-const auditEventSchema = z.strictObject({
+export const auditEventSchema = z.strictObject({
   event_id: EventId,
   action: EventAction,
   actor_id: OpaqueId,
@@ -108,6 +109,19 @@ const auditEventSchema = z.strictObject({
 export type ParsedEvent = z.output<typeof auditEventSchema>;
 
 export const auditEventsSchema = z.array(auditEventSchema).max(MAX_APPEND_EVENTS);
+
+export const auditIdempotencyKeySchema = z.strictObject({
+  caller_id: OpaqueId,
+  key: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** A response to keep under a key: a status below 500 (a 5xx frees the key instead) and its text. */
+export const keptResponseSchema = z.strictObject({
+  status: z.number().int().min(200).max(499),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
 
 export const auditActorSchema = z.strictObject({
   actor_id: OpaqueId,

@@ -118,6 +118,23 @@ const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX entries_attribution_idx ON entries (attribution_id, seq) WHERE attribution_id IS NOT NULL",
     ],
   },
+  {
+    // The system POST's Idempotency-Keys, kept with the appends they answer (kept-answers.ts).
+    version: 4,
+    statements: [
+      `CREATE TABLE idempotency_keys (
+        caller_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (caller_id, key)
+      ) WITHOUT ROWID`,
+      "CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at)",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -149,6 +149,38 @@ export interface AuditNote {
 /** What an append call answers: each event's outcome, or why the object appended nothing. */
 export type AppendOutcome = { status: "appended"; results: AppendResult[] } | AppendRefusal;
 
+/** An Idempotency-Key of the system `POST`, kept by the object: the caller's key and the request's fingerprint. */
+export interface AuditIdempotencyKey {
+  caller_id: string;
+  key: string;
+  /** SHA-256 (hex) of the request's method, path and body. */
+  fingerprint: string;
+}
+
+/** A response kept under a key, as a retry replays it. */
+export interface KeptResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A keyed append: appended (or found by its event ID) with its answer kept under the key in the
+ * same transaction; or not appended, because the key already holds an answer, or holds another
+ * request's.
+ */
+export type KeyedAppendOutcome =
+  | { status: "appended"; result: AppendResult }
+  | { status: "held"; response: KeptResponse }
+  | { status: "key_reused" }
+  | AppendRefusal;
+
+/** Keeping an outcome under a key: kept, or the key already holds an answer (replayed), or another request's. */
+export type KeepOutcome =
+  | { status: "kept" }
+  | { status: "held"; response: KeptResponse }
+  | { status: "key_reused" };
+
 export type AnnotateResult =
   | AppendRefusal
   | { status: "annotated"; annotation: AuditAnnotation; record: AuditEntry }

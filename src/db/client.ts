@@ -1,6 +1,7 @@
-import type { SQL } from "drizzle-orm";
+import type { SQLWrapper } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { AppError } from "../lib/errors";
 import * as schema from "./schema";
 
 /** The one place a drizzle client is made from the D1 binding. */
@@ -21,14 +22,37 @@ export type SqlRow = Record<string, unknown>;
  */
 export async function batchSql<T extends unknown[][] = SqlRow[][]>(
   db: Db,
-  statements: readonly SQL[],
+  statements: readonly SQLWrapper[],
 ): Promise<T> {
   const client = db.$client;
   const prepared = statements.map((statement) => {
-    const query = dialect.sqlToQuery(statement);
+    const query = dialect.sqlToQuery(statement.getSQL());
     return client.prepare(query.sql).bind(...query.params);
   });
-  const results = await client.batch<SqlRow>(prepared);
+  const results = await client.batch<SqlRow>(prepared).catch(leaseLostAsConflict);
   // The caller states the row shape of each statement it wrote.
   return results.map((result) => result.results) as T;
+}
+
+/** What the lease check of an answering write batch raises (`idempotency_leases`, migration 0011). */
+const LEASE_LOST = "idempotency_lease_lost";
+
+/**
+ * A write batch whose request no longer holds its Idempotency-Key (a retry took it over after the
+ * lease ran out) was rolled back whole: nothing was written, and the request that holds the key
+ * now answers for it. A 409, which is not recorded under the key: the key is no longer this request's.
+ */
+export class LeaseLost extends AppError {
+  constructor() {
+    super(
+      "conflict",
+      "A retry with this Idempotency-Key took it over while this request ran, so this request wrote nothing; retry to get the answer",
+    );
+  }
+}
+
+/** Turns the lease check's abort into `LeaseLost`; any other failure is rethrown as it is. */
+export function leaseLostAsConflict(err: unknown): never {
+  if (err instanceof Error && err.message.includes(LEASE_LOST)) throw new LeaseLost();
+  throw err;
 }

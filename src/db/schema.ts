@@ -244,7 +244,10 @@ export type BatchRow = typeof batches.$inferSelect;
  * Responses remembered per `Idempotency-Key`, scoped to the organisation and the
  * caller, so a client that lost a response can retry a POST without doing it twice.
  * A row without `response_status` is a request still running; `locked_until` bounds
- * how long a crashed request can hold its key. The scheduled handler deletes expired rows.
+ * how long a crashed request can hold its key, and `claim_id` names the request that holds
+ * it, so a write batch can require that its request still does (the view
+ * `idempotency_leases` and its trigger, hand-written in migration 0011). The scheduled
+ * handler deletes expired rows.
  */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
@@ -258,6 +261,14 @@ export const idempotencyKeys = sqliteTable(
     /** JSON object of the replayed headers (content type, ETag, Location). */
     responseHeaders: text("response_headers", { mode: "json" }).$type<Record<string, string>>(),
     responseBody: text("response_body"),
+    /**
+     * JSON `{kind, id, version}` when the replayed ETag is derived from the stored body (it
+     * hashes the representation, which SQL cannot): the tag of `kind`/`id` over the body with
+     * `version`'s fields added, as the resource's own tag is computed.
+     */
+    responseTag: text("response_tag", { mode: "json" }).$type<StoredTagBasis>(),
+    /** The request that holds the key: a fresh ID for each claim, and each takeover. */
+    claimId: text("claim_id").notNull().default(""),
     createdAt: text("created_at").notNull(),
     lockedUntil: text("locked_until").notNull(),
     expiresAt: text("expires_at").notNull(),
@@ -267,6 +278,13 @@ export const idempotencyKeys = sqliteTable(
     index("idempotency_keys_expires_idx").on(t.expiresAt),
   ],
 );
+
+/** What a replayed ETag is computed from, besides the stored body (see `responseTag`). */
+export interface StoredTagBasis {
+  kind: string;
+  id: string;
+  version: Record<string, unknown>;
+}
 
 export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
 

@@ -1,31 +1,44 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { auditClient } from "../audit/client";
+import type {
+  AppendRefusal,
+  AppendResult,
+  AuditIdempotencyKey,
+  KeptResponse,
+  KeyedAppendOutcome,
+} from "../audit/types";
+import { LeaseLost } from "../db/client";
 import {
+  BatchAnswer,
   claimIdempotencyKey,
+  type IdempotencyLease,
   type IdempotencyScope,
   releaseIdempotencyKey,
   storeIdempotentResponse,
 } from "../db/queries/idempotency";
-import { AppError } from "../lib/errors";
+import type { IdempotencyKeyRow } from "../db/schema";
+import { AppError, problemResponse, StoredAnswer } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
+import { IDEMPOTENCY_KEY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../lib/limits";
 import { logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
 import { sha256Hex } from "./digest";
+import { entityTag } from "./etag";
 
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 /** Marks a response that was replayed from the first request with the same key. */
 const REPLAYED_HEADER = "Idempotent-Replayed";
 
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-/** How long a key and its response are kept; the draft asks for at least a day. */
-const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 /**
- * How long a request may hold its key before a retry may take it over. Far longer
- * than any request runs, so only a request that died without answering loses it.
+ * How long a request may hold its key before a retry may take it over. A few times what a
+ * request takes, so that a client retrying after a crash waits seconds, not a minute. Taking
+ * over is safe however short this is: the write batch of the request that lost its key writes
+ * nothing (see `BatchAnswer`), so only one of them ever commits.
  */
-const IDEMPOTENCY_LEASE_SECONDS = 60;
+const IDEMPOTENCY_LEASE_SECONDS = 10;
 
 /** The response headers a replay repeats; the rest (request ID, security headers) are the replay's own. */
 const REPLAYED_HEADERS = ["content-type", "etag", "location"] as const;
@@ -33,6 +46,19 @@ const REPLAYED_HEADERS = ["content-type", "etag", "location"] as const;
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 /** An RFC 8941 sf-string: printable ASCII in double quotes, `"` and `\` escaped with `\`. */
 const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
+
+/** How the request with an Idempotency-Key keeps its answer. */
+type KeyedRequest =
+  /** In D1: the key is claimed first, and a creating write stores its answer in its own batch. */
+  | { keeper: "d1"; lease: IdempotencyLease; replay: BatchAnswer | null }
+  /** In the audit object, for a route that writes only there: with the append, in its transaction. */
+  | { keeper: "audit-log"; key: AuditIdempotencyKey; settled: boolean };
+
+/** What the idempotency middleware puts on the request's context. */
+export interface IdempotencyVariables {
+  /** Set on a POST that carries an Idempotency-Key. */
+  idempotency: KeyedRequest | undefined;
+}
 
 /**
  * The key from the header. The draft sends it as a structured-field string
@@ -69,6 +95,155 @@ function storedHeaders(response: Response): Record<string, string> {
   return headers;
 }
 
+async function outcomeOf(response: Response): Promise<KeptResponse> {
+  return { status: response.status, headers: storedHeaders(response), body: await response.clone().text() };
+}
+
+const keyReused = () =>
+  new AppError(
+    "unprocessable",
+    `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request; use a new key for a new request`,
+  );
+
+const replayed = (response: KeptResponse): KeptResponse => ({
+  ...response,
+  headers: { ...response.headers, [REPLAYED_HEADER]: "true" },
+});
+
+/**
+ * A stored D1 answer as it is replayed. An ETag that hashes the representation was not stored
+ * (SQL cannot hash); it is computed here from the stored body and the version stored beside it.
+ */
+function replayOf(row: IdempotencyKeyRow, orgId: string, body: string, status: number): KeptResponse {
+  const headers = { ...row.responseHeaders };
+  const tag = row.responseTag;
+  if (tag !== null) {
+    const representation: unknown = JSON.parse(body);
+    if (typeof representation === "object" && representation !== null) {
+      headers.etag = entityTag(tag.kind, orgId, tag.id, { ...representation, ...tag.version });
+    }
+  }
+  return replayed({ status, headers, body });
+}
+
+const respond = (c: Context<AppBindings>, response: KeptResponse) =>
+  c.newResponse(response.body, response.status as ContentfulStatusCode, response.headers);
+
+/**
+ * The answer a creating write stores in its own D1 batch when the request carries an
+ * Idempotency-Key (undefined otherwise), with the status and the headers the route answers; the
+ * body is built by the write in SQL. Pass it to the write query, which appends
+ * `BatchAnswer.statements` to its batch and settles it with the batch's results.
+ */
+export function batchAnswer(
+  c: Context<AppBindings>,
+  status: number,
+  headers: Record<string, string> = {},
+): BatchAnswer | undefined {
+  const request = c.var.idempotency;
+  if (request?.keeper !== "d1") return undefined;
+  request.replay = new BatchAnswer(request.lease, status, { "content-type": "application/json", ...headers });
+  return request.replay;
+}
+
+/** The key of a request whose answer the audit object keeps (the system `POST`), or undefined. */
+export function auditLogKey(c: Context<AppBindings>): AuditIdempotencyKey | undefined {
+  const request = c.var.idempotency;
+  return request?.keeper === "audit-log" ? request.key : undefined;
+}
+
+/**
+ * What the handler does with the audit object's answer to a keyed append: nothing more when the
+ * object kept the answer with the append; the 422 when the key holds another request's answer;
+ * the held answer itself, replayed, when it holds this request's.
+ */
+export function settleAuditLogKey(
+  c: Context<AppBindings>,
+  outcome: Exclude<KeyedAppendOutcome, AppendRefusal>,
+): AppendResult {
+  const request = c.var.idempotency;
+  if (request?.keeper === "audit-log") request.settled = true;
+  if (outcome.status === "key_reused") throw keyReused();
+  if (outcome.status === "held") throw new StoredAnswer(replayed(outcome.response));
+  return outcome.result;
+}
+
+/** Whole seconds until a lease ends (at least 1): when a retry may take the key over. */
+function leaseLeft(lockedUntil: string): number {
+  const left = Math.ceil((Date.parse(lockedUntil) - Date.now()) / 1000);
+  return Math.min(
+    IDEMPOTENCY_LEASE_SECONDS,
+    Math.max(1, Number.isFinite(left) ? left : IDEMPOTENCY_LEASE_SECONDS),
+  );
+}
+
+/** A request whose key another request holds: its replay, or why it cannot have one. */
+function answerHeld(c: Context<AppBindings>, row: IdempotencyKeyRow, fingerprint: string): Response {
+  if (row.fingerprint !== fingerprint) throw keyReused();
+  if (row.responseStatus === null || row.responseBody === null) {
+    throw new AppError(
+      "conflict",
+      `A request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry after it completes`,
+      { headers: { "Retry-After": String(leaseLeft(row.lockedUntil)) } },
+    );
+  }
+  return respond(c, replayOf(row, c.var.caller.org, row.responseBody, row.responseStatus));
+}
+
+/**
+ * After the handler of a D1-kept request: its answer is already stored when its write batch stored
+ * it; otherwise the outcome is recorded now (a 4xx, or a POST that creates nothing), or the key is
+ * freed after a 5xx. A request whose lease was taken over records nothing: the key is not its own.
+ */
+async function settleD1(c: Context<AppBindings>, request: Extract<KeyedRequest, { keeper: "d1" }>) {
+  if (request.replay?.stored || c.error instanceof LeaseLost) return;
+  const db = c.var.db;
+  // The request's own outcome stands even if the bookkeeping fails: nothing it wrote is left
+  // unanswered (a write stores its answer in its batch). The key then stays held until its lease
+  // ends, and a retry after that runs again.
+  try {
+    if (c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) await releaseIdempotencyKey(db, request.lease);
+    else await storeIdempotentResponse(db, request.lease, await outcomeOf(c.res));
+  } catch (err) {
+    logLine("warn", "idempotency key not recorded; it is freed when its lease ends", {
+      status: c.res.status,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+/**
+ * After the handler of a request whose key the audit object keeps: unless the object kept the
+ * answer with the append, the outcome (below 500) is kept now, in one object call that answers
+ * what the key already holds instead, if anything.
+ */
+async function settleAuditLog(
+  c: Context<AppBindings>,
+  request: Extract<KeyedRequest, { keeper: "audit-log" }>,
+) {
+  if (request.settled || c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) return;
+  try {
+    const kept = await auditClient(c.env, c.var.caller.org).keep(request.key, await outcomeOf(c.res));
+    if (kept.status === "key_reused") {
+      const error = keyReused();
+      c.res = problemResponse(c, error.code, error.message);
+    } else if (kept.status === "held") {
+      c.res = respond(c, replayed(kept.response));
+    }
+  } catch (err) {
+    logLine("warn", "idempotency key not kept by the audit log; a retry runs again", {
+      status: c.res.status,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+/** A route (method and path, as its `createRoute` declares them). */
+interface RouteRef {
+  method: string;
+  path: string;
+}
+
 /**
  * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header); other methods
  * are idempotent by themselves and pass through. Runs after
@@ -79,64 +254,51 @@ function storedHeaders(response: Response): Record<string, string> {
  * request the server judged is the outcome, and a retry that answered differently
  * (say 201 after a 409 duplicate) would tell the client something that did not happen.
  * A 5xx releases the key, because the client cannot tell what went wrong and must be
- * able to retry.
+ * able to retry; a key whose write committed keeps its answer, so the retry replays it.
+ *
+ * Keys are claimed in D1 before the handler runs, except for `keptByAuditLog`: routes that write
+ * only to the audit object keep their keys there, with the append, and need no claim.
  */
-export const idempotency = createMiddleware<AppBindings>(async (c, next) => {
-  const header = c.req.header(IDEMPOTENCY_KEY_HEADER);
-  if (c.req.method !== "POST" || header === undefined) return next();
-  const caller = c.get("caller");
-  const scope: IdempotencyScope = {
-    orgId: caller.org,
-    callerId: caller.sub,
-    key: parseIdempotencyKey(header),
-  };
-  const fingerprint = await fingerprintOf(c);
-  const db = c.var.db;
-  const now = new Date();
-  const claim = await claimIdempotencyKey(db, scope, {
-    fingerprint,
-    now: toIsoSeconds(now),
-    lockedUntil: secondsFrom(now, IDEMPOTENCY_LEASE_SECONDS),
-    expiresAt: secondsFrom(now, IDEMPOTENCY_KEY_TTL_SECONDS),
-  });
+export function idempotency(options: { keptByAuditLog: readonly RouteRef[] }) {
+  const inAuditLog = (c: Context<AppBindings>) =>
+    options.keptByAuditLog.some(
+      (route) => route.method.toUpperCase() === c.req.method && route.path === c.req.path,
+    );
 
-  if (!claim.claimed) {
-    const { row } = claim;
-    if (row.fingerprint !== fingerprint) {
-      throw new AppError(
-        "unprocessable",
-        `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request; use a new key for a new request`,
-      );
-    }
-    if (row.responseStatus === null || row.responseBody === null) {
-      throw new AppError(
-        "conflict",
-        `A request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry after it completes`,
-      );
-    }
-    return c.newResponse(row.responseBody, row.responseStatus as ContentfulStatusCode, {
-      ...row.responseHeaders,
-      [REPLAYED_HEADER]: "true",
-    });
-  }
+  return createMiddleware<AppBindings>(async (c, next) => {
+    const header = c.req.header(IDEMPOTENCY_KEY_HEADER);
+    if (c.req.method !== "POST" || header === undefined) return next();
+    const caller = c.get("caller");
+    const scope: IdempotencyScope = {
+      orgId: caller.org,
+      callerId: caller.sub,
+      key: parseIdempotencyKey(header),
+    };
+    const fingerprint = await fingerprintOf(c);
 
-  await next();
-  // The request's own outcome stands even if the bookkeeping fails: its writes are
-  // committed. The key then stays held until its lease ends, and a retry after that runs again.
-  try {
-    if (c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) {
-      await releaseIdempotencyKey(db, scope, fingerprint);
+    if (inAuditLog(c)) {
+      const request = {
+        keeper: "audit-log" as const,
+        key: { caller_id: scope.callerId, key: scope.key, fingerprint },
+        settled: false,
+      };
+      c.set("idempotency", request);
+      await next();
+      await settleAuditLog(c, request);
       return;
     }
-    await storeIdempotentResponse(db, scope, fingerprint, {
-      status: c.res.status,
-      headers: storedHeaders(c.res),
-      body: await c.res.clone().text(),
+
+    const now = new Date();
+    const claim = await claimIdempotencyKey(c.var.db, scope, {
+      fingerprint,
+      now: toIsoSeconds(now),
+      lockedUntil: secondsFrom(now, IDEMPOTENCY_LEASE_SECONDS),
+      expiresAt: secondsFrom(now, IDEMPOTENCY_KEY_TTL_SECONDS),
     });
-  } catch (err) {
-    logLine("warn", "idempotency key not recorded; it is freed when its lease ends", {
-      status: c.res.status,
-      error: err instanceof Error ? err.message : String(err),
-    });
-  }
-});
+    if (!claim.claimed) return answerHeld(c, claim.row, fingerprint);
+    const request = { keeper: "d1" as const, lease: claim.lease, replay: null };
+    c.set("idempotency", request);
+    await next();
+    await settleD1(c, request);
+  });
+}

@@ -85,6 +85,24 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A response stored earlier, to be sent again as it is (an Idempotency-Key replay found where the
+ * answer is kept, after the handler started): thrown by the handler, answered by `handleError`.
+ */
+export class StoredAnswer extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+
+  constructor(response: { status: number; headers: Record<string, string>; body: string }) {
+    super("A stored answer is replayed");
+    this.name = "StoredAnswer";
+    this.status = response.status;
+    this.headers = response.headers;
+    this.body = response.body;
+  }
+}
+
 /** A 404 for something the caller may not see or that does not exist: the two answer alike. */
 export const notFound = (what: string): AppError => new AppError("not_found", `${what} not found`);
 
@@ -203,6 +221,9 @@ function codeForStatus(status: number): ErrorCodeName {
 
 /** The one place any thrown error becomes a response. */
 export function handleError(err: Error, c: Context): Response {
+  if (err instanceof StoredAnswer) {
+    return c.newResponse(err.body, err.status as ContentfulStatusCode, err.headers);
+  }
   if (err instanceof AppError) {
     if (err.code === "unauthorized") {
       return problemResponse(c, err.code, err.message, {

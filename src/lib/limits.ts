@@ -56,3 +56,7 @@ export const MAX_TRAIL_EVENTS = 200;
 export const MAX_CHECKPOINT_PAGE = 100;
 /** Most rows one export chunk call answers; a chunk of full rows stays well under 1 MiB. */
 export const MAX_EXPORT_CHUNK_ROWS = 500;
+/** How long an Idempotency-Key and its answer are kept; the draft asks for at least a day. */
+export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
+/** 1..255 printable ASCII characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;

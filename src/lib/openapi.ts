@@ -118,16 +118,29 @@ export const IdempotencyHeaders = z.object({
         "as a structured-field string or bare. A retry with the same key and the same method, path and body " +
         "within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with " +
         "`Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the " +
-        "key. Keys belong to the caller within its organisation.",
+        "key unless the write committed. A creating write stores its answer in the same transaction as the " +
+        "write, so a retry after any failure either replays it or runs the write for the first time. Keys " +
+        "belong to the caller within its organisation.",
       example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
     }),
 });
 
 /** What a POST with an Idempotency-Key can answer besides its own statuses. */
 export const idempotencyErrors = {
-  [HttpStatus.CONFLICT]: problemResponseOf(
-    "The request conflicts with the current state, or the first request with this Idempotency-Key is still running",
-  ),
+  [HttpStatus.CONFLICT]: {
+    ...problemResponseOf(
+      "The request conflicts with the current state; or the first request with this Idempotency-Key is still " +
+        "running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); " +
+        "or a retry took the key over from this request, which then wrote nothing",
+    ),
+    headers: {
+      "Retry-After": {
+        description:
+          "With a request still running: seconds until its lease ends and a retry may take the key over",
+        schema: { type: "integer" as const },
+      },
+    },
+  },
   ...errorResponses.unprocessable,
 };
 

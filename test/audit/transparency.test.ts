@@ -434,6 +434,7 @@ describe("a log that predates its tree", () => {
         "tree_nodes",
         "checkpoints",
         "log_state",
+        "idempotency_keys",
         "schema_meta",
       ]) {
         sql.exec(`DROP TABLE IF EXISTS ${table}`);

@@ -12,6 +12,11 @@ export interface D1Observer {
   call?: <R>(run: () => R) => R;
   /** Each session opened, with its bookmark or constraint. */
   session?: (constraintOrBookmark: string | undefined) => void;
+  /**
+   * Each batch, with its statements as bound: `run` sends it to D1, so a fault can be injected
+   * before it runs, after it committed, or instead of it.
+   */
+  batch?: (statements: RecordedStatement[], run: () => Promise<D1Result[]>) => Promise<D1Result[]>;
 }
 
 type D1Client = Pick<D1Database, "prepare" | "batch">;
@@ -24,11 +29,12 @@ type D1Client = Pick<D1Database, "prepare" | "batch">;
 export function instrumentD1<T extends D1Client>(target: T, observer: D1Observer): T {
   const call = <R>(run: () => R): R => (observer.call ? observer.call(run) : run());
   const real = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
-  const wrap = (sql: string, statement: D1PreparedStatement): D1PreparedStatement => {
+  const bound = new WeakMap<D1PreparedStatement, RecordedStatement>();
+  const wrap = (sql: string, statement: D1PreparedStatement, params: unknown[] = []): D1PreparedStatement => {
     const wrapped: D1PreparedStatement = {
       bind: (...values) => {
         observer.statement?.({ sql, params: values });
-        return wrap(sql, statement.bind(...values));
+        return wrap(sql, statement.bind(...values), values);
       },
       first: ((column?: string) =>
         call(() =>
@@ -44,14 +50,19 @@ export function instrumentD1<T extends D1Client>(target: T, observer: D1Observer
         )) as D1PreparedStatement["raw"],
     };
     real.set(wrapped, statement);
+    bound.set(wrapped, { sql, params });
     return wrapped;
   };
   return new Proxy(target, {
     get(obj, prop, receiver) {
       if (prop === "prepare") return (sql: string) => wrap(sql, obj.prepare(sql));
       if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) =>
-          call(() => obj.batch(statements.map((s) => real.get(s) ?? s)));
+        return (statements: D1PreparedStatement[]) => {
+          const run = () => call(() => obj.batch(statements.map((s) => real.get(s) ?? s)));
+          if (!observer.batch) return run();
+          const recorded = statements.map((s) => bound.get(s) ?? { sql: "", params: [] });
+          return observer.batch(recorded, run);
+        };
       }
       if (prop === "exec") return (query: string) => call(() => (obj as unknown as D1Database).exec(query));
       if (prop === "withSession") {

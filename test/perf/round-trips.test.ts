@@ -137,6 +137,21 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "activity-log create (Idempotency-Key)",
+    request: async (f) => ({
+      as: f.mentor,
+      send: (c) =>
+        c.POST("/api/v1/activity-logs", {
+          params: { header: { "idempotency-key": "log-key" } },
+          body: {
+            activity_type: "referral_made",
+            description: "Referral",
+            occurred_at: "2026-03-25T10:00:00Z",
+          },
+        }),
+    }),
+  },
+  {
     name: "activity-log update",
     request: async (f) => ({
       as: f.mentor,
@@ -247,6 +262,33 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "attribution create (Idempotency-Key)",
+    request: async (f) => ({
+      as: f.coordinator,
+      send: (c) =>
+        c.POST("/api/v1/activity-attributions", {
+          params: { header: { "idempotency-key": "create-key" } },
+          body: workshop("mentor-482"),
+        }),
+    }),
+  },
+  {
+    name: "attribution create (Idempotency-Key, replayed)",
+    request: async (f) => {
+      const params = { header: { "idempotency-key": "replayed-key" } };
+      created(
+        await api(f.coordinator).POST("/api/v1/activity-attributions", {
+          params,
+          body: workshop("mentor-482"),
+        }),
+      );
+      return {
+        as: f.coordinator,
+        send: (c) => c.POST("/api/v1/activity-attributions", { params, body: workshop("mentor-482") }),
+      };
+    },
+  },
+  {
     name: "attribution update",
     request: async (f) => ({
       as: f.coordinator,
@@ -284,6 +326,20 @@ const cases: Case[] = [
         send: (c) =>
           c.POST("/api/v1/activity-attributions/{id}/dispute", {
             params: { path: { id } },
+            body: { reason: "Not my session" },
+          }),
+      };
+    },
+  },
+  {
+    name: "attribution dispute (Idempotency-Key)",
+    request: async (f) => {
+      const { attribution_id: id } = await registered(f, "mentor-042");
+      return {
+        as: f.mentor,
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/{id}/dispute", {
+            params: { path: { id }, header: { "idempotency-key": "dispute-key" } },
             body: { reason: "Not my session" },
           }),
       };
@@ -340,6 +396,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: "bulk confirm (50 mentors, Idempotency-Key)",
+    bulk: true,
+    request: async (f) => {
+      const batch = created(
+        await api(f.coordinator).POST("/api/v1/activity-attributions/batches", { body: bulkWorkshop(f) }),
+      );
+      return {
+        as: f.coordinator,
+        send: (c) =>
+          c.POST("/api/v1/activity-attributions/batches/{batch_id}/confirm", {
+            params: { path: { batch_id: batch.batch_id }, header: { "idempotency-key": "bulk-key" } },
+          }),
+      };
+    },
+  },
+  {
     name: "proxy-audit list",
     request: async (f) => ({ as: f.compliance, send: (c) => c.GET("/api/v1/proxy-audit-logs") }),
   },
@@ -371,6 +443,22 @@ const cases: Case[] = [
             coordinator_id: "coord-119",
             mentor_id: "mentor-482",
             activity_id: "pa-005",
+          },
+        }),
+    }),
+  },
+  {
+    name: "proxy-audit append (Idempotency-Key)",
+    request: async (f) => ({
+      as: f.system,
+      send: (c) =>
+        c.POST("/api/v1/proxy-audit-logs", {
+          params: { header: { "idempotency-key": "append-key" } },
+          body: {
+            action: "proxy_created",
+            coordinator_id: "coord-119",
+            mentor_id: "mentor-482",
+            activity_id: "pa-006",
           },
         }),
     }),

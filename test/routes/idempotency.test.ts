@@ -8,7 +8,7 @@ import { attributions, idempotencyKeys } from "../../src/db/schema";
 import { sha256Hex } from "../../src/http/digest";
 import worker from "../../src/index";
 import { api } from "../helpers/client";
-import { withAuditDown } from "../helpers/doubles";
+import { faultyWrites } from "../helpers/faults";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import { testOrg } from "../helpers/org";
 
@@ -177,36 +177,41 @@ describe("Idempotency-Key on POST", () => {
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
   });
 
-  it("frees the key when the first request failed with a 5xx, so the retry runs", async () => {
+  it("frees the key when the first request failed with a 5xx before writing, so the retry runs", async () => {
     const o = await testOrg();
-    const body = { action: "proxy_created", coordinator_id: "coord-007", mentor_id: "mentor-042" };
-    const path = "/api/v1/proxy-audit-logs";
-    const failed = await api(o.system, { bindings: withAuditDown() }).POST(path, {
-      params: withKey("key-7"),
-      body,
-    });
+    const failed = await api(o.coordinator, { bindings: faultyWrites("fail-before").bindings }).POST(
+      ATTRIBUTIONS,
+      { params: withKey("key-7"), body: REGISTRATION },
+    );
     await expectProblem(failed, 500);
     expect(await keyRows(o.org)).toHaveLength(0);
 
-    const retry = await api(o.system, { bindings: env }).POST(path, { params: withKey("key-7"), body });
+    const retry = await api(o.coordinator).POST(ATTRIBUTIONS, {
+      params: withKey("key-7"),
+      body: REGISTRATION,
+    });
     expect(retry.response.status).toBe(201);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBeNull();
+    expect(await attributionCount(o.org)).toBe(1);
   });
 
-  it("answers the request's own outcome when its key cannot be recorded", async () => {
+  it("answers the request's own 4xx outcome when the key cannot record it", async () => {
     const o = await testOrg();
-    // A database (and every session opened on it) that refuses only the write recording the response.
+    // A database (and every session opened on it) that refuses only the write recording an outcome
+    // after the handler; a creating write stores its answer in its own batch instead.
     const failingStore = instrumentD1(env.DB, {
       statement: ({ sql }) => {
-        if (/^update "idempotency_keys"/i.test(sql)) throw new Error("D1 unavailable");
+        if (/^update "idempotency_keys"/i.test(sql) && !/exists \(select 1/.test(sql)) {
+          throw new Error("D1 unavailable");
+        }
       },
     });
     const res = await api(o.coordinator, { bindings: { ...env, DB: failingStore } }).POST(ATTRIBUTIONS, {
       params: withKey("key-8"),
-      body: REGISTRATION,
+      body: { ...REGISTRATION, activity_type_id: "juggling" },
     });
-    expect(res.response.status).toBe(201);
-    expect(await attributionCount(o.org)).toBe(1);
+    await expectProblem(res, 400);
+    expect(await attributionCount(o.org)).toBe(0);
     const [held] = await keyRows(o.org);
     expect(held?.responseStatus).toBeNull();
   });

@@ -1,38 +1,41 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import type { Problem } from "../../lib/errors";
 import { batchSql, type Db } from "../client";
-import { type ActivityRow, activities, activityTypes, members } from "../schema";
-import { activityWriteStatements, type NewActivityLog, type RecordAudit, sameEntry } from "./activity-writes";
-import type { MentorRefusal } from "./members";
+import { activities, activityTypes, members } from "../schema";
+import { activityWriteStatements, type NewActivityLog, type RecordAudit } from "./activity-writes";
+import type { BatchAnswer } from "./idempotency";
 import { type OutboxEvent, toOutboxEvent } from "./outbox";
-import { type ActivityRowRaw, activityFromRaw } from "./rows";
+import { activityLogJson } from "./representations";
 
 /**
  * A batch upload of entries queued offline (SPEC §10), in one D1 batch whatever its size: the
  * entries travel as one JSON parameter that `json_each` reads, so one INSERT … SELECT writes every
- * entry whose type is known (and, for entries made for someone else, whose mentor is an active
- * mentor), skipping the client_refs already used; reads before and after tell each entry's fate.
+ * entry whose type is known (and, for an entry made for someone else, whose mentor is an active
+ * mentor), skipping the client_refs already used. The answer, every entry's result in request
+ * order, is built in SQL in the same batch from what is then stored; it is what the response
+ * carries and what an Idempotency-Key replays, so the two cannot differ.
  */
 
+/** An entry of the upload, with the problems it may be answered with (chosen in SQL). */
 export interface UploadEntry extends NewActivityLog {
-  /** Where it stands in the request. */
-  index: number;
   clientRef: string;
   /** Whether the mentor must be an active member holding the mentor role (an entry for someone else). */
   checkMentor: boolean;
+  /** A refusal decided before the batch (a mentor naming another mentor): the entry is not written. */
+  refused: Problem | null;
+  problems: {
+    typeUnknown: Problem;
+    mentorUnknown: Problem;
+    notAMentor: Problem;
+    mentorInactive: Problem;
+    /** The client_ref holds other content; the stored entry is added as `current`. */
+    clientRefConflict: Problem;
+    /** Nothing explains why it was not stored (a concurrent write took its place). */
+    conflict: Problem;
+  };
 }
 
-export type UploadOutcome =
-  | { status: "created"; row: ActivityRow }
-  | { status: "existing"; row: ActivityRow }
-  | { status: "client_ref_conflict"; row: ActivityRow }
-  | { status: "type_unknown" }
-  | { status: MentorRefusal }
-  /** Nothing explains it: a concurrent write took the entry's place; sending it again decides. */
-  | { status: "conflict" };
-
-/** One entry of the JSON parameter. */
 const entryJson = (entry: UploadEntry) => ({
-  i: entry.index,
   id: entry.activityId,
   mentor: entry.mentorId,
   type: entry.activityType,
@@ -42,25 +45,31 @@ const entryJson = (entry: UploadEntry) => ({
   occurred: entry.occurredAt,
   ref: entry.clientRef,
   check: entry.checkMentor ? 1 : 0,
+  skip: entry.refused ? 1 : 0,
+  refused: entry.refused,
+  problems: entry.problems,
 });
 
 const field = (name: string) => sql.raw(`json_extract(e.value, '$.${name}')`);
+/** A problem carried in the entry's JSON, as JSON. */
+const problem = (name: string) => sql.raw(`json_extract(e.value, '$.problems.${name}')`);
 
-/** An active member of the organisation holding the mentor role: the entry's mentor, when it is checked. */
-const activeMentor = (orgId: string) => sql`exists (select 1 from ${members} m
-  where m.org_id = ${orgId} and m.member_id = ${field("mentor")} and m.active = 1
-  and exists (select 1 from json_each(m.roles) r where r.value = 'mentor'))`;
+/** The entry's mentor holds the mentor role. */
+const holdsMentorRole = sql`exists (select 1 from json_each(m.roles) r where r.value = 'mentor')`;
 
-/** The entries already stored under the uploaded client_refs (before, or after the insert). */
-const storedUnderRefs = (orgId: string, input: string) =>
-  // CROSS JOIN keeps the entries as the outer loop: SQLite cannot tell how few they are, and
-  // would otherwise walk the organisation's client_refs and look each up among the entries.
-  sql`select ${field("i")} as i, a.* from json_each(${input}) e
-    cross join ${activities} a on a.org_id = ${orgId} and a.mentor_id = ${field("mentor")} and a.client_ref = ${field("ref")}
-    where 1`;
+/** The stored entry under the upload entry's client_ref, after the insert: `a` (none when absent). */
+const storedUnderRef = (orgId: string) =>
+  sql`left join ${activities} a on a.org_id = ${orgId} and a.mentor_id = ${field("mentor")} and a.client_ref = ${field("ref")}`;
+
+/** Whether the stored entry holds what the upload entry sends (null-safe, column by column). */
+const sameContent = sql`a.activity_type is ${field("type")} and a.description is ${field("description")}
+  and a.contact_id is ${field("contact")} and a.duration_minutes is ${field("duration")}
+  and a.occurred_at is ${field("occurred")}`;
+
+const result = (status: string, log: SQL, error: SQL) =>
+  sql`json_object('client_ref', ${field("ref")}, 'status', ${status}, 'log', ${log}, 'error', ${error})`;
 
 export const uploadStatements = {
-  before: storedUnderRefs,
   insert: (orgId: string, input: string, createdBy: string) =>
     sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
       duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id,
@@ -72,92 +81,69 @@ export const uploadStatements = {
       ${createdBy}, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
     from json_each(${input}) e
     join ${activityTypes} t on t.id = ${field("type")}
-    where ${field("check")} = 0 or ${activeMentor(orgId)}
+    left join ${members} m on m.org_id = ${orgId} and m.member_id = ${field("mentor")}
+    where ${field("skip")} = 0
+      and (${field("check")} = 0 or (m.active = 1 and ${holdsMentorRole}))
     order by e.key
     on conflict do nothing`,
-  after: storedUnderRefs,
-  /** Why an entry that is not stored was refused: its type, and its mentor when checked. */
-  checks: (orgId: string, input: string) =>
-    sql`select ${field("i")} as i,
-      exists (select 1 from ${activityTypes} t where t.id = ${field("type")}) as type_known,
-      m.member_id is not null as mentor_known,
-      coalesce(m.active, 0) as mentor_active,
-      coalesce((select 1 from json_each(m.roles) r where r.value = 'mentor'), 0) as mentor_role
-    from json_each(${input}) e
-    left join ${members} m on m.org_id = ${orgId} and m.member_id = ${field("mentor")}
-    where 1`,
+
+  /** `{"results": […]}`, one result per entry in request order, from what is stored now. */
+  answer: (orgId: string, input: string) =>
+    sql`(select json_object('results', json_group_array(json(x.result) order by x.k)) from (
+      select e.key as k, case
+        when ${field("skip")} = 1 then ${result("rejected", sql`null`, sql.raw("json_extract(e.value, '$.refused')"))}
+        when a.activity_id = ${field("id")} then ${result("created", activityLogJson("a"), sql`null`)}
+        when a.activity_id is not null and ${sameContent} then ${result("existing", activityLogJson("a"), sql`null`)}
+        when a.activity_id is not null then ${result(
+          "rejected",
+          activityLogJson("a"),
+          sql`json_set(${problem("clientRefConflict")}, '$.current', json(${activityLogJson("a")}))`,
+        )}
+        when not exists (select 1 from ${activityTypes} t where t.id = ${field("type")})
+          then ${result("rejected", sql`null`, problem("typeUnknown"))}
+        when ${field("check")} = 1 and m.member_id is null then ${result("rejected", sql`null`, problem("mentorUnknown"))}
+        when ${field("check")} = 1 and not ${holdsMentorRole} then ${result("rejected", sql`null`, problem("notAMentor"))}
+        when ${field("check")} = 1 and m.active = 0 then ${result("rejected", sql`null`, problem("mentorInactive"))}
+        else ${result("rejected", sql`null`, problem("conflict"))}
+      end as result
+      from json_each(${input}) e
+      ${storedUnderRef(orgId)}
+      left join ${members} m on m.org_id = ${orgId} and m.member_id = ${field("mentor")}
+    ) x)`,
 };
 
-type StoredRaw = ActivityRowRaw & { i: number };
-interface CheckRaw {
-  i: number;
-  type_known: number;
-  mentor_known: number;
-  mentor_active: number;
-  mentor_role: number;
-}
-
-function mentorRefusalOf(check: CheckRaw): MentorRefusal | null {
-  if (!check.mentor_known) return "mentor_unknown";
-  if (!check.mentor_role) return "not_a_mentor";
-  if (!check.mentor_active) return "mentor_inactive";
-  return null;
+export interface UploadAnswer {
+  results: unknown[];
 }
 
 /**
- * Writes the entries in one batch and answers each one's outcome, by index, and the audit
- * events of entries written for someone else (`audits`, by index: an admin's upload).
+ * Writes the entries in one batch and answers every entry's result (in request order), with the
+ * audit events of the entries written for someone else (`audits`, by entry: an admin's upload).
+ * With `replay`, the batch also stores that answer for the request's Idempotency-Key.
  */
 export async function uploadActivityLogs(
   db: Db,
   orgId: string,
   entries: readonly UploadEntry[],
   createdBy: string,
-  audits: ReadonlyMap<number, RecordAudit>,
-): Promise<{ outcomes: Map<number, UploadOutcome>; events: OutboxEvent[] }> {
-  const outcomes = new Map<number, UploadOutcome>();
-  if (entries.length === 0) return { outcomes, events: [] };
+  audits: ReadonlyMap<UploadEntry, RecordAudit>,
+  replay?: BatchAnswer,
+): Promise<{ answer: UploadAnswer; events: OutboxEvent[] }> {
   const input = JSON.stringify(entries.map(entryJson));
-  const eventStatements = entries.flatMap((entry) => {
-    const audit = audits.get(entry.index);
-    return audit ? [activityWriteStatements.createdEvent(db, orgId, entry, audit).getSQL()] : [];
-  });
-  const [before, , after, checks, ...events] = await batchSql<
-    [StoredRaw[], unknown[], StoredRaw[], CheckRaw[], ...{ event_id: string; payload: string }[][]]
-  >(db, [
-    uploadStatements.before(orgId, input),
+  const answer = uploadStatements.answer(orgId, input);
+  const eventStatements = [...audits].map(([entry, audit]) =>
+    activityWriteStatements.createdEvent(db, orgId, entry, audit),
+  );
+  const [, results, ...rest] = await batchSql(db, [
     uploadStatements.insert(orgId, input, createdBy),
-    uploadStatements.after(orgId, input),
-    uploadStatements.checks(orgId, input),
+    sql`select ${answer} as answer`,
     ...eventStatements,
+    // The answer is stored whatever each entry's fate: a resend answers the same results.
+    ...(replay?.statements(db, { source: sql`from (select 1) where 1`, body: answer }) ?? []),
   ]);
-  const storedBefore = new Map(before.map((raw) => [raw.i, activityFromRaw(raw)]));
-  const storedAfter = new Map(after.map((raw) => [raw.i, activityFromRaw(raw)]));
-  const checksOf = new Map(checks.map((check) => [check.i, check]));
-  for (const entry of entries) {
-    const held = storedBefore.get(entry.index) ?? storedAfter.get(entry.index);
-    const fresh = storedBefore.get(entry.index) === undefined && held?.activityId === entry.activityId;
-    if (held && fresh) outcomes.set(entry.index, { status: "created", row: held });
-    else if (held) {
-      // Stored before, or by an earlier entry of this upload under the same client_ref.
-      outcomes.set(
-        entry.index,
-        sameEntry(held, entry)
-          ? { status: "existing", row: held }
-          : { status: "client_ref_conflict", row: held },
-      );
-    } else {
-      const check = checksOf.get(entry.index);
-      const mentor = check && entry.checkMentor ? mentorRefusalOf(check) : null;
-      outcomes.set(
-        entry.index,
-        !check?.type_known
-          ? { status: "type_unknown" }
-          : mentor
-            ? { status: mentor }
-            : { status: "conflict" },
-      );
-    }
-  }
-  return { outcomes, events: events.flat().map(toOutboxEvent) };
+  replay?.settle(rest);
+  const events = rest.slice(0, eventStatements.length) as { event_id: string; payload: string }[][];
+  const text = (results?.[0] as { answer?: unknown } | undefined)?.answer;
+  if (typeof text !== "string") throw new Error("the upload answered no results");
+  return { answer: JSON.parse(text) as UploadAnswer, events: events.flat().map(toOutboxEvent) };
 }

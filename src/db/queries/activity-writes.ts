@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { ok, type Result, refused } from "../../lib/result";
-import type { Db } from "../client";
+import { type Db, leaseLostAsConflict } from "../client";
 import {
   type ActivityRow,
   activities,
@@ -11,15 +11,18 @@ import {
   sqlNowIso,
 } from "../schema";
 import { activityTypeKnown } from "./activity-types";
+import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, type MentorRefusal, memberName, mentorRefusal, mentorStatus } from "./members";
 import {
   type ActorContext,
   changedFields,
   type OutboxEvent,
+  type OutboxRaw,
   type RecordAction,
   recordEventPayload,
   toOutboxEvent,
 } from "./outbox";
+import { activityLogJson } from "./representations";
 
 /** The entry mode of everything written through activity logs. */
 const SELF: EntryMode = "self";
@@ -336,6 +339,12 @@ export const activityWriteStatements = {
 
 export type ActivityWriteStatementName = keyof typeof activityWriteStatements;
 
+/** The entry as the insert wrote it, the answer an Idempotency-Key replays (none when it wrote nothing). */
+const createdAnswer = (orgId: string, entry: NewActivityLog) => ({
+  source: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${entry.activityId}`,
+  body: activityLogJson("a"),
+});
+
 export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict" | "client_ref_conflict";
 
 /**
@@ -350,6 +359,7 @@ export async function createActivityLog(
   entry: NewActivityLog,
   requireActiveMentor: boolean,
   audit?: RecordAudit,
+  replay?: BatchAnswer,
 ): Promise<
   Result<
     { row: ActivityRow; events: OutboxEvent[]; existing: boolean },
@@ -359,15 +369,20 @@ export async function createActivityLog(
 > {
   const statements = activityWriteStatements;
   const clientRef = entry.clientRef;
-  const [inserted, checks, stored, events] = await db.batch([
-    statements.insert(db, orgId, entry, requireActiveMentor),
-    statements.createChecks(db, orgId, entry),
-    // With no client_ref this reads nothing: no row has a null one equal to anything.
-    statements.byClientRef(db, orgId, entry.mentorId, clientRef ?? ""),
-    ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
-  ]);
+  const [inserted, checks, stored, ...rest] = await db
+    .batch([
+      statements.insert(db, orgId, entry, requireActiveMentor),
+      statements.createChecks(db, orgId, entry),
+      // With no client_ref this reads nothing: no row has a null one equal to anything.
+      statements.byClientRef(db, orgId, entry.mentorId, clientRef ?? ""),
+      ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
+      ...(replay?.statements(db, createdAnswer(orgId, entry)) ?? []),
+    ])
+    .catch(leaseLostAsConflict);
+  const events = audit ? (rest.shift() as OutboxRaw[]) : [];
+  replay?.settle(rest);
   const row = inserted[0];
-  if (row) return ok({ row, events: (events ?? []).map(toOutboxEvent), existing: false });
+  if (row) return ok({ row, events: events.map(toOutboxEvent), existing: false });
   const held = clientRef === null ? undefined : stored[0];
   if (held) {
     return sameEntry(held, entry)

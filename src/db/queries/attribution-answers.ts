@@ -3,6 +3,7 @@ import { ok, type Result, refused } from "../../lib/result";
 import { batchSql, type Db } from "../client";
 import { activities, attributions, auditOutbox } from "../schema";
 import type { AttributionWithNames } from "./attributions";
+import type { BatchAnswer } from "./idempotency";
 import { memberName } from "./members";
 import {
   type ActorContext,
@@ -12,6 +13,7 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
+import { attributionJson, attributionTagBasis } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw } from "./rows";
 
 /**
@@ -34,6 +36,8 @@ export interface AnswerAttributionInput {
   eventId: string;
   now: string;
   actor: ActorContext;
+  /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
+  replay?: BatchAnswer | undefined;
 }
 
 /** The attribution as the answer left it, and the event it recorded (null when it changed nothing). */
@@ -73,29 +77,47 @@ export async function answerAttribution(
   const answered = sql`confirmation_status = ${answer.status}, confirmation_by = ${input.actor.actor_id},
     confirmation_at = ${now}, confirmation_reason = ${answer.reason}, updated_at = ${now}`;
 
-  const [outbox, , , current] = await batchSql<[OutboxRaw[], unknown[], unknown[], AttributionRowRaw[]]>(db, [
-    insertOutbox(
-      orgId,
-      sql`${eventId}`,
-      attributionEventPayload(
+  // The answer stands (and is stored for the Idempotency-Key) when the mentor's answer was
+  // recorded, or changed nothing on the version the request's precondition named.
+  const stands = sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
+    and ${named} and (${recorded} or ${unchanged})`;
+  const results = await batchSql<[OutboxRaw[], unknown[], unknown[], AttributionRowRaw[], ...unknown[][]]>(
+    db,
+    [
+      insertOutbox(
         orgId,
-        { id: sql`${eventId}`, action: ACTION[answer.status], changes: answerChanges(answer) },
-        input.actor,
+        sql`${eventId}`,
+        attributionEventPayload(
+          orgId,
+          { id: sql`${eventId}`, action: ACTION[answer.status], changes: answerChanges(answer) },
+          input.actor,
+          now,
+        ),
         now,
-      ),
-      now,
-      sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
+        sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
         and ${named} and ${unchanged} and ${changes}`,
-    ),
-    sql`update ${attributions} set ${answered}, last_event_id = ${eventId}
+      ),
+      sql`update ${attributions} set ${answered}, last_event_id = ${eventId}
       where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
-    sql`update ${activities} set ${answered}
+      sql`update ${activities} set ${answered}
       where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
-    sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
+      sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
         ${memberName(orgId, sql`a.coordinator_id`)} as coordinator_name
       from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`,
-  ]);
+      ...(input.replay?.statements(db, {
+        source: stands,
+        body: attributionJson(
+          "a",
+          memberName(orgId, sql`a.mentor_id`),
+          memberName(orgId, sql`a.coordinator_id`),
+        ),
+        tag: attributionTagBasis("a"),
+      }) ?? []),
+    ],
+  );
+  input.replay?.settle(results);
 
+  const [outbox, , , current] = results;
   const row = current[0];
   if (!row || (input.mentorId !== null && row.mentor_id !== input.mentorId)) return refused("not_found");
   const event = outbox[0];

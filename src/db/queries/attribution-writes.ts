@@ -5,6 +5,7 @@ import { activities, attributions, auditOutbox, members } from "../schema";
 import { activityTypeKnown } from "./activity-types";
 import type { AttributionWithNames } from "./attributions";
 import { bumpCounter, idDay, idExpr } from "./id-counters";
+import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, holdsRole, type MentorRefusal, memberName, mentorRefusal } from "./members";
 import {
   type ActorContext,
@@ -14,6 +15,7 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
+import { attributionJson } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw } from "./rows";
 
 /**
@@ -73,6 +75,8 @@ export interface CreateAttributionInput extends AttributionFields {
   eventId: string;
   now: string;
   actor: ActorContext;
+  /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
+  replay?: BatchAnswer | undefined;
 }
 
 export type CreateAttributionRefusal =
@@ -115,8 +119,9 @@ export async function createAttribution(
   const activityId = idExpr(orgId, "pact", day);
   const proxy = mentorId !== coordinatorId;
 
-  const [, , , inserted, outbox, diagnosis] = await batchSql<
-    [unknown[], unknown[], unknown[], AttributionRowRaw[], OutboxRaw[], CreateDiagnosisRaw[]]
+  const written = sql`from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${input.eventId}`;
+  const results = await batchSql<
+    [unknown[], unknown[], unknown[], AttributionRowRaw[], OutboxRaw[], CreateDiagnosisRaw[], ...unknown[][]]
   >(db, [
     bumpCounter(orgId, "attr", day, sql`1`, valid),
     bumpCounter(orgId, "pact", day, sql`1`, valid),
@@ -146,7 +151,7 @@ export async function createAttribution(
         now,
       ),
       now,
-      sql`from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${input.eventId}`,
+      written,
     ),
     sql`select
         ${activityTypeKnown(activityTypeId)} as type_known,
@@ -154,10 +159,19 @@ export async function createAttribution(
         exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${mentorId}
           and ${holdsRole(sql`m.roles`, "mentor")}) as mentor_is_mentor,
         ${coordinatorOk} as coordinator_ok`,
+    ...(input.replay?.statements(db, {
+      source: written,
+      body: attributionJson(
+        "a",
+        memberName(orgId, sql`a.mentor_id`),
+        memberName(orgId, sql`a.coordinator_id`),
+      ),
+    }) ?? []),
   ]);
-
-  const written = writtenWithEvent(inserted, outbox);
-  return written ? ok(written) : refused(createRefusal(diagnosis[0]));
+  input.replay?.settle(results);
+  const [, , , inserted, outbox, diagnosis] = results;
+  const created = writtenWithEvent(inserted, outbox);
+  return created ? ok(created) : refused(createRefusal(diagnosis[0]));
 }
 
 /** The fields a correction may change, by response name, with their new values. */

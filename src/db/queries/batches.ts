@@ -14,6 +14,7 @@ import {
 import { activityTypeKnown } from "./activity-types";
 import { type AttributionFields, duplicateOf } from "./attribution-writes";
 import { bumpCounter, counterValue, idDay } from "./id-counters";
+import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, holdsRole } from "./members";
 import {
   type ActorContext,
@@ -24,6 +25,7 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
+import { batchJson } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw, type BatchRaw, batchFromRaw } from "./rows";
 
 /**
@@ -87,6 +89,8 @@ export interface CreateBatchInput extends AttributionFields {
   confirmEventId: string | null;
   now: string;
   actor: ActorContext;
+  /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
+  replay?: BatchAnswer | undefined;
 }
 
 export interface BatchOutcome {
@@ -257,13 +261,22 @@ export async function createBatch(
   const confirm = input.confirmEventId
     ? confirmStatements(orgId, batchId, valid, input.confirmEventId, now, actor)
     : [];
+  // The batch was recorded exactly when its submission event was.
+  const replay =
+    input.replay?.statements(db, {
+      source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId}
+        and exists (select 1 from ${auditOutbox} where event_id = ${input.submissionEventId})`,
+      body: batchJson("b"),
+    }) ?? [];
   const results = await batchSql<unknown[][]>(db, [
     ...head,
     ...confirm,
     ...resultStatements(orgId, batchId, eventIds, input.confirmEventId),
     sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok, ${items} as items`,
+    ...replay,
   ]);
-  const tail = results.slice(-4) as [
+  input.replay?.settle(results);
+  const tail = results.slice(-4 - replay.length, results.length - replay.length) as [
     BatchRaw[],
     AttributionRowRaw[],
     OutboxRaw[],
@@ -294,19 +307,35 @@ export async function confirmBatch(
     eventId: string;
     now: string;
     actor: ActorContext;
+    /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
+    replay?: BatchAnswer | undefined;
   },
 ): Promise<Result<BatchOutcome, "not_found" | "forbidden" | "all_skipped", BatchItem[]>> {
   const { orgId, now, actor, eventId } = input;
   const batchId = sql`${input.batchId}`;
   // Unqualified, so it names the batch row in every statement it guards.
   const owner = input.onlyCoordinator === null ? sql`1` : sql`coordinator_id = ${input.onlyCoordinator}`;
+  // A confirmed batch of the caller's is the answer, whether this request or an earlier one confirmed it.
+  const replay =
+    input.replay?.statements(db, {
+      source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${owner}
+        and b.status = 'confirmed'`,
+      body: batchJson("b"),
+    }) ?? [];
   const results = await batchSql<unknown[][]>(db, [
     ...confirmStatements(orgId, batchId, owner, eventId, now, actor),
     ...resultStatements(orgId, batchId, [eventId], eventId),
     sql`select ${decisionFor(orgId, "b", eventId)} as items from ${batches} b
       where b.org_id = ${orgId} and b.batch_id = ${batchId}`,
+    ...replay,
   ]);
-  const tail = results.slice(-4) as [BatchRaw[], AttributionRowRaw[], OutboxRaw[], { items: string }[]];
+  input.replay?.settle(results);
+  const tail = results.slice(-4 - replay.length, results.length - replay.length) as [
+    BatchRaw[],
+    AttributionRowRaw[],
+    OutboxRaw[],
+    { items: string }[],
+  ];
   const outcome = toOutcome(tail[0], tail[1], tail[2]);
   if (!outcome) return refused("not_found", []);
   if (input.onlyCoordinator !== null && outcome.batch.coordinatorId !== input.onlyCoordinator) {

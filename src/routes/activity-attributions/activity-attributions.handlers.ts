@@ -25,6 +25,7 @@ import {
   preconditionFailed,
   requireIfMatch,
 } from "../../http/etag";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import {
@@ -144,7 +145,12 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   const input = registration(c, body);
   const result = await conflictOnDuplicate(() =>
-    createAttribution(c.var.db, { ...input, mentorId: body.mentor_id, eventId: crypto.randomUUID() }),
+    createAttribution(c.var.db, {
+      ...input,
+      mentorId: body.mentor_id,
+      eventId: crypto.randomUUID(),
+      replay: batchAnswer(c, HttpStatus.CREATED),
+    }),
   );
   if (!result.ok) {
     switch (result.reason) {
@@ -338,6 +344,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
     eventId: crypto.randomUUID(),
     now: nowIso(),
     actor: requestActor(c),
+    replay: batchAnswer(c, HttpStatus.OK),
   });
   if (!result.ok) {
     switch (result.reason) {

@@ -27,6 +27,7 @@ import {
   preconditionFailed,
   requireIfMatch,
 } from "../../http/etag";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
 import { conflict, forbidden, mentorRefusal, notFound, unknownActivityType } from "../../lib/errors";
@@ -176,11 +177,13 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const mentorChecked = !(mentorId === caller.sub && hasRole(caller, "mentor"));
   // Written for someone else (an admin for a mentor): the audit log records it (SPEC §9).
   const audit = mentorId === caller.sub ? undefined : recordAudit(c);
+  const activityId = newActivityLogId();
+  const location = `/api/v1/activity-logs/${encodeURIComponent(activityId)}`;
   const result = await createActivityLog(
     c.var.db,
     caller.org,
     {
-      activityId: newActivityLogId(),
+      activityId,
       mentorId,
       activityType: input.activity_type,
       description: input.description,
@@ -192,6 +195,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     },
     mentorChecked,
     audit,
+    batchAnswer(c, HttpStatus.CREATED, { location }),
   );
   if (!result.ok) {
     switch (result.reason) {
@@ -209,9 +213,11 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   }
   const { row, events, existing } = result.value;
   await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
-  const location = `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`;
   // Sent again under its client_ref: the entry as stored, nothing written (SPEC §10).
-  if (existing) return c.json(toActivityLog(row), HttpStatus.OK, { Location: location });
+  if (existing) {
+    const stored = `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`;
+    return c.json(toActivityLog(row), HttpStatus.OK, { Location: stored });
+  }
   return c.json(toActivityLog(row), HttpStatus.CREATED, { Location: location });
 };
 

@@ -1,8 +1,10 @@
+import type { z } from "@hono/zod-openapi";
 import { deliver } from "../../audit/outbox";
 import { hasRole } from "../../auth/caller";
 import { allow, covers } from "../../auth/policy";
-import { type UploadEntry, type UploadOutcome, uploadActivityLogs } from "../../db/queries/activity-uploads";
+import { type UploadEntry, uploadActivityLogs } from "../../db/queries/activity-uploads";
 import { newActivityLogId, type RecordAudit } from "../../db/queries/activity-writes";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import {
   type AppError,
@@ -16,15 +18,9 @@ import {
 import { HttpStatus } from "../../lib/http-status";
 import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
-import { type ActivityLog, clientRefConflict, toActivityLog } from "./activity-logs.present";
+import { clientRefConflict } from "./activity-logs.present";
 import type { UploadRoute } from "./activity-logs.routes";
-
-interface UploadResult {
-  client_ref: string;
-  status: "created" | "existing" | "rejected";
-  log: ActivityLog | null;
-  error: Problem | null;
-}
+import type { ActivityLogUploadResultSchema } from "./activity-logs.schemas";
 
 /** An entry's problem, its field paths placed inside the request (`entries.3.activity_type`). */
 function rejection(index: number, err: AppError): Problem {
@@ -36,8 +32,9 @@ function rejection(index: number, err: AppError): Problem {
 
 /**
  * Uploads entries queued offline (SPEC §10): each is authorised on its own (a mentor writes only
- * its own), the allowed ones are written in one D1 batch, and every entry gets its result in
- * request order; one entry's refusal does not stop the others.
+ * its own), the rest are written in one D1 batch, and every entry gets its result in request
+ * order, built by that batch from what is then stored (the problems it may answer are prepared
+ * here, the choice among them made there); one entry's refusal does not stop the others.
  */
 export const upload: AppRouteHandler<UploadRoute> = async (c) => {
   const caller = c.var.caller;
@@ -45,24 +42,11 @@ export const upload: AppRouteHandler<UploadRoute> = async (c) => {
   const { entries } = c.req.valid("json");
   const now = nowIso();
   const actor = requestActor(c);
-  const results = new Map<number, UploadResult>();
-  const writes: UploadEntry[] = [];
-  const audits = new Map<number, RecordAudit>();
   const eventBase = crypto.randomUUID();
-  for (const [index, input] of entries.entries()) {
+  const audits = new Map<UploadEntry, RecordAudit>();
+  const writes = entries.map((input, index): UploadEntry => {
     const mentorId = input.mentor_id ?? caller.sub;
-    if (!covers(reach, mentorId)) {
-      const err = forbidden("Mentors can only record their own activity logs");
-      results.set(index, {
-        client_ref: input.client_ref,
-        status: "rejected",
-        log: null,
-        error: rejection(index, err),
-      });
-      continue;
-    }
-    writes.push({
-      index,
+    const entry: UploadEntry = {
       activityId: newActivityLogId(),
       mentorId,
       activityType: input.activity_type,
@@ -74,48 +58,33 @@ export const upload: AppRouteHandler<UploadRoute> = async (c) => {
       clientRef: input.client_ref,
       // A mentor's own token vouches for it; anyone else must name a mentor on record.
       checkMentor: !(mentorId === caller.sub && hasRole(caller, "mentor")),
-    });
-    // Written for someone else: the audit log records it (SPEC §9).
-    if (mentorId !== caller.sub) audits.set(index, { eventId: `${eventBase}:${index}`, actor, now });
-  }
-
-  const { outcomes, events } = await uploadActivityLogs(c.var.db, caller.org, writes, caller.sub, audits);
-  for (const write of writes) {
-    const outcome = outcomes.get(write.index);
-    if (outcome) results.set(write.index, resultOf(write, outcome));
-  }
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
-  const ordered = entries.map(
-    (input, index): UploadResult =>
-      results.get(index) ?? {
-        client_ref: input.client_ref,
-        status: "rejected",
-        log: null,
-        error: rejection(index, conflict("The entry was not written; send it again")),
+      refused: covers(reach, mentorId)
+        ? null
+        : rejection(index, forbidden("Mentors can only record their own activity logs")),
+      problems: {
+        typeUnknown: rejection(index, unknownActivityType("activity_type", input.activity_type)),
+        mentorUnknown: rejection(index, mentorRefusal("mentor_id", mentorId, "mentor_unknown")),
+        notAMentor: rejection(index, mentorRefusal("mentor_id", mentorId, "not_a_mentor")),
+        mentorInactive: rejection(index, mentorRefusal("mentor_id", mentorId, "mentor_inactive")),
+        clientRefConflict: rejection(index, clientRefConflict(input.client_ref, undefined)),
+        conflict: rejection(index, conflict("The entry changed while this request ran; send it again")),
       },
-  );
-  return c.json({ results: ordered }, HttpStatus.OK);
-};
-
-function resultOf(write: UploadEntry, outcome: UploadOutcome): UploadResult {
-  const base = { client_ref: write.clientRef };
-  const rejected = (err: AppError, log: ActivityLog | null = null): UploadResult => ({
-    ...base,
-    status: "rejected",
-    log,
-    error: rejection(write.index, err),
+    };
+    // Written for someone else: the audit log records it (SPEC §9).
+    if (!entry.refused && mentorId !== caller.sub) {
+      audits.set(entry, { eventId: `${eventBase}:${index}`, actor, now });
+    }
+    return entry;
   });
-  switch (outcome.status) {
-    case "created":
-    case "existing":
-      return { ...base, status: outcome.status, log: toActivityLog(outcome.row), error: null };
-    case "client_ref_conflict":
-      return rejected(clientRefConflict(write.clientRef, outcome.row), toActivityLog(outcome.row));
-    case "type_unknown":
-      return rejected(unknownActivityType("activity_type", write.activityType));
-    case "conflict":
-      return rejected(conflict("The entry changed while this request ran; send it again"));
-    default:
-      return rejected(mentorRefusal("mentor_id", write.mentorId, outcome.status));
-  }
-}
+  const { answer, events } = await uploadActivityLogs(
+    c.var.db,
+    caller.org,
+    writes,
+    caller.sub,
+    audits,
+    batchAnswer(c, HttpStatus.OK),
+  );
+  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  // Built in SQL field by field as the presenters build them (the route tests compare the two).
+  return c.json(answer as z.infer<typeof ActivityLogUploadResultSchema>, HttpStatus.OK);
+};

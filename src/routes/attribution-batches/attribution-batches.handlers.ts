@@ -6,6 +6,7 @@ import {
   createBatch as createBatchQuery,
 } from "../../db/queries/batches";
 import type { BatchItem } from "../../db/schema";
+import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { AppError, conflict, forbidden, invalidField, notFound, unknownActivityType } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
@@ -71,6 +72,7 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
       mentorIds: body.mentor_ids,
       submissionEventId: crypto.randomUUID(),
       confirmEventId: body.confirm ? crypto.randomUUID() : null,
+      replay: batchAnswer(c, HttpStatus.CREATED),
     }),
   );
   if (!result.ok) {
@@ -103,6 +105,7 @@ export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
         eventId: crypto.randomUUID(),
         now: nowIso(),
         actor: requestActor(c),
+        replay: batchAnswer(c, HttpStatus.OK),
       }),
     () => conflict("A mentor of this batch was registered for the same activity meanwhile; retry"),
   );

@@ -1,16 +1,25 @@
+import type { Context } from "hono";
 import { auditClient } from "../../audit/client";
-import { entryId, entrySeq } from "../../audit/entry-id";
-import type { AppendRefusal, AuditAnnotation, AuditEntry } from "../../audit/types";
+import { entrySeq } from "../../audit/entry-id";
+import { entrySummary } from "../../audit/summary";
+import type {
+  AppendRefusal,
+  AppendResult,
+  AuditAnnotation,
+  AuditEntry,
+  AuditEventInput,
+} from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
 import type { Env } from "../../env";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { present } from "../../lib/present";
-import type { AppRouteHandler } from "../../types";
+import type { AppBindings, AppRouteHandler } from "../../types";
 import type {
   AnnotateRoute,
   ByCoordinatorRoute,
@@ -35,23 +44,6 @@ function seqOf(id: string): number {
   return seq;
 }
 
-function toSummary(entry: AuditEntry) {
-  return {
-    id: entry.id,
-    action: entry.action,
-    ...present({
-      coordinator_id: entry.coordinator_id,
-      mentor_id: entry.mentor_id,
-      activity_id: entry.activity_id,
-      batch_id: entry.batch_id,
-      member_id: entry.member_id,
-      mentor_ids: entry.mentor_ids,
-      target_id: entry.target_seq === null ? null : entryId(entry.target_seq),
-    }),
-    timestamp: entry.timestamp,
-  };
-}
-
 /**
  * The log will not take a write now: no signing key is configured, or the stored tree no longer
  * gives the last signed root. Either needs an operator; the detail says which.
@@ -66,7 +58,7 @@ const refused = (refusal: AppendRefusal) =>
 /** `ip_address` and `user_agent` are personal data: only admin and compliance see them. */
 function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null, seesRequestData: boolean) {
   return {
-    ...toSummary(entry),
+    ...entrySummary(entry),
     actor_id: entry.actor_id,
     seq: entry.seq,
     event_id: entry.event_id,
@@ -141,7 +133,7 @@ async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordin
     actions: action === undefined ? undefined : [action],
     ...pageOffset({ page, limit }),
   });
-  return { data: entries.map(toSummary), pagination: { page, limit, total } };
+  return { data: entries.map(entrySummary), pagination: { page, limit, total } };
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
@@ -166,19 +158,35 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   return c.json(toDetail(found.entry, found.annotation, seesRequestData), HttpStatus.OK, { ETag: tag });
 };
 
+/**
+ * Appends one event. With an Idempotency-Key the object keeps the answer with the append, in its
+ * own transaction, and answers a retry from there (no D1 round trip at all).
+ */
+async function appendOne(c: Context<AppBindings>, event: AuditEventInput): Promise<AppendResult> {
+  const client = auditClient(c.env, c.var.caller.org);
+  const key = auditLogKey(c);
+  if (key !== undefined) {
+    const outcome = await client.appendKeyed(event, key);
+    if (outcome.status === "refused") throw refused(outcome);
+    return settleAuditLogKey(c, outcome);
+  }
+  const outcome = await client.append([event]);
+  if (outcome.status === "refused") throw refused(outcome);
+  const [result] = outcome.results;
+  if (result === undefined) throw new Error("The audit log answered no result for one event");
+  return result;
+}
+
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.create");
   const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
-  const outcome = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
-  if (outcome.status === "refused") throw refused(outcome);
-  const [result] = outcome.results;
-  if (result === undefined) throw new Error("The audit log answered no result for one event");
+  const result = await appendOne(c, { ...body, event_id, ...requestActor(c) });
   switch (result.status) {
     case "created":
-      return c.json(toSummary(result.entry), HttpStatus.CREATED);
+      return c.json(entrySummary(result.entry), HttpStatus.CREATED);
     case "existing":
-      return c.json(toSummary(result.entry), HttpStatus.OK);
+      return c.json(entrySummary(result.entry), HttpStatus.OK);
     case "redacted":
       throw new AppError(
         "conflict",
