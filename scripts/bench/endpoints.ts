@@ -17,6 +17,7 @@ import autocannon, {
 } from "autocannon";
 import { SignJWT } from "jose";
 import { unstable_startWorker } from "wrangler";
+import { encodeSyncCursor } from "../../src/lib/sync-cursor.ts";
 import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
 import { ROOT } from "../dev/config.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
@@ -373,9 +374,73 @@ function deepPosition(total: number): { page: number; cursor: string | null } {
   return { page, cursor: row ? cursorOf(row) : null };
 }
 
+/**
+ * A changes-feed cursor halfway through the organisation's feed (its records), built the way the
+ * API builds it, for the coordinator the bench reads as: a later page of a long feed.
+ */
+function deepSyncCursor(): string {
+  const [counter] = query<{ seq: number }>(`select seq from sync_counters where org_id = '${BENCH_ORG}'`);
+  const seq = counter?.seq ?? 0;
+  const caller = { org: BENCH_ORG, sub: "coord-007", roles: ["coordinator"] };
+  return encodeSyncCursor(caller, { records: Math.floor(seq / 2), members: seq, snapshotUntil: null });
+}
+
 function countsOf(name: string | null): string {
   const b = name === null ? undefined : BUDGETS[name];
   return b ? `${b.d1}+${b.object}${b.deferred_d1 ? ` (+${b.deferred_d1})` : ""}` : "0+0";
+}
+
+interface UploadComparison {
+  entries: number;
+  runs: number;
+  /** Wall time to send `entries` queued entries, mean over the runs, and the D1 round trips it costs. */
+  batch: { wall_ms: number; d1_round_trips: number };
+  single: { wall_ms: number; d1_round_trips: number };
+}
+
+/**
+ * 100 queued entries sent as one batch upload against the same sent as 100 single POSTs, one
+ * after the other as an app would without the batch route, in the same run (SPEC §10).
+ */
+async function uploadComparison(base: string, jwt: string): Promise<UploadComparison> {
+  const entries = 100;
+  const runs = 10;
+  const send = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: auth(jwt),
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+  let batchMs = 0;
+  let singleMs = 0;
+  for (let run = 0; run < runs; run += 1) {
+    let t = performance.now();
+    await send("/api/v1/activity-logs/batch", { entries: queuedEntries(entries) });
+    batchMs += performance.now() - t;
+    const singles = queuedEntries(entries);
+    t = performance.now();
+    for (const entry of singles) await send("/api/v1/activity-logs", entry);
+    singleMs += performance.now() - t;
+  }
+  const d1Of = (name: string) => BUDGETS[name]?.d1 ?? 0;
+  const result = {
+    entries,
+    runs,
+    batch: {
+      wall_ms: round(batchMs / runs, 1),
+      d1_round_trips: d1Of("activity-log batch upload (100 entries)"),
+    },
+    single: { wall_ms: round(singleMs / runs, 1), d1_round_trips: entries * d1Of("activity-log create") },
+  };
+  console.log(
+    `\nUpload of ${entries} queued entries (mean of ${runs}): one batch ${result.batch.wall_ms} ms ` +
+      `(${result.batch.d1_round_trips} D1 round trip) against ${entries} single POSTs ${result.single.wall_ms} ms ` +
+      `(${result.single.d1_round_trips} D1 round trips)`,
+  );
+  return result;
 }
 
 /** Prints cells in columns: the first left-aligned, the others right-aligned. */
@@ -596,6 +661,7 @@ const report: {
   scale: { activities: number; seed_seconds: number; rows: Row[] }[];
   local_floor: FloorRow[];
   path_comparison?: ComparisonRow[];
+  upload?: UploadComparison;
 } = {
   date: new Date().toISOString(),
   node: process.version,
@@ -620,6 +686,16 @@ const jwt = {
 let n = 0;
 const nextDate = () => new Date(Date.UTC(2020, 0, 1) + n++ * 1000).toISOString().slice(0, 19).concat("Z");
 const health: LoadRequest = { method: "GET", path: "/health" };
+/** `count` entries as an app queues them offline, each under a client_ref never sent before. */
+let queuedSerial = 0;
+const queuedEntries = (count: number) =>
+  Array.from({ length: count }, () => ({
+    activity_type: "check_in",
+    description: "Queued offline",
+    duration_minutes: 20,
+    occurred_at: nextDate(),
+    client_ref: `bench:${queuedSerial++}`,
+  }));
 const attributionCreate: LoadRequest = {
   method: "POST",
   path: "/api/v1/activity-attributions",
@@ -715,6 +791,21 @@ try {
       },
     ],
     [
+      "activity-log batch upload (100 entries)",
+      "activity-log batch upload (100 entries)",
+      {
+        method: "POST",
+        path: "/api/v1/activity-logs/batch",
+        headers: auth(jwt.mentor),
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ entries: queuedEntries(100) }) }),
+      },
+    ],
+    [
+      "sync changes, first page (100)",
+      "sync changes page",
+      { method: "GET", path: "/api/v1/sync/changes?limit=100", headers: auth(jwt.coordinator) },
+    ],
+    [
       "proxy-audit list",
       "proxy-audit list",
       { method: "GET", path: "/api/v1/proxy-audit-logs", headers: auth(jwt.compliance) },
@@ -747,6 +838,8 @@ try {
       `(CPU ms = workerd CPU per request; x = ratio to /health)`,
     report.endpoints,
   );
+
+  report.upload = await uploadComparison(served.base, jwt.mentor);
 
   for (const size of SIZES) {
     let seeded = 0;
@@ -798,6 +891,15 @@ try {
         {
           method: "GET",
           path: `/api/v1/activity-logs?limit=${PAGE_SIZE}&cursor=${deep.cursor}`,
+          headers: auth(jwt.coordinator),
+        },
+      ],
+      [
+        "sync changes page (100), halfway",
+        "sync changes page",
+        {
+          method: "GET",
+          path: `/api/v1/sync/changes?limit=100&cursor=${deepSyncCursor()}`,
           headers: auth(jwt.coordinator),
         },
       ],

@@ -1,4 +1,5 @@
 import { and, eq, getTableColumns, lt, type SQL, sql } from "drizzle-orm";
+import type { FeedPosition } from "../../lib/sync-cursor";
 import { batchSql, type Db } from "../client";
 import {
   type ActivityRow,
@@ -29,19 +30,6 @@ export const MEMBERS_AUDIENCE = "@members";
 
 export type SyncChangeType = SyncChangeRow["type"];
 export type SyncOp = SyncChangeRow["op"];
-
-/** Where a caller stands in its feed. */
-export interface FeedPosition {
-  /** The last `seq` read from the caller's records stream, and from the members stream. */
-  records: number;
-  members: number;
-  /**
-   * While a first sync pages through the records that existed when it started (up to this
-   * `seq`), tombstones are left out: a client with nothing has nothing to delete. Null once
-   * it is past them, and on the first page (the statement reads it then).
-   */
-  snapshotUntil: number | null;
-}
 
 /** One change as read, with the record it points at (absent once deleted). */
 export interface SyncRecordChange {

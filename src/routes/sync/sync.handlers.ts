@@ -1,12 +1,12 @@
 import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
 import { type Reach, reachOf } from "../../auth/policy";
-import { type FeedPosition, ORG_AUDIENCE, readSyncPage, type SyncRecordChange } from "../../db/queries/sync";
+import { ORG_AUDIENCE, readSyncPage, type SyncRecordChange } from "../../db/queries/sync";
 import { AppError, forbidden, invalidField } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
+import { decodeSyncCursor, encodeSyncCursor, type FeedPosition } from "../../lib/sync-cursor";
 import type { AppRouteHandler } from "../../types";
 import { toAttribution } from "../activity-attributions/activity-attributions.present";
 import { toActivityLog } from "../activity-logs/activity-logs.present";
-import { decodeSyncCursor, encodeSyncCursor } from "./sync.cursor";
 import type { ChangesRoute } from "./sync.routes";
 
 /** Where a reach's records are: the organisation's stream, or the mentor's own. */

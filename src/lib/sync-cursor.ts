@@ -1,6 +1,24 @@
-import type { Caller } from "../../auth/caller";
-import type { FeedPosition } from "../../db/queries/sync";
-import { sha256Hex } from "../../http/digest";
+import { createHash } from "node:crypto";
+
+/** Where a caller stands in its changes feed. */
+export interface FeedPosition {
+  /** The last `seq` read from the caller's records stream, and from the members stream. */
+  records: number;
+  members: number;
+  /**
+   * While a first sync pages through the records that existed when it started (up to this
+   * `seq`), tombstones are left out: a client with nothing has nothing to delete. Null once
+   * it is past them, and on the first page (the statement reads it then).
+   */
+  snapshotUntil: number | null;
+}
+
+/** Who a cursor is made for. */
+export interface CursorOwner {
+  org: string;
+  sub: string;
+  roles: readonly string[];
+}
 
 /**
  * The changes feed's cursor: base64url JSON of where the caller stands in each stream, and a
@@ -20,11 +38,14 @@ const VERSION = 1;
 
 const toBase64Url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 
-export function bindingOf(caller: Caller): string {
-  return sha256Hex(`${caller.org}\n${caller.sub}\n${[...caller.roles].sort().join(",")}`).slice(0, 16);
+export function bindingOf(caller: CursorOwner): string {
+  return createHash("sha256")
+    .update(`${caller.org}\n${caller.sub}\n${[...caller.roles].sort().join(",")}`, "utf8")
+    .digest("hex")
+    .slice(0, 16);
 }
 
-export function encodeSyncCursor(caller: Caller, position: FeedPosition): string {
+export function encodeSyncCursor(caller: CursorOwner, position: FeedPosition): string {
   const body: CursorBody = {
     v: VERSION,
     b: bindingOf(caller),
@@ -39,7 +60,10 @@ const isPosition = (value: unknown): value is number =>
   typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
 /** The cursor read back: a position, `malformed` (400) or `foreign` (another caller's or roles': 410). */
-export function decodeSyncCursor(caller: Caller, cursor: string): FeedPosition | "malformed" | "foreign" {
+export function decodeSyncCursor(
+  caller: CursorOwner,
+  cursor: string,
+): FeedPosition | "malformed" | "foreign" {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return "malformed";
   let body: Partial<Record<keyof CursorBody, unknown>>;
   try {
