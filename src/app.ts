@@ -1,4 +1,4 @@
-import packageJson from "../package.json";
+import { version } from "../package.json";
 import { activeMember, authenticate } from "./http/authenticate";
 import { cacheControl } from "./http/cache-control";
 import { configured } from "./http/configured";
@@ -24,7 +24,7 @@ import { syncRouter } from "./routes/sync/sync.index";
 import type { AppOpenAPI } from "./types";
 
 /** The API document's version is the package's. */
-const API_VERSION = packageJson.version;
+const API_VERSION = version;
 
 /** Routers of the authenticated API under /api/v1, in the order they are matched. */
 const apiRouters = [

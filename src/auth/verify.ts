@@ -11,6 +11,20 @@ import { type Caller, claimsSchema } from "./caller";
 
 type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
 
+/**
+ * The HS256 key, imported once per secret (the configuration is parsed once per isolate): given
+ * the raw bytes, jose would import them again on every request.
+ */
+const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** One key set per URL for the life of the isolate; jose caches and refreshes the keys. */
 const keySets = new Map<string, RemoteKeySet>();
 
@@ -49,7 +63,7 @@ export async function verifyToken(token: string, config: Config): Promise<Caller
   try {
     ({ payload } =
       config.keys.kind === "secret"
-        ? await jwtVerify(token, config.keys.secret, { ...options, algorithms: ["HS256"] })
+        ? await jwtVerify(token, await hmacKey(config.keys.secret), { ...options, algorithms: ["HS256"] })
         : await jwtVerify(token, remoteKeySet(config.keys.url), {
             ...options,
             algorithms: ["RS256", "ES256"],
