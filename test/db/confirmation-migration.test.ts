@@ -23,8 +23,8 @@ describe(`the ${MIGRATION} migration`, () => {
     const o = await testOrg();
     const activity = `insert into activities (org_id, activity_id, mentor_id, activity_type, description,
       duration_minutes, occurred_at, entry_mode, attribution_id, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    await env.DB.batch([
-      env.DB.prepare(activity).bind(
+    await env.DB_1.batch([
+      env.DB_1.prepare(activity).bind(
         o.org,
         "log_00000000000000aa",
         "mentor-042",
@@ -36,7 +36,7 @@ describe(`the ${MIGRATION} migration`, () => {
         null,
         "mentor-042",
       ),
-      env.DB.prepare(activity).bind(
+      env.DB_1.prepare(activity).bind(
         o.org,
         "pact-20260301-001",
         "mentor-042",
@@ -48,7 +48,7 @@ describe(`the ${MIGRATION} migration`, () => {
         "attr-20260301-001",
         "coord-007",
       ),
-      env.DB.prepare(`insert into attributions (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
+      env.DB_1.prepare(`insert into attributions (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
           activity_type_id, activity_date, duration_minutes, proxy, entry_mode, created_by, last_event_id,
           created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, 1, 'proxy', ?, ?, ?, ?)`).bind(
         o.org,
@@ -76,9 +76,9 @@ describe(`the ${MIGRATION} migration`, () => {
     const statements = dataStatements();
     expect(statements).toHaveLength(1);
     // Safe to run again on the shared test database: every self entry written since is confirmed already.
-    for (const statement of statements) await env.DB.prepare(statement).run();
+    for (const statement of statements) await env.DB_1.prepare(statement).run();
 
-    const status = await env.DB.prepare(
+    const status = await env.DB_1.prepare(
       "select activity_id, confirmation_status, confirmation_by from activities where org_id = ? order by activity_id",
     )
       .bind(o.org)

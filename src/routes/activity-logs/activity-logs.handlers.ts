@@ -195,7 +195,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     }
   }
   const { row, events } = result.value;
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
   return c.json(toActivityLog(row), HttpStatus.CREATED, {
     Location: `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`,
   });
@@ -225,7 +225,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   );
   if (!result.ok) throw writeRefused(result, id, "change", changes.activityType);
   const { row, events } = result.value;
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: activityLogTag(caller.org, row) });
 };
 
@@ -243,7 +243,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     recordAudit(c),
   );
   if (!result.ok) throw writeRefused(result, id, "delete");
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };
 

@@ -1,9 +1,8 @@
-import { auditClient } from "../../audit/client";
+import { type AuditBinding, auditClient } from "../../audit/client";
 import { entryId, entrySeq } from "../../audit/entry-id";
 import type { AppendRefusal, AuditAnnotation, AuditEntry } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
-import type { Env } from "../../env";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
 import { requestActor } from "../../http/request-actor";
 import { AppError, forbidden, notFound } from "../../lib/errors";
@@ -107,7 +106,7 @@ const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =
  */
 async function checkPrecondition(
   precondition: string | undefined,
-  env: Env,
+  env: AuditBinding,
   org: string,
   id: string,
 ): Promise<void> {
@@ -130,7 +129,12 @@ interface PageFilters {
 }
 
 /** One page of entries as both list routes answer it. */
-async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordinatorId: string | undefined) {
+async function entryPage(
+  env: AuditBinding,
+  caller: Caller,
+  filters: PageFilters,
+  coordinatorId: string | undefined,
+) {
   const { page, limit, action, ...rest } = filters;
   const reach = allow(caller, "audit-entries.read");
   const { entries, total } = await auditClient(env, caller.org).list({
@@ -144,19 +148,22 @@ async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordin
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { coordinator_id, ...filters } = c.req.valid("query");
-  return c.json(await entryPage(c.env, c.var.caller, filters, coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.var.audit, c.var.caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
   const { coordinator_id } = c.req.valid("param");
-  return c.json(await entryPage(c.env, c.var.caller, c.req.valid("query"), coordinator_id), HttpStatus.OK);
+  return c.json(
+    await entryPage(c.var.audit, c.var.caller, c.req.valid("query"), coordinator_id),
+    HttpStatus.OK,
+  );
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "audit-entries.read");
   const { id } = c.req.valid("param");
-  const found = await auditClient(c.env, caller.org).get(seqOf(id));
+  const found = await auditClient(c.var.audit, caller.org).get(seqOf(id));
   if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
@@ -168,7 +175,9 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.create");
   const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
-  const outcome = await auditClient(c.env, caller.org).append([{ ...body, event_id, ...requestActor(c) }]);
+  const outcome = await auditClient(c.var.audit, caller.org).append([
+    { ...body, event_id, ...requestActor(c) },
+  ]);
   if (outcome.status === "refused") throw refused(outcome);
   const [result] = outcome.results;
   if (result === undefined) throw new Error("The audit log answered no result for one event");
@@ -189,8 +198,8 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
-  const result = await auditClient(c.env, caller.org).annotate(
+  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
+  const result = await auditClient(c.var.audit, caller.org).annotate(
     seqOf(id),
     c.req.valid("json"),
     requestActor(c),
@@ -215,8 +224,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
-  const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
+  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
+  const result = await auditClient(c.var.audit, caller.org).redact(seqOf(id), requestActor(c));
   switch (result.status) {
     case "refused":
       throw refused(result);
