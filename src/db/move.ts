@@ -91,10 +91,11 @@ async function* pages(db: D1Database, shape: OrgTableShape, orgId: string): Asyn
   const keyColumns = shape.key.map(quoted);
   const keyAt = shape.key.map((name) => shape.columns.indexOf(name));
   if (keyColumns.length === 0) {
-    yield await db
+    const rows: unknown[][] = await db
       .prepare(`select ${columns} from ${quoted(shape.name)} where org_id = ?`)
       .bind(orgId)
       .raw();
+    if (rows.length > 0) yield rows;
     return;
   }
   const order = keyColumns.join(", ");

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createDb, type Db } from "../../src/db/client";
 import { type Databases, databaseBinding, parseDatabases } from "../../src/db/databases";
+import { ORG_TABLE_SHAPES } from "../../src/db/org-tables";
 import { lookUpPlacement } from "../../src/db/placement";
 import { createDirectoryDb, type Placement, placeExplicitly } from "../../src/db/queries/directory";
 import { nowIso } from "../../src/lib/time";
@@ -54,4 +55,32 @@ export async function placeOrg(org: string, database?: string): Promise<Placemen
 export async function orgDb(org: string): Promise<Db> {
   const { database } = await placeOrg(org);
   return createDb(d1Of(database));
+}
+
+/** Every row the organisation has in a database, table by table (ORG_TABLES), in key order. */
+export async function orgRows(d1: D1Database, org: string): Promise<Record<string, unknown[][]>> {
+  const tables: Record<string, unknown[][]> = {};
+  for (const shape of ORG_TABLE_SHAPES) {
+    const order = shape.key.length > 0 ? ` order by ${shape.key.map((k) => `"${k}"`).join(", ")}` : "";
+    tables[shape.name] = await d1
+      .prepare(
+        `select ${shape.columns.map((c) => `"${c}"`).join(", ")} from "${shape.name}" where org_id = ?${order}`,
+      )
+      .bind(org)
+      .raw();
+  }
+  return tables;
+}
+
+/** How many rows the organisation has in a database, over all its tables. */
+export async function orgRowCount(d1: D1Database, org: string): Promise<number> {
+  return Object.values(await orgRows(d1, org)).reduce((sum, rows) => sum + rows.length, 0);
+}
+
+/** The organisation's freeze row in a database, if any. */
+export async function freezeOf(d1: D1Database, org: string) {
+  return d1
+    .prepare("select state, other_database from org_freezes where org_id = ?")
+    .bind(org)
+    .first<{ state: string; other_database: string }>();
 }
