@@ -1858,7 +1858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1963,7 +1963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2093,7 +2093,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2173,7 +2173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2266,7 +2266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2353,7 +2353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2452,7 +2452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2594,7 +2594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2717,7 +2717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2872,7 +2872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2984,7 +2984,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3076,7 +3076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3200,7 +3200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3330,7 +3330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3429,7 +3429,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3553,7 +3553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3658,7 +3658,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3795,7 +3795,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3898,7 +3898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4067,7 +4067,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4241,7 +4241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4330,7 +4330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4415,7 +4415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4500,7 +4500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4580,7 +4580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4681,7 +4681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4775,7 +4775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4864,7 +4864,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4963,7 +4963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5096,7 +5096,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5195,7 +5195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5300,7 +5300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5437,7 +5437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5549,7 +5549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
