@@ -9,6 +9,9 @@ const DEFAULT_FUZZ_SEED = 20260326;
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
+  const directoryMigrations = await readD1Migrations(
+    new URL("./migrations-directory", import.meta.url).pathname,
+  );
   return {
     plugins: [
       cloudflareTest({
@@ -19,6 +22,9 @@ export default defineConfig(async () => {
             // The test configuration's own signing key (never in src/); its public key is TEST_AUDIT_PUBLIC_KEY.
             AUDIT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIOb5zKdiWpIO43u3887Lyems9I1a/0LXwNbKQWxCDsXF",
             TEST_MIGRATIONS: migrations,
+            TEST_DIRECTORY_MIGRATIONS: directoryMigrations,
+            // workerd has no Durable Object jurisdictions; test/db/jurisdiction.test.ts shows what a deployment asks.
+            AUDIT_LOG_JURISDICTIONS: "ignore",
             LOW_RATE_LIMIT: String(LOW_RATE_LIMIT),
             // The property run's size and seed; `npm run fuzz -- --runs N --seed S` sets them.
             FUZZ_RUNS: process.env.FUZZ_RUNS ?? String(DEFAULT_FUZZ_RUNS),

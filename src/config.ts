@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { type Databases, parseDatabases } from "./db/databases";
 import type { Env } from "./env";
 
 /**
@@ -37,6 +38,10 @@ export interface Config {
   corsOrigins: string[];
   /** Days the changes feed keeps tombstones; a cursor older than that answers 410. */
   syncRetentionDays: number;
+  /** The databases organisations live on, and where new ones go (SPEC §13). */
+  databases: Databases;
+  /** Whether Durable Object jurisdictions are ignored (workerd has none; never in a deployment). */
+  ignoreJurisdictions: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -122,10 +127,32 @@ export function parseConfig(env: Env): ConfigResult {
     .filter((origin) => origin !== "")
     .flatMap((origin) => parseOrigin(origin, problems) ?? []);
 
-  if (problems.length > 0 || keys === null) return { ok: false, problems };
+  const databases = parseDatabases(env.D1_DATABASES, env as unknown as Record<string, unknown>, problems);
+
+  const jurisdictions = blank(env.AUDIT_LOG_JURISDICTIONS);
+  if (jurisdictions !== undefined && jurisdictions !== "ignore") {
+    problems.push('AUDIT_LOG_JURISDICTIONS must be unset, or "ignore" where jurisdictions do not exist');
+  }
+  const ignoreJurisdictions = jurisdictions === "ignore";
+  if (ignoreJurisdictions && jwksUrl !== undefined) {
+    problems.push(
+      "AUDIT_LOG_JURISDICTIONS=ignore is for local workerd only, and JWKS_URL says this is a deployment",
+    );
+  }
+
+  if (problems.length > 0 || keys === null || databases === null) return { ok: false, problems };
   return {
     ok: true,
-    config: { keys, issuer, audience, maxTokenTtlSeconds, corsOrigins, syncRetentionDays },
+    config: {
+      keys,
+      issuer,
+      audience,
+      maxTokenTtlSeconds,
+      corsOrigins,
+      syncRetentionDays,
+      databases,
+      ignoreJurisdictions,
+    },
   };
 }
 

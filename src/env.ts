@@ -2,7 +2,20 @@ import type { AuditLog } from "./audit/audit-log.do";
 
 /** Bindings and variables of the Worker, as declared in wrangler.toml and .dev.vars. */
 export interface Env {
-  DB: D1Database;
+  /**
+   * The directory: which database holds each organisation (SPEC §13). The databases themselves
+   * are bound as DB_1, DB_2, … and listed in D1_DATABASES; they are found by name, through
+   * `databaseBinding`, never as typed fields, so adding one is a change of configuration only.
+   */
+  DIRECTORY: D1Database;
+  /** The databases organisations live on, JSON: {"DB_1": {}, "DB_2": {"jurisdiction": "eu"}} (src/db/databases.ts). */
+  D1_DATABASES?: string;
+  /**
+   * `ignore` where Durable Object jurisdictions do not exist (workerd: `npm run dev`, the tests):
+   * an organisation in a jurisdiction then gets its audit object from the plain namespace.
+   * Never set in a deployment; refused beside JWKS_URL.
+   */
+  AUDIT_LOG_JURISDICTIONS?: string;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   ASSETS?: Fetcher;
   /** HS256 secret for bearer tokens (local dev and tests). */

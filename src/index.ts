@@ -1,45 +1,74 @@
 import { buildApp } from "./app";
+import { auditBindingFor } from "./audit/client";
 import { drainOutbox } from "./audit/outbox";
 import { configOf } from "./config";
 import { createDb } from "./db/client";
+import { databaseBinding } from "./db/databases";
 import { deleteExpiredIdempotencyKeys } from "./db/queries/idempotency";
 import { pruneSyncTombstones } from "./db/queries/sync";
 import type { Env } from "./env";
+import { logLine } from "./lib/log";
 import { nowIso, toIsoSeconds } from "./lib/time";
 
 export { AuditLog } from "./audit/audit-log.do";
 
-/** Expired idempotency keys one scheduled run deletes; a backlog is worked off over later runs. */
+/** Expired idempotency keys one scheduled run deletes per database; a backlog is worked off over later runs. */
 const EXPIRED_KEYS_PER_RUN = 5000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const app = buildApp();
 
+/** One database's scheduled work: its audit outbox, its expired idempotency keys, its old tombstones. */
+async function tendDatabase(
+  env: Env,
+  binding: string,
+  audit: ReturnType<typeof auditBindingFor>,
+  tombstonesBefore: string,
+) {
+  const db = createDb(databaseBinding(env as unknown as Record<string, unknown>, binding));
+  const result = await drainOutbox(audit, db);
+  if (result.delivered > 0 || result.failed > 0) {
+    logLine("info", "audit outbox drained", { database: binding, ...result });
+  }
+  const expired = await deleteExpiredIdempotencyKeys(db, nowIso(), EXPIRED_KEYS_PER_RUN);
+  if (expired > 0) logLine("info", "expired idempotency keys deleted", { database: binding, count: expired });
+  const pruned = await pruneSyncTombstones(db, tombstonesBefore);
+  if (pruned > 0) logLine("info", "sync tombstones pruned", { database: binding, count: pruned });
+}
+
 export default {
   fetch: app.fetch,
   /**
-   * Cron trigger: appends audit events whose first delivery failed, forgets expired idempotency
-   * keys, and prunes the changes feed's tombstones older than SYNC_RETENTION_DAYS.
+   * Cron trigger: in every database organisations live on, appends audit events whose first
+   * delivery failed, forgets expired idempotency keys and prunes the changes feed's tombstones
+   * older than SYNC_RETENTION_DAYS (leaving alone an organisation that is being moved). A
+   * database that fails is logged and the others are still tended.
    */
   async scheduled(controller, env) {
-    const result = await drainOutbox(env);
-    if (result.delivered > 0 || result.failed > 0) {
-      console.log(JSON.stringify({ level: "info", msg: "audit outbox drained", ...result }));
+    const result = configOf(env);
+    if (!result.ok) {
+      logLine("error", "configuration refused; the scheduled work waits until it is fixed", {
+        problems: result.problems,
+      });
+      return;
     }
-    const expired = await deleteExpiredIdempotencyKeys(createDb(env.DB), nowIso(), EXPIRED_KEYS_PER_RUN);
-    if (expired > 0) {
-      console.log(JSON.stringify({ level: "info", msg: "expired idempotency keys deleted", count: expired }));
-    }
-    const config = configOf(env);
-    // A misconfigured deployment answers 503 and says why; it prunes nothing meanwhile.
-    if (config.ok) {
-      const before = toIsoSeconds(
-        new Date(controller.scheduledTime - config.config.syncRetentionDays * DAY_MS),
-      );
-      const pruned = await pruneSyncTombstones(createDb(env.DB), before);
-      if (pruned > 0)
-        console.log(JSON.stringify({ level: "info", msg: "sync tombstones pruned", count: pruned }));
+    const { databases, ignoreJurisdictions, syncRetentionDays } = result.config;
+    const tombstonesBefore = toIsoSeconds(new Date(controller.scheduledTime - syncRetentionDays * DAY_MS));
+    for (const entry of databases.entries) {
+      try {
+        await tendDatabase(
+          env,
+          entry.binding,
+          auditBindingFor(env, entry.jurisdiction, ignoreJurisdictions),
+          tombstonesBefore,
+        );
+      } catch (err) {
+        logLine("error", "scheduled work of a database failed", {
+          database: entry.binding,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
   },
 } satisfies ExportedHandler<Env>;

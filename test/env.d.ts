@@ -5,6 +5,11 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      TEST_DIRECTORY_MIGRATIONS: D1Migration[];
+      /** The databases organisations live on (wrangler.toml; D1_DATABASES lists them). */
+      DB_1: D1Database;
+      DB_2: D1Database;
+      DB_3: D1Database;
       /** A limiter with a quota of LOW_RATE_LIMIT requests per minute, for the 429 tests. */
       LOW_RATE_LIMITER: RateLimit;
       LOW_RATE_LIMIT: string;

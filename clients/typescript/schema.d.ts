@@ -2147,7 +2147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2252,7 +2252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2382,7 +2382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2462,7 +2462,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2555,7 +2555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2642,7 +2642,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2741,7 +2741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2914,7 +2914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3040,7 +3040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3164,7 +3164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3320,7 +3320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3432,7 +3432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3524,7 +3524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3650,7 +3650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3782,7 +3782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3881,7 +3881,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4007,7 +4007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4112,7 +4112,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4249,7 +4249,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4352,7 +4352,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4523,7 +4523,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4699,7 +4699,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4788,7 +4788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4873,7 +4873,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4958,7 +4958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5038,7 +5038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5141,7 +5141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5235,7 +5235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5324,7 +5324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5423,7 +5423,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5558,7 +5558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5657,7 +5657,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5762,7 +5762,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5899,7 +5899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -6011,7 +6011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -6105,7 +6105,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment is misconfigured (its log says why), or the request must wait; retry later */
+            /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

@@ -20,6 +20,7 @@ import { unstable_startWorker } from "wrangler";
 import { encodeSyncCursor } from "../../src/lib/sync-cursor.ts";
 import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
 import { ROOT } from "../dev/config.ts";
+import { migrateAll } from "../dev/d1.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
 import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
 import { bundleWorker, QUIET_ENV, startMiniflareWorker, startProbeWorker } from "./miniflare-worker.ts";
@@ -228,15 +229,18 @@ function d1(args: string[]): string {
   return r.stdout;
 }
 
-function executeSql(name: string, text: string): void {
+/** The database the bench organisation is placed on (the directory says so before the Worker starts). */
+const BENCH_DATABASE = "DB_1";
+
+function executeSql(name: string, text: string, binding = BENCH_DATABASE): void {
   const file = join(TMP, `${name}.sql`);
   writeFileSync(file, text);
-  d1(["execute", "DB", "--file", file]);
+  d1(["execute", binding, "--file", file]);
 }
 
 /** The rows of one statement; `wrangler d1 execute --json` answers one result per statement. */
 function query<R>(sql: string): R[] {
-  const results: { results: R[] }[] = JSON.parse(d1(["execute", "DB", "--json", "--command", sql]));
+  const results: { results: R[] }[] = JSON.parse(d1(["execute", BENCH_DATABASE, "--json", "--command", sql]));
   const [result] = results;
   if (!result) throw new Error(`wrangler d1 execute answered no result for: ${sql}`);
   return result.results;
@@ -632,7 +636,13 @@ mkdirSync(TMP, { recursive: true });
 const started = performance.now();
 const CONFIG = benchConfig();
 const SCRIPT = bundleWorker(CONFIG, join(TMP, "bundle"));
-d1(["migrations", "apply", "DB"]);
+if (migrateAll("--local", ["--persist-to", STATE], true) !== 0)
+  throw new Error("applying the D1 migrations failed");
+executeSql(
+  "directory",
+  `insert into organisations (org_id, database, placed_at) values ('${BENCH_ORG}', '${BENCH_DATABASE}', '2026-01-01T00:00:00Z');`,
+  "DIRECTORY",
+);
 executeSql("members", membersSql());
 let seededRows = 0;
 /** Grows the organisation to `size` activities and answers how long it took. */

@@ -11,6 +11,7 @@ import type { Rpc } from "@cloudflare/workers-types";
 import { SignJWT } from "jose";
 import { createTestHarness } from "wrangler";
 import { ROOT } from "../dev/config.ts";
+import { d1Bindings } from "../dev/d1.ts";
 import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
 import type { ExportBenchSeederRpc } from "./rpc.ts";
 
@@ -74,7 +75,7 @@ const server = createTestHarness({
 
 try {
   await server.listen();
-  await server.getWorker().applyD1Migrations("DB");
+  for (const binding of d1Bindings()) await server.getWorker().applyD1Migrations(binding);
   const seeder = await server
     .getWorker<unknown, { default: Rpc.WorkerEntrypointBranded & ExportBenchSeederRpc }>(
       "export-bench-seeder",

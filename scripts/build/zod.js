@@ -5,48 +5,51 @@
 // about 260 KB of the bundle. The API answers in English only (zod's default locale, which
 // zod installs itself on first use). Check again on every zod upgrade: the list below is
 // external.js's, line for line, less the locales.
-export * as core from "./zod-core.js";
-export * from "../../node_modules/zod/v4/classic/schemas.js";
+
 export * from "../../node_modules/zod/v4/classic/checks.js";
-export * from "../../node_modules/zod/v4/classic/errors.js";
-export * from "../../node_modules/zod/v4/classic/parse.js";
+export * as coerce from "../../node_modules/zod/v4/classic/coerce.js";
 export * from "../../node_modules/zod/v4/classic/compat.js";
+export { deepPartial } from "../../node_modules/zod/v4/classic/deep-partial.js";
+export * from "../../node_modules/zod/v4/classic/errors.js";
+export { fromJSONSchema } from "../../node_modules/zod/v4/classic/from-json-schema.js";
+export { input, output } from "../../node_modules/zod/v4/classic/in-out.js";
+export * as iso from "../../node_modules/zod/v4/classic/iso.js";
 export {
-  globalRegistry,
-  registry,
-  config,
-  memoizer,
-  $output,
-  $input,
+  ZodISODate,
+  ZodISODateTime,
+  ZodISODuration,
+  ZodISOTime,
+} from "../../node_modules/zod/v4/classic/iso.js";
+export * from "../../node_modules/zod/v4/classic/parse.js";
+export * from "../../node_modules/zod/v4/classic/schemas.js";
+export { toJSONSchema } from "../../node_modules/zod/v4/core/json-schema-processors.js";
+export * as core from "./zod-core.js";
+export {
   $brand,
+  $input,
+  $output,
   clone,
-  regexes,
-  treeifyError,
-  prettifyError,
-  formatError,
-  flattenError,
-  TimePrecision,
-  util,
-  NEVER,
-  INVALID,
-  toZod,
   compile,
+  config,
+  flattenError,
+  formatError,
+  getDiscriminatedOption,
+  globalRegistry,
+  INVALID,
+  memoizer,
+  NEVER,
+  prettifyError,
+  regexes,
+  registry,
+  TimePrecision,
+  toZod,
+  treeifyError,
+  util,
   withParser,
   ZodCompileAsyncError,
   ZodCompileUnsupportedError,
-  getDiscriminatedOption,
 } from "./zod-core.js";
-export { toJSONSchema } from "../../node_modules/zod/v4/core/json-schema-processors.js";
-export { fromJSONSchema } from "../../node_modules/zod/v4/classic/from-json-schema.js";
-export { deepPartial } from "../../node_modules/zod/v4/classic/deep-partial.js";
-export { input, output } from "../../node_modules/zod/v4/classic/in-out.js";
-export {
-  ZodISODateTime,
-  ZodISODate,
-  ZodISOTime,
-  ZodISODuration,
-} from "../../node_modules/zod/v4/classic/iso.js";
-export * as iso from "../../node_modules/zod/v4/classic/iso.js";
-export * as coerce from "../../node_modules/zod/v4/classic/coerce.js";
+
 import * as z from "./zod.js";
+
 export { z, z as default };

@@ -5,7 +5,7 @@
 // restarts it on the same state, retries every request with its key until it gets an answer that is
 // neither a 5xx nor "in flight", runs the cron drain, and checks what the database and the audit log
 // hold against what each client was told. Not part of CI: it takes a minute or more.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { DEV_DEFAULTS, ROOT } from "./config.ts";
+import { migrateAll } from "./d1.ts";
 
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const READY_TIMEOUT_MS = 120_000;
@@ -277,12 +278,9 @@ async function main(): Promise<boolean> {
   log(
     `chaos: ${N} keyed attribution registrations, ${IN_FLIGHT} in flight, SIGKILL after ${KILL_AFTER} answers`,
   );
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: ROOT,
-    env: { ...env, CI: "true" },
-    stdio: ["ignore", serverLog, serverLog],
-  });
-  if (migrate.status !== 0) throw new Error(`applying the D1 migrations failed; see ${state}/wrangler.log`);
+  if (migrateAll("--local", ["--persist-to", state], true) !== 0) {
+    throw new Error("applying the D1 migrations failed");
+  }
   server = await startServer();
   for (const id of mentorIds) {
     await json(

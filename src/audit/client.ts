@@ -50,6 +50,20 @@ export interface AuditBinding {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
 }
 
+/**
+ * The audit objects of organisations whose database is in `jurisdiction` (SPEC §13): an EU
+ * organisation's log lives in the EU like its rows. `ignore` is for workerd, which has no
+ * jurisdictions (`npm run dev`, the tests); there the plain namespace serves.
+ */
+export function auditBindingFor(
+  env: AuditBinding,
+  jurisdiction: DurableObjectJurisdiction | null,
+  ignore: boolean,
+): AuditBinding {
+  if (jurisdiction === null || ignore) return env;
+  return { AUDIT_LOG: env.AUDIT_LOG.jurisdiction(jurisdiction) };
+}
+
 /** The audit log of one organisation: its own Durable Object, named by the organisation ID. */
 export function auditClient(env: AuditBinding, orgId: string): AuditClient {
   const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(orgId));

@@ -1,4 +1,4 @@
-import { createDb, type Db } from "../db/client";
+import type { Db } from "../db/client";
 import type { OutboxEvent } from "../db/queries/outbox";
 import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
 import { logLine } from "../lib/log";
@@ -51,11 +51,11 @@ export async function deliver(
   return true;
 }
 
-/** Drains undelivered audit events, oldest first, one append per organisation. */
-export async function drainOutbox(
-  env: AuditBinding & { DB: D1Database },
-): Promise<{ delivered: number; failed: number }> {
-  const db = createDb(env.DB);
+/**
+ * Drains one database's undelivered audit events, oldest first, one append per organisation,
+ * into the audit objects `env` reaches (those of the database's jurisdiction).
+ */
+export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivered: number; failed: number }> {
   const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE);
   const byOrg = new Map<string, typeof rows>();
   for (const row of rows) {

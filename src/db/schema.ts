@@ -234,7 +234,11 @@ export const auditOutbox = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
   },
-  (t) => [index("audit_outbox_created_idx").on(t.createdAt, t.eventId)],
+  (t) => [
+    index("audit_outbox_created_idx").on(t.createdAt, t.eventId),
+    // An organisation's events, for copying and checking them when it moves to another database.
+    index("audit_outbox_org_idx").on(t.orgId, t.eventId),
+  ],
 );
 
 export type AttributionRow = typeof attributions.$inferSelect;
@@ -329,3 +333,32 @@ export const syncCounters = sqliteTable("sync_counters", {
 });
 
 export type SyncChangeRow = typeof syncChanges.$inferSelect;
+
+/** Where an organisation stands in a move between databases (SPEC §13, `npm run org:move`). */
+export const FREEZE_STATES = ["frozen", "moved", "importing"] as const;
+export type FreezeState = (typeof FREEZE_STATES)[number];
+
+/**
+ * Organisations this database must not write for. `frozen`: it is being copied out, so every
+ * write aborts (the guard triggers of the scale_out migration check this table inside the
+ * writing statement itself, whichever isolate or code path sends it); `moved`: it lives in
+ * `other_database` now, and a write from an isolate that has not noticed aborts the same way;
+ * `importing`: its rows are being copied in, and the scheduled work leaves them alone. Every
+ * write path answers the abort with 503 and Retry-After.
+ */
+export const orgFreezes = sqliteTable(
+  "org_freezes",
+  {
+    orgId: text("org_id").primaryKey(),
+    state: text("state", { enum: FREEZE_STATES }).notNull(),
+    /** The database the organisation is moving to (frozen, moved) or from (importing). */
+    otherDatabase: text("other_database").notNull(),
+    since: text("since").notNull(),
+  },
+  (t) => [
+    check(
+      "org_freezes_state_check",
+      sql`${t.state} in (${sql.raw(FREEZE_STATES.map((state) => `'${state}'`).join(", "))})`,
+    ),
+  ],
+);

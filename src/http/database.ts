@@ -1,24 +1,45 @@
 import { createMiddleware } from "hono/factory";
+import { type AuditBinding, auditBindingFor } from "../audit/client";
 import { createDb, type Db } from "../db/client";
-import { invalidField } from "../lib/errors";
+import { databaseBinding } from "../db/databases";
+import { cachedPlacement, forgetPlacement, lookUpPlacement } from "../db/placement";
+import type { Placement } from "../db/queries/directory";
+import { AppError, invalidField, isOrganisationFrozen } from "../lib/errors";
+import { logLine } from "../lib/log";
+import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
 
 /** What the database middleware puts on the request's context. */
 export interface DatabaseVariables {
   /** The request's database, inside its D1 session: every query of the request goes through it. */
   db: Db;
+  /** The binding name of the organisation's database (`DB_1`, …). */
+  database: string;
+  /** The audit objects of the organisation's jurisdiction: every audit call of the request uses it. */
+  audit: AuditBinding;
 }
 
 /**
  * Carries a D1 session bookmark. Every /api/v1 response names the newest commit its
- * session saw; a client that sends it back on the next request reads at least that
- * state, even from a read replica.
+ * session saw, prefixed with the database it was seen in (`DB_2:…`); a client that sends it
+ * back on the next request reads at least that state, even from a read replica.
  */
 export const BOOKMARK_HEADER = "X-D1-Bookmark";
 
 /** Far longer than a D1 bookmark (about 100 characters); anything longer is not one. */
 const MAX_BOOKMARK_LENGTH = 512;
 const BOOKMARK = /^[A-Za-z0-9_.:+/=-]+$/;
+/** `<binding>:<D1 bookmark>`; a value without the prefix predates bookmarks naming their database. */
+const NAMED_BOOKMARK = /^(DB_[1-9][0-9]{0,5}):(.+)$/;
+
+/** How long a client should wait before retrying a deployment whose directory and configuration disagree. */
+const MISPLACED_RETRY_AFTER_SECONDS = "300";
+
+interface RequestedBookmark {
+  /** The database it was taken in; null for a value that does not say. */
+  database: string | null;
+  bookmark: string;
+}
 
 /**
  * A D1 session handed on as the D1Database drizzle takes. drizzle's d1 driver and `batchSql`
@@ -35,7 +56,7 @@ function sessionDatabase(db: D1Database, session: D1DatabaseSession): D1Database
   };
 }
 
-function requestedBookmark(header: string | undefined): string | undefined {
+function requestedBookmark(header: string | undefined): RequestedBookmark | undefined {
   const value = header?.trim();
   if (!value) return undefined;
   if (value.length > MAX_BOOKMARK_LENGTH || !BOOKMARK.test(value)) {
@@ -43,20 +64,85 @@ function requestedBookmark(header: string | undefined): string | undefined {
       detail: `${BOOKMARK_HEADER} is not a D1 bookmark`,
     });
   }
-  return value;
+  const named = NAMED_BOOKMARK.exec(value);
+  if (named?.[1] !== undefined && named[2] !== undefined) return { database: named[1], bookmark: named[2] };
+  return { database: null, bookmark: value };
 }
 
 /**
- * Opens the request's database, once, right after the token is verified: a D1 session from
- * the caller's bookmark when it sends one, otherwise from any replica ("first-unconstrained"),
- * since without a bookmark the caller has seen nothing it could miss. Writes always reach the
- * primary. Everything after this middleware, the member check included, uses `c.var.db`.
+ * Where the session starts: from the caller's bookmark when it was taken in this database;
+ * from any replica without one, since the caller has then seen nothing it could miss; and from
+ * the primary for a bookmark of another database (the organisation moved since, or the value
+ * predates the prefix), which holds everything any bookmark could name, where D1 would refuse
+ * the foreign bookmark itself.
+ */
+function sessionStart(requested: RequestedBookmark | undefined, database: string): string {
+  if (requested === undefined) return "first-unconstrained";
+  return requested.database === database ? requested.bookmark : "first-primary";
+}
+
+/** The directory's answer, checked against the configuration before it is cached and used. */
+async function lookUp(
+  env: AppBindings["Bindings"],
+  config: AppBindings["Variables"]["config"],
+  orgId: string,
+  recheck: boolean,
+): Promise<Placement> {
+  const now = new Date();
+  const placement = await lookUpPlacement(env.DIRECTORY, orgId, config.databases.placement, {
+    now: now.getTime(),
+    nowIso: toIsoSeconds(now),
+    recheck,
+  });
+  const entry = config.databases.byBinding.get(placement.database);
+  if (entry === undefined || entry.jurisdiction !== placement.jurisdiction) {
+    forgetPlacement(orgId);
+    logLine("error", "the directory places an organisation where the configuration does not allow it", {
+      org: orgId,
+      database: placement.database,
+      jurisdiction: placement.jurisdiction,
+      configured: entry === undefined ? "not in D1_DATABASES" : (entry.jurisdiction ?? "none"),
+    });
+    throw new AppError(
+      "service_unavailable",
+      "The service is not configured correctly; its operators have been told why",
+      {
+        headers: { "Retry-After": MISPLACED_RETRY_AFTER_SECONDS },
+      },
+    );
+  }
+  return placement;
+}
+
+/**
+ * Opens the request's database, once, right after the token is verified: the organisation's
+ * own (from the directory, cached per isolate, so a cached organisation costs no round trip and
+ * no await here), inside a D1 session started from the caller's bookmark. Writes always reach the
+ * primary. Everything after this middleware, the member check included, uses `c.var.db`, and
+ * every audit call `c.var.audit`.
  */
 export const database = createMiddleware<AppBindings>(async (c, next) => {
-  const bookmark = requestedBookmark(c.req.header(BOOKMARK_HEADER));
-  const session = c.env.DB.withSession(bookmark ?? "first-unconstrained");
-  c.set("db", createDb(sessionDatabase(c.env.DB, session)));
+  const requested = requestedBookmark(c.req.header(BOOKMARK_HEADER));
+  const { caller, config } = c.var;
+  const cached = cachedPlacement(caller.org, Date.now());
+  let placement = cached?.placement ?? (await lookUp(c.env, config, caller.org, false));
+  // A bookmark of another database than the cached one: the organisation may have moved since
+  // this isolate asked, and the caller has seen the new database. Asked once per cached answer.
+  if (cached && !cached.rechecked && requested?.database && requested.database !== placement.database) {
+    placement = await lookUp(c.env, config, caller.org, true);
+  }
+  const d1 = databaseBinding(c.env as unknown as Record<string, unknown>, placement.database);
+  const session = d1.withSession(sessionStart(requested, placement.database));
+  c.set("db", createDb(sessionDatabase(d1, session)));
+  c.set("database", placement.database);
+  c.set("audit", auditBindingFor(c.env, placement.jurisdiction, config.ignoreJurisdictions));
   await next();
-  const latest = session.getBookmark() ?? bookmark;
-  if (latest) c.header(BOOKMARK_HEADER, latest);
+  // The database refused a write because the organisation is moving or has moved: the next
+  // request of this isolate asks the directory again, and so finds the new database after the flip.
+  if (c.error !== undefined && isOrganisationFrozen(c.error)) forgetPlacement(caller.org);
+  const latest = session.getBookmark();
+  if (latest) c.header(BOOKMARK_HEADER, `${placement.database}:${latest}`);
+  else if (requested?.database === placement.database) {
+    c.header(BOOKMARK_HEADER, `${placement.database}:${requested.bookmark}`);
+  }
 });

@@ -223,7 +223,7 @@ async function settleAuditLog(
 ) {
   if (request.settled || c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) return;
   try {
-    const kept = await auditClient(c.env, c.var.caller.org).keep(request.key, await outcomeOf(c.res));
+    const kept = await auditClient(c.var.audit, c.var.caller.org).keep(request.key, await outcomeOf(c.res));
     if (kept.status === "key_reused") {
       const error = keyReused();
       c.res = problemResponse(c, error.code, error.message);

@@ -27,6 +27,8 @@ export const ErrorCode = {
   service_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Service Unavailable" },
   /** The audit log's stored tree no longer gives its last signed root: it refuses to sign or prove. */
   audit_log_untrusted: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Audit Log Untrusted" },
+  /** The organisation is being moved to another database: writes wait until it is there (SPEC §13). */
+  organisation_moving: { status: HttpStatus.SERVICE_UNAVAILABLE, title: "Organisation Moving" },
 } as const satisfies Record<string, { status: HttpStatusCode; title: string }>;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -214,6 +216,23 @@ export function problemResponse(
   });
 }
 
+/**
+ * What the freeze-guard triggers raise (migration 0010_scale_out): the database refused a write
+ * of an organisation that is being moved out of it, or has moved.
+ */
+export const ORGANISATION_FROZEN = "organisation_frozen";
+
+/** How long a writer should wait for a move: a small organisation is copied and flipped in seconds. */
+export const MOVE_RETRY_AFTER_SECONDS = 10;
+
+/** Whether an error (or one it wraps, as drizzle wraps D1's) is the freeze guard's abort. */
+export function isOrganisationFrozen(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e.message.includes(ORGANISATION_FROZEN)) return true;
+  }
+  return false;
+}
+
 function codeForStatus(status: number): ErrorCodeName {
   const match = (Object.keys(ErrorCode) as ErrorCodeName[]).find((name) => ErrorCode[name].status === status);
   return match ?? (status >= 500 ? "internal" : "bad_request");
@@ -242,6 +261,14 @@ export function handleError(err: Error, c: Context): Response {
         ? "malformed_json"
         : codeForStatus(err.status);
     return problemResponse(c, code, err.message || ErrorCode[code].title);
+  }
+  if (isOrganisationFrozen(err)) {
+    return problemResponse(
+      c,
+      "organisation_moving",
+      "This organisation is being moved to another database; nothing was written. Retry after the time in Retry-After.",
+      { headers: { "Retry-After": String(MOVE_RETRY_AFTER_SECONDS) } },
+    );
   }
   console.error(
     JSON.stringify({

@@ -75,7 +75,8 @@ export const errorResponses = {
   serviceUnavailable: {
     [HttpStatus.SERVICE_UNAVAILABLE]: {
       ...problemResponseOf(
-        "The deployment is misconfigured (its log says why), or the request must wait; retry later",
+        "The deployment is misconfigured (its log says why), the organisation is being moved to another " +
+          "database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After",
       ),
       headers: {
         "Retry-After": {

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditClient } from "../../src/audit/client";
-import { createDb } from "../../src/db/client";
 import { auditOutbox } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
@@ -43,7 +42,7 @@ describe("the audit outbox", () => {
     const o = await testOrg();
     const res = await registerThrough(env, o.coordinator, "mentor-042");
     expect(res.response.status).toBe(201);
-    expect(await outboxSize(createDb(env.DB), o.org)).toBe(0);
+    expect(await outboxSize(o.db, o.org)).toBe(0);
     expect(await entriesOf(o.org)).toHaveLength(1);
   });
 
@@ -53,7 +52,7 @@ describe("the audit outbox", () => {
     expect(res.response.status).toBe(201);
     const created = res.data;
     if (!created) throw new Error("the registration answered no attribution");
-    const db = createDb(env.DB);
+    const db = o.db;
     expect(await outboxSize(db, o.org)).toBe(1);
     expect(await entriesOf(o.org)).toHaveLength(0);
 
@@ -75,7 +74,7 @@ describe("the audit outbox", () => {
     const o = await testOrg();
     const res = await registerThrough(withAuditDown(), o.coordinator, "mentor-033");
     expect(res.response.status).toBe(201);
-    const db = createDb(env.DB);
+    const db = o.db;
     const [row] = await db
       .select()
       .from(auditOutbox)
@@ -98,7 +97,7 @@ describe("draining the outbox", () => {
     const down = withAuditDown();
     expect((await registerThrough(down, o.coordinator, "mentor-042")).response.status).toBe(201);
     expect((await registerThrough(down, o.coordinator, "mentor-033")).response.status).toBe(201);
-    const db = createDb(env.DB);
+    const db = o.db;
     const rows = (await db.select().from(auditOutbox).all()).filter((r) => r.orgId === o.org);
     expect(rows).toHaveLength(2);
     const [bad] = rows;

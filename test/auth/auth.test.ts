@@ -7,6 +7,7 @@ import type { Env } from "../../src/env";
 import { call, json, newOrg } from "../helpers/api";
 import { signToken, TEST_SECRET } from "../helpers/auth";
 import { api, TEST_ORIGIN, workerFetch } from "../helpers/client";
+import { databaseBindings } from "../helpers/databases";
 import { testOrg } from "../helpers/org";
 
 type Problem = components["schemas"]["Problem"];
@@ -120,9 +121,9 @@ describe("bearer authentication", () => {
   });
 });
 
-/** The configuration of a set of variables, which must parse. */
+/** The configuration of a set of variables (beside the test's databases), which must parse. */
 function configFrom(vars: Partial<Env>): Config {
-  const result = parseConfig(vars as Env);
+  const result = parseConfig({ ...databaseBindings(), ...vars } as Env);
   if (!result.ok) throw new Error(`the test's configuration does not parse: ${result.problems.join("; ")}`);
   return result.config;
 }

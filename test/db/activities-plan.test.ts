@@ -22,7 +22,7 @@ interface PlanCase {
   seek?: boolean;
 }
 
-const db = createDb(env.DB);
+const db = createDb(env.DB_1);
 const statements = { ...activityStatements, ...activityWriteStatements };
 const ORG = "org-plan";
 const MENTOR = "mentor-plan";
@@ -195,7 +195,7 @@ const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase
 
 async function planOf(statement: Statement): Promise<string[]> {
   const { sql, params } = statement.toSQL();
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+  const { results } = await env.DB_1.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<{ detail: string }>();
   return results.map((row) => row.detail);

@@ -1,12 +1,15 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
+import { d1Of, placeOrg } from "../helpers/databases";
 import { testOrg } from "../helpers/org";
 
+const orgD1 = async (org: string) => d1Of((await placeOrg(org)).database);
+
 async function countedRows(org: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from activities where org_id = ?")
+  const row = await (await orgD1(org))
+    .prepare("select count(*) as n from activities where org_id = ?")
     .bind(org)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -23,7 +26,8 @@ async function listedTotal(
 }
 
 async function countedAttributions(org: string): Promise<number> {
-  const row = await env.DB.prepare("select count(*) as n from attributions where org_id = ?")
+  const row = await (await orgD1(org))
+    .prepare("select count(*) as n from attributions where org_id = ?")
     .bind(org)
     .first<{ n: number }>();
   return row?.n ?? 0;

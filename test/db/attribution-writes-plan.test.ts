@@ -11,6 +11,7 @@ import { getAttribution } from "../../src/db/queries/attributions";
 import { confirmBatch, createBatch } from "../../src/db/queries/batches";
 import { type ActorContext, clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
 import { newOrg } from "../helpers/api";
+import { placeOrg } from "../helpers/databases";
 import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/instrumented-d1";
 import { addMember } from "../helpers/members";
 
@@ -57,13 +58,13 @@ async function recordAll(
   run: (db: ReturnType<typeof createDb>) => Promise<unknown>,
 ): Promise<RecordedStatement[]> {
   const log: RecordedStatement[] = [];
-  await run(createDb(recordingD1(env.DB, log)));
+  await run(createDb(recordingD1(env.DB_1, log)));
   return log;
 }
 
 describe("attribution writes use indexes", () => {
   it("detects a full scan, so the checks below can fail", async () => {
-    const plan = await queryPlan(env.DB, {
+    const plan = await queryPlan(env.DB_1, {
       sql: "select * from attributions where notes = ?",
       params: ["x"],
     });
@@ -72,6 +73,8 @@ describe("attribution writes use indexes", () => {
 
   it("never scans a whole table in any statement a registration, correction, confirmation, dispute, delete or bulk confirmation sends", async () => {
     const org = newOrg();
+    // On the database the statements are recorded and explained on.
+    await placeOrg(org, "DB_1");
     await addMember(org, "coord-1", ["coordinator"]);
     for (const id of ["m-1", "m-2", "m-3"]) await addMember(org, id, ["mentor"]);
     const fields = {
@@ -175,10 +178,13 @@ describe("attribution writes use indexes", () => {
     });
     expect(statements.length).toBeGreaterThan(20);
     for (const statement of statements) {
-      const plan = await queryPlan(env.DB, statement);
+      const plan = await queryPlan(env.DB_1, statement);
       expect(fullScans(plan), statement.sql).toEqual([]);
-      // The drain reads the oldest outbox rows in index order by design; every other write reads by key.
-      const isDrain = /from "audit_outbox" order by/.test(statement.sql);
+      // The drain reads the oldest outbox rows in index order by design (leaving out organisations
+      // that are moving); every other write reads by key.
+      const isDrain = /from "audit_outbox" (where .+ )?order by "audit_outbox"."created_at"/.test(
+        statement.sql,
+      );
       if (!isDrain) expect(wideReads(plan), statement.sql).toEqual([]);
     }
   });

@@ -6,7 +6,7 @@ import {
   attributionListStatements as statements,
 } from "../../src/db/queries/attributions";
 
-const db = createDb(env.DB);
+const db = createDb(env.DB_1);
 const ORG = "org-plan";
 const MARCH = { from: "2026-03-01T00:00:00Z", to: "2026-03-31T23:59:59Z" };
 const OFFSET = { limit: 20, offset: 40 };
@@ -54,7 +54,7 @@ interface Statement {
 
 async function planOf(statement: Statement): Promise<string[]> {
   const { sql, params } = statement.toSQL();
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+  const { results } = await env.DB_1.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<{ detail: string }>();
   return results.map((row) => row.detail);

@@ -23,47 +23,53 @@ describe(`the ${MIGRATION} migration`, () => {
     const o = await testOrg();
     const activity = `insert into activities (org_id, activity_id, mentor_id, activity_type, description,
       duration_minutes, occurred_at, entry_mode, attribution_id, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    await env.DB.batch([
-      env.DB.prepare(activity).bind(
-        o.org,
-        "log_00000000000000aa",
-        "mentor-042",
-        "check_in",
-        "Check-in",
-        30,
-        "2026-03-10T10:00:00Z",
-        "self",
-        null,
-        "mentor-042",
-      ),
-      env.DB.prepare(activity).bind(
-        o.org,
-        "pact-20260301-001",
-        "mentor-042",
-        "workshop",
-        "Workshop",
-        120,
-        "2026-03-11T10:00:00Z",
-        "proxy",
-        "attr-20260301-001",
-        "coord-007",
-      ),
-      env.DB.prepare(`insert into attributions (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
+    await o.d1.batch([
+      o.d1
+        .prepare(activity)
+        .bind(
+          o.org,
+          "log_00000000000000aa",
+          "mentor-042",
+          "check_in",
+          "Check-in",
+          30,
+          "2026-03-10T10:00:00Z",
+          "self",
+          null,
+          "mentor-042",
+        ),
+      o.d1
+        .prepare(activity)
+        .bind(
+          o.org,
+          "pact-20260301-001",
+          "mentor-042",
+          "workshop",
+          "Workshop",
+          120,
+          "2026-03-11T10:00:00Z",
+          "proxy",
+          "attr-20260301-001",
+          "coord-007",
+        ),
+      o.d1
+        .prepare(`insert into attributions (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
           activity_type_id, activity_date, duration_minutes, proxy, entry_mode, created_by, last_event_id,
-          created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, 1, 'proxy', ?, ?, ?, ?)`).bind(
-        o.org,
-        "attr-20260301-001",
-        "pact-20260301-001",
-        "mentor-042",
-        "coord-007",
-        "workshop",
-        "2026-03-11T10:00:00Z",
-        120,
-        "coord-007",
-        "event-before-confirmation",
-        "2026-03-01T10:00:00Z",
-        "2026-03-01T10:00:00Z",
-      ),
+          created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, 1, 'proxy', ?, ?, ?, ?)`)
+        .bind(
+          o.org,
+          "attr-20260301-001",
+          "pact-20260301-001",
+          "mentor-042",
+          "coord-007",
+          "workshop",
+          "2026-03-11T10:00:00Z",
+          120,
+          "coord-007",
+          "event-before-confirmation",
+          "2026-03-01T10:00:00Z",
+          "2026-03-01T10:00:00Z",
+        ),
     ]);
     const summary = async () =>
       (
@@ -75,12 +81,19 @@ describe(`the ${MIGRATION} migration`, () => {
 
     const statements = dataStatements();
     expect(statements).toHaveLength(1);
-    // Safe to run again on the shared test database: every self entry written since is confirmed already.
-    for (const statement of statements) await env.DB.prepare(statement).run();
+    // Run on the test's organisation alone: the shared test database holds other tests'
+    // organisations, some of them frozen by a move, whose rows no statement may touch.
+    for (const statement of statements) {
+      await o.d1
+        .prepare(`${statement.trim().replace(/;$/, "")} AND \`org_id\` = ?`)
+        .bind(o.org)
+        .run();
+    }
 
-    const status = await env.DB.prepare(
-      "select activity_id, confirmation_status, confirmation_by from activities where org_id = ? order by activity_id",
-    )
+    const status = await o.d1
+      .prepare(
+        "select activity_id, confirmation_status, confirmation_by from activities where org_id = ? order by activity_id",
+      )
       .bind(o.org)
       .all();
     expect(status.results).toEqual([

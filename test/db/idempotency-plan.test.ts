@@ -14,6 +14,7 @@ import {
 } from "../../src/db/queries/idempotency";
 import type { ActorContext } from "../../src/db/queries/outbox";
 import { newOrg } from "../helpers/api";
+import { placeOrg } from "../helpers/databases";
 import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/instrumented-d1";
 import { addMember } from "../helpers/members";
 
@@ -64,7 +65,7 @@ async function answerFor(db: Db, org: string, key: string, status = 201): Promis
 
 describe("the statements of an Idempotency-Key use indexes", () => {
   it("detects a full scan, so the checks below can fail", async () => {
-    const plan = await queryPlan(env.DB, {
+    const plan = await queryPlan(env.DB_1, {
       sql: "select * from idempotency_keys where fingerprint = ?",
       params: ["f"],
     });
@@ -73,6 +74,8 @@ describe("the statements of an Idempotency-Key use indexes", () => {
 
   it("never scans a whole table in the claim, the lease check, any creating write's answer, or the bookkeeping after", async () => {
     const org = newOrg();
+    // The plans are read on DB_1, so the organisation's rows go there.
+    await placeOrg(org, "DB_1");
     await addMember(org, "coord-1", ["coordinator"]);
     for (const id of ["m-1", "m-2"]) await addMember(org, id, ["mentor"]);
     const fields = {
@@ -88,7 +91,7 @@ describe("the statements of an Idempotency-Key use indexes", () => {
       actor,
     };
     const log: RecordedStatement[] = [];
-    const db = createDb(recordingD1(env.DB, log));
+    const db = createDb(recordingD1(env.DB_1, log));
     const created = await createAttribution(db, {
       ...fields,
       mentorId: "m-1",
@@ -152,14 +155,14 @@ describe("the statements of an Idempotency-Key use indexes", () => {
     expect(answers).toHaveLength(6);
     expect(log.filter((s) => /^insert into "idempotency_leases"/.test(s.sql))).toHaveLength(5);
     for (const statement of log) {
-      const plan = await queryPlan(env.DB, statement);
+      const plan = await queryPlan(env.DB_1, statement);
       expect(fullScans(plan), statement.sql).toEqual([]);
     }
   });
 
   it("checks a lease by the key's primary key", async () => {
     // The trigger's query (migration 0011), as SQLite plans it.
-    const plan = await queryPlan(env.DB, {
+    const plan = await queryPlan(env.DB_1, {
       sql: `SELECT 1 FROM idempotency_keys WHERE org_id = ? AND caller_id = ? AND key = ?
         AND claim_id = ? AND response_status IS NULL`,
       params: ["o", "c", "k", "claim"],

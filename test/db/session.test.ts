@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { BOOKMARK_HEADER } from "../../src/http/database";
 import { api } from "../helpers/client";
+import { shardBindings } from "../helpers/databases";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import { testOrg } from "../helpers/org";
 
@@ -17,15 +18,16 @@ const entry = { activity_type: "check_in", description: "Check-in", occurred_at:
 function observedD1() {
   const sessionStarts: (string | undefined)[] = [];
   let calls = 0;
+  const observer = {
+    session: (start: string | undefined) => sessionStarts.push(start),
+    call: <R>(run: () => R): R => {
+      calls += 1;
+      return run();
+    },
+  };
   const bindings: Env = {
     ...env,
-    DB: instrumentD1(env.DB, {
-      session: (start) => sessionStarts.push(start),
-      call: (run) => {
-        calls += 1;
-        return run();
-      },
-    }),
+    ...Object.fromEntries(shardBindings().map(({ name, d1 }) => [name, instrumentD1(d1, observer)])),
   };
   return { bindings, sessionStarts, d1Calls: () => calls };
 }
@@ -36,7 +38,8 @@ describe("D1 sessions and the X-D1-Bookmark header", () => {
     const observed = observedD1();
     const { response } = await api(o.mentor, { bindings: observed.bindings }).POST(LOGS, { body: entry });
     expect(response.status).toBe(201);
-    expect(response.headers.get(BOOKMARK_HEADER)).toMatch(/\S/);
+    // The bookmark names the database it was taken in: the organisation's own.
+    expect(response.headers.get(BOOKMARK_HEADER)).toMatch(new RegExp(`^${o.database}:\\S+$`));
     // Without a bookmark the request has seen nothing it could miss, so any replica may answer.
     expect(observed.sessionStarts).toEqual(["first-unconstrained"]);
   });
@@ -55,7 +58,8 @@ describe("D1 sessions and the X-D1-Bookmark header", () => {
       headers: { [BOOKMARK_HEADER]: bookmark },
     });
     expect(read.response.status).toBe(200);
-    expect(observed.sessionStarts).toEqual([bookmark]);
+    // D1 is handed the bookmark itself, without the name of its database.
+    expect(observed.sessionStarts).toEqual([bookmark.slice(`${o.database}:`.length)]);
     expect(read.response.headers.get(BOOKMARK_HEADER)).toMatch(/\S/);
   });
 

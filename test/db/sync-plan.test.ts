@@ -14,7 +14,7 @@ const ORG = "org-plan";
 
 async function planOf(statement: SQL): Promise<string[]> {
   const query = dialect.sqlToQuery(statement);
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+  const { results } = await env.DB_1.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
     .bind(...query.params)
     .all<{ detail: string }>();
   return results.map((row) => row.detail);

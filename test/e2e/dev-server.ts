@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrateAll } from "../../scripts/dev/d1.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const READY_TIMEOUT_MS = 90_000;
@@ -59,12 +60,8 @@ export async function startDevServer(
   const port = await freePort();
   const state = options.state ?? mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: ROOT,
-    env: { ...env, CI: "true" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (migrate.status !== 0) throw new Error(`applying the D1 migrations failed (${migrate.status})`);
+  const migrated = migrateAll("--local", ["--persist-to", state], true);
+  if (migrated !== 0) throw new Error(`applying the D1 migrations failed (${migrated})`);
   const child = spawn(
     WRANGLER,
     [

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { databaseBinding } from "../../src/db/databases";
 import type { Env } from "../../src/env";
 import { instrumentD1, type RecordedStatement } from "./instrumented-d1";
 
@@ -26,8 +27,11 @@ export interface FaultyBindings {
 const checksLease = (statements: RecordedStatement[]) =>
   statements.some((s) => /insert into "?idempotency_leases"?/i.test(s.sql));
 
-/** The Worker's bindings (the test environment's by default), with `fault` on the answering write batch. */
-export function faultyWrites(fault: WriteFault, base: Env = env): FaultyBindings {
+/**
+ * The Worker's bindings (the test environment's by default), with `fault` on the answering write
+ * batch of `database`, the binding the organisation under test lives on.
+ */
+export function faultyWrites(fault: WriteFault, database: string, base: Env = env): FaultyBindings {
   let reach = () => {};
   const reached = new Promise<void>((resolve) => {
     reach = resolve;
@@ -36,7 +40,7 @@ export function faultyWrites(fault: WriteFault, base: Env = env): FaultyBindings
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const DB = instrumentD1(base.DB, {
+  const faulty = instrumentD1(databaseBinding(base as unknown as Record<string, unknown>, database), {
     batch: async (statements, run) => {
       if (!checksLease(statements)) return run();
       switch (fault) {
@@ -59,7 +63,7 @@ export function faultyWrites(fault: WriteFault, base: Env = env): FaultyBindings
       }
     },
   });
-  return { bindings: { ...base, DB }, reached, release };
+  return { bindings: { ...base, [database]: faulty }, reached, release };
 }
 
 /**

@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import type { MemberRole } from "../../src/auth/caller";
-import { createDb } from "../../src/db/client";
 import { upsertMember } from "../../src/db/queries/members";
+import { orgDb } from "./databases";
 
 /** Writes a member straight into D1 for a test's setup. */
 export async function addMember(
@@ -10,7 +9,7 @@ export async function addMember(
   roles: MemberRole[],
   options: { name?: string; active?: boolean } = {},
 ): Promise<void> {
-  await upsertMember(createDb(env.DB), org, memberId, {
+  await upsertMember(await orgDb(org), org, memberId, {
     name: options.name ?? memberId,
     roles,
     active: options.active ?? true,

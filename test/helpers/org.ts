@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import type { MemberRole, Role } from "../../src/auth/caller";
-import { createDb } from "../../src/db/client";
+import { createDb, type Db } from "../../src/db/client";
 import { members } from "../../src/db/schema";
 import { newOrg } from "./api";
 import type { TokenClaims } from "./auth";
+import { d1Of, placeOrg } from "./databases";
 
 /**
  * The one organisation fixture: a fresh organisation (so each test owns its rows) with the
@@ -11,6 +11,11 @@ import type { TokenClaims } from "./auth";
  */
 export interface TestOrg {
   org: string;
+  /** The binding name of the database the directory placed it on (`DB_1`, …). */
+  database: string;
+  /** That database, for a test's own setup and checks. */
+  d1: D1Database;
+  db: Db;
   /** A caller of this organisation with the given roles (a member on record or not). */
   as: (sub: string, ...roles: Role[]) => TokenClaims;
   /** One caller per role: mentor-042, coord-007, admin-007, compliance-001 and a service identity. */
@@ -40,10 +45,17 @@ export const PEOPLE: readonly [string, string, MemberRole[], boolean][] = [
 
 const nameOf = (sub: string) => PEOPLE.find(([id]) => id === sub)?.[1];
 
-export async function testOrg(label = "org"): Promise<TestOrg> {
+/**
+ * A fresh organisation with the seed contracts' people, placed as its first request would place
+ * it (so the suite's organisations spread over the databases), or on `options.database`.
+ */
+export async function testOrg(label = "org", options: { database?: string } = {}): Promise<TestOrg> {
   const org = newOrg(label);
+  const { database } = await placeOrg(org, options.database);
+  const d1 = d1Of(database);
+  const db = createDb(d1);
   // One statement for all of them: each test makes its own organisation, so this runs often.
-  await createDb(env.DB)
+  await db
     .insert(members)
     .values(PEOPLE.map(([memberId, name, roles, active]) => ({ orgId: org, memberId, name, roles, active })));
   const as = (sub: string, ...roles: Role[]): TokenClaims => {
@@ -60,6 +72,9 @@ export async function testOrg(label = "org"): Promise<TestOrg> {
   };
   return {
     org,
+    database,
+    d1,
+    db,
     as,
     caller,
     ...caller,

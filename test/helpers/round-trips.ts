@@ -5,12 +5,15 @@ import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { signToken, type TokenClaims } from "./auth";
 import { TEST_ORIGIN } from "./client";
+import { shardBindings } from "./databases";
 import { instrumentD1 } from "./instrumented-d1";
 
 /** Network round trips one request made, as production would pay for them. */
 export interface RoundTrips {
-  /** D1 calls: a statement's first/all/run/raw, a batch, or an exec. */
+  /** D1 calls to the organisation's database: a statement's first/all/run/raw, a batch, or an exec. */
   d1: number;
+  /** D1 calls to the directory (which database holds the organisation). */
+  directory: number;
   /** RPC calls on audit-object stubs. */
   object: number;
   /** D1 sessions opened (free in themselves; every D1 call of the request should go through one). */
@@ -32,7 +35,7 @@ export interface CountedCall {
   deferred: RoundTrips;
 }
 
-type Kind = "d1" | "object";
+type Kind = "d1" | "directory" | "object";
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === "object" || typeof value === "function") &&
@@ -61,7 +64,12 @@ class Tally {
 
   snapshot(settled: boolean): RoundTrips {
     const of = (kind: Kind) => this.calls.filter((c) => c.kind === kind && c.settled === settled).length;
-    return { d1: of("d1"), object: of("object"), sessions: settled ? this.sessions : 0 };
+    return {
+      d1: of("d1"),
+      directory: of("directory"),
+      object: of("object"),
+      sessions: settled ? this.sessions : 0,
+    };
   }
 }
 
@@ -96,15 +104,22 @@ function countingNamespace(namespace: Env["AUDIT_LOG"], tally: Tally): Env["AUDI
  */
 async function countRequest(request: Request): Promise<CountedCall> {
   const tally = new Tally();
+  const shards = Object.fromEntries(
+    shardBindings().map(({ name, d1 }) => [
+      name,
+      instrumentD1(d1, {
+        call: (run) => tally.track("d1", run),
+        session: (start) => {
+          tally.sessions += 1;
+          tally.sessionStarts.push(start);
+        },
+      }),
+    ]),
+  );
   const bindings: Env = {
     ...env,
-    DB: instrumentD1(env.DB, {
-      call: (run) => tally.track("d1", run),
-      session: (start) => {
-        tally.sessions += 1;
-        tally.sessionStarts.push(start);
-      },
-    }),
+    ...shards,
+    DIRECTORY: instrumentD1(env.DIRECTORY, { call: (run) => tally.track("directory", run) }),
     AUDIT_LOG: countingNamespace(env.AUDIT_LOG, tally),
   };
   const ctx = createExecutionContext();

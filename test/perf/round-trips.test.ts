@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
+import { forgetPlacement } from "../../src/db/placement";
+import { newOrg } from "../helpers/api";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
 import { addMember } from "../helpers/members";
@@ -563,6 +565,11 @@ describe("round trips per request (SPEC §8: a read is 1 D1 call; a write is 1 D
     // Every D1 call of a request goes through the one session that yields its bookmark.
     expect(inline.sessions).toBe(1);
     expect(deferred.object).toBe(0);
+    // The organisation's database came from this isolate's directory cache: no round trip for it.
+    expect({ inline: inline.directory, deferred: deferred.directory }).toEqual({
+      inline: table.directory.cached,
+      deferred: 0,
+    });
   });
 
   it("exceeds 'a read is 1 round trip; a write is 1 D1 batch and at most 1 object call' only with a reason", () => {
@@ -572,5 +579,31 @@ describe("round trips per request (SPEC §8: a read is 1 D1 call; a write is 1 D
       return !within && !("exception" in budget);
     });
     expect(unexplained.map(([name]) => name)).toEqual([]);
+  });
+});
+
+describe("the directory lookup (SPEC §13) adds round trips only to an organisation this isolate has not looked up lately", () => {
+  const read = (c: MentorActivityClient) => c.GET("/api/v1/activity-types");
+
+  it("costs a cached organisation none, an expired one a read, and a new one a read and a placement", async () => {
+    const o = await testOrg();
+    await countCall(o.mentor, read);
+    const cached = await countCall(o.mentor, read);
+    expect({ d1: cached.inline.d1, directory: cached.inline.directory }).toEqual({
+      d1: table.budgets["activity types"].d1,
+      directory: table.directory.cached,
+    });
+
+    forgetPlacement(o.org);
+    const uncached = await countCall(o.mentor, read);
+    expect({ d1: uncached.inline.d1, directory: uncached.inline.directory }).toEqual({
+      d1: table.budgets["activity types"].d1,
+      directory: table.directory.uncached,
+    });
+
+    const newcomer: TokenClaims = { sub: "mentor-first", org: newOrg("first"), roles: ["mentor"] };
+    const first = await countCall(newcomer, read);
+    expect(first.sent.response.status).toBe(200);
+    expect(first.inline.directory).toBe(table.directory.first_request);
   });
 });

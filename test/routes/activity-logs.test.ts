@@ -1,12 +1,11 @@
-import { env } from "cloudflare:workers";
 import type { OperationObject } from "openapi-typescript";
 import { describe, expect, it } from "vitest";
 import type { components, paths } from "../../clients/typescript/index";
-import { createDb } from "../../src/db/client";
 import { activities } from "../../src/db/schema";
 import { call, json } from "../helpers/api";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
+import { orgDb } from "../helpers/databases";
 import { testOrg } from "../helpers/org";
 
 const BASE = "/api/v1/activity-logs";
@@ -62,7 +61,7 @@ async function record(as: TokenClaims, body: Partial<ActivityLogInput> = {}): Pr
 
 /** A coordinator's proxy activity, written the way the attributions module writes it. */
 async function insertProxy(org: string, mentorId: string, activityId: string, occurredAt: string) {
-  await createDb(env.DB).insert(activities).values({
+  await (await orgDb(org)).insert(activities).values({
     orgId: org,
     activityId,
     mentorId,
@@ -352,7 +351,7 @@ describe("listing: order, pagination and filters", () => {
 describe("changing an entry", () => {
   it("changes only the named fields and answers the whole entry with a new updated_at", async () => {
     const o = await testOrg();
-    await createDb(env.DB).insert(activities).values({
+    await o.db.insert(activities).values({
       orgId: o.org,
       activityId: "log_003ccc",
       mentorId: "mentor-042",

@@ -2,7 +2,6 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
-import { createDb } from "../../src/db/client";
 import { summarizeActivities } from "../../src/db/queries/activities";
 import { activities } from "../../src/db/schema";
 import type { Env } from "../../src/env";
@@ -452,7 +451,7 @@ describe("the mentor's summary and counts", () => {
   it("leave a disputed activity's contact out of the unique contacts", async () => {
     // Registrations carry no contact through the API, so the row is written as a dispute leaves it.
     const o = await testOrg();
-    const db = createDb(env.DB);
+    const db = o.db;
     const row = {
       orgId: o.org,
       mentorId: o.mentor.sub,
@@ -573,7 +572,7 @@ describe("an answer while the audit log is unreachable", () => {
   it("is kept with its audit event in the outbox, and the drain appends the event exactly once", async () => {
     const o = await testOrg();
     const { attribution_id: id } = await register(o, o.mentor.sub);
-    const db = createDb(env.DB);
+    const db = o.db;
     const down = withAuditDown();
 
     const answered = await confirm(o.mentor, id, {}, down);

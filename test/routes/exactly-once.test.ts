@@ -4,7 +4,6 @@ import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
 import { auditClient } from "../../src/audit/client";
-import { createDb } from "../../src/db/client";
 import { activities, attributions, batches, idempotencyKeys } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
@@ -23,8 +22,6 @@ import { type TestOrg, testOrg } from "../helpers/org";
  */
 
 type CreateAttribution = components["schemas"]["CreateAttribution"];
-
-const db = () => createDb(env.DB);
 
 async function drain(): Promise<void> {
   await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
@@ -121,7 +118,7 @@ async function attributionNow(o: TestOrg, id: string) {
 }
 
 async function attributionIds(o: TestOrg, where = sql`1`): Promise<string[]> {
-  const rows = await db()
+  const rows = await o.db
     .select({ id: attributions.attributionId })
     .from(attributions)
     .where(and(eq(attributions.orgId, o.org), where))
@@ -130,7 +127,7 @@ async function attributionIds(o: TestOrg, where = sql`1`): Promise<string[]> {
 }
 
 async function batchIds(o: TestOrg, status?: "pending" | "confirmed"): Promise<string[]> {
-  const rows = await db()
+  const rows = await o.db
     .select({ id: batches.batchId })
     .from(batches)
     .where(and(eq(batches.orgId, o.org), status === undefined ? undefined : eq(batches.status, status)))
@@ -139,7 +136,7 @@ async function batchIds(o: TestOrg, status?: "pending" | "confirmed"): Promise<s
 }
 
 async function selfLogIds(o: TestOrg): Promise<string[]> {
-  const rows = await db()
+  const rows = await o.db
     .select({ id: activities.activityId })
     .from(activities)
     .where(and(eq(activities.orgId, o.org), eq(activities.entryMode, "self")))
@@ -372,7 +369,7 @@ async function expectExactlyOnce(post: CreatingPost, o: TestOrg, entriesBefore: 
 
 /** Moves the key's lease into the past, as the clock would after IDEMPOTENCY_LEASE_SECONDS. */
 async function expireLease(o: TestOrg): Promise<void> {
-  await db()
+  await o.db
     .update(idempotencyKeys)
     .set({ lockedUntil: "2000-01-01T00:00:00Z" })
     .where(eq(idempotencyKeys.orgId, o.org));
@@ -398,7 +395,7 @@ describe.each(CREATING_POSTS)("$name with an Idempotency-Key", (post) => {
     ["the Worker dies right after the D1 batch commits", "hold-after"],
   ])("replays the committed answer and its ID when %s", async (_label, fault) => {
     const { o, prepared, entriesBefore, key } = await arrange(post);
-    const faulty = faultyWrites(fault);
+    const faulty = faultyWrites(fault, o.database);
     const first = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
     // The client never got an answer; it retries with the key while (or after) the first one died.
@@ -414,7 +411,7 @@ describe.each(CREATING_POSTS)("$name with an Idempotency-Key", (post) => {
 
   it("runs the write on the retry when D1 failed before the batch", async () => {
     const { o, prepared, entriesBefore, key } = await arrange(post);
-    const faulty = faultyWrites("fail-before");
+    const faulty = faultyWrites("fail-before", o.database);
     const first = await sendWith(prepared, key, faulty.bindings);
     expect(first.response.status).toBe(500);
     expect(await post.written(o)).toEqual([]);
@@ -425,7 +422,7 @@ describe.each(CREATING_POSTS)("$name with an Idempotency-Key", (post) => {
 
   it("lets a retry take over once the lease ends; the request that outlived it writes nothing", async () => {
     const { o, prepared, entriesBefore, key } = await arrange(post);
-    const faulty = faultyWrites("hold-before");
+    const faulty = faultyWrites("hold-before", o.database);
     const stalled = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
     const early = await sendWith(prepared, key);
@@ -489,7 +486,7 @@ describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the
     expect(retry.response.headers.get("Content-Type")).toBe(first.response.headers.get("Content-Type"));
     expect(textOf(retry)).toBe(textOf(first));
     expect(await auditEntries(o.org)).toBe(1);
-    const keys = await db().select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, o.org)).all();
+    const keys = await o.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, o.org)).all();
     expect(keys).toEqual([]);
   });
 
@@ -596,7 +593,7 @@ describe("a write whose answer cannot be stored", () => {
   it("does not commit: the batch that writes and the answer it stores are one transaction", async () => {
     const o = await testOrg("once-store");
     // The answer's statement fails inside the write batch, as a full disk or a bad row would make it.
-    const failing = instrumentD1(env.DB, {
+    const failing = instrumentD1(o.d1, {
       statement: ({ sql: text }) => {
         if (
           /^update "idempotency_keys" set "response_status"/i.test(text) &&
@@ -607,7 +604,7 @@ describe("a write whose answer cannot be stored", () => {
       },
     });
     const body = workshop("mentor-042");
-    const res = await api(o.coordinator, { bindings: { ...env, DB: failing } }).POST(
+    const res = await api(o.coordinator, { bindings: { ...env, [o.database]: failing } }).POST(
       "/api/v1/activity-attributions",
       { params: { header: headerOf("no-store") }, body },
     );

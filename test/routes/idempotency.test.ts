@@ -3,11 +3,11 @@ import { env } from "cloudflare:workers";
 import { count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
-import { createDb } from "../../src/db/client";
 import { attributions, idempotencyKeys } from "../../src/db/schema";
 import { sha256Hex } from "../../src/http/digest";
 import worker from "../../src/index";
 import { api } from "../helpers/client";
+import { orgDb } from "../helpers/databases";
 import { faultyWrites } from "../helpers/faults";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import { testOrg } from "../helpers/org";
@@ -23,15 +23,16 @@ const REGISTRATION: components["schemas"]["CreateAttribution"] = {
 
 type Problem = components["schemas"]["Problem"];
 
-const db = () => createDb(env.DB);
-
 async function attributionCount(org: string): Promise<number> {
-  const [row] = await db().select({ n: count() }).from(attributions).where(eq(attributions.orgId, org));
+  const [row] = await (await orgDb(org))
+    .select({ n: count() })
+    .from(attributions)
+    .where(eq(attributions.orgId, org));
   return row?.n ?? 0;
 }
 
 async function keyRows(org: string) {
-  return db().select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, org)).all();
+  return (await orgDb(org)).select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, org)).all();
 }
 
 /** The typed header parameter every idempotent POST of the contract takes. */
@@ -124,17 +125,15 @@ describe("Idempotency-Key on POST", () => {
     const now = Date.now();
     const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
     // The first request holds the key: its row has no response yet and a live lease.
-    await db()
-      .insert(idempotencyKeys)
-      .values({
-        orgId: o.org,
-        callerId: o.coordinator.sub,
-        key: "key-4",
-        fingerprint: sha256Hex(`POST\n${ATTRIBUTIONS}\n${JSON.stringify(REGISTRATION)}`),
-        createdAt: iso(now),
-        lockedUntil: iso(now + 3_600_000),
-        expiresAt: iso(now + 86_400_000),
-      });
+    await o.db.insert(idempotencyKeys).values({
+      orgId: o.org,
+      callerId: o.coordinator.sub,
+      key: "key-4",
+      fingerprint: sha256Hex(`POST\n${ATTRIBUTIONS}\n${JSON.stringify(REGISTRATION)}`),
+      createdAt: iso(now),
+      lockedUntil: iso(now + 3_600_000),
+      expiresAt: iso(now + 86_400_000),
+    });
     const retry = await api(o.coordinator).POST(ATTRIBUTIONS, {
       params: withKey("key-4"),
       body: REGISTRATION,
@@ -147,17 +146,15 @@ describe("Idempotency-Key on POST", () => {
     const o = await testOrg();
     const now = Date.now();
     const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
-    await db()
-      .insert(idempotencyKeys)
-      .values({
-        orgId: o.org,
-        callerId: o.coordinator.sub,
-        key: "key-5",
-        fingerprint: sha256Hex(`POST\n${ATTRIBUTIONS}\n${JSON.stringify(REGISTRATION)}`),
-        createdAt: iso(now - 7_200_000),
-        lockedUntil: iso(now - 3_600_000),
-        expiresAt: iso(now + 86_400_000),
-      });
+    await o.db.insert(idempotencyKeys).values({
+      orgId: o.org,
+      callerId: o.coordinator.sub,
+      key: "key-5",
+      fingerprint: sha256Hex(`POST\n${ATTRIBUTIONS}\n${JSON.stringify(REGISTRATION)}`),
+      createdAt: iso(now - 7_200_000),
+      lockedUntil: iso(now - 3_600_000),
+      expiresAt: iso(now + 86_400_000),
+    });
     const retry = await api(o.coordinator).POST(ATTRIBUTIONS, {
       params: withKey("key-5"),
       body: REGISTRATION,
@@ -179,10 +176,9 @@ describe("Idempotency-Key on POST", () => {
 
   it("frees the key when the first request failed with a 5xx before writing, so the retry runs", async () => {
     const o = await testOrg();
-    const failed = await api(o.coordinator, { bindings: faultyWrites("fail-before").bindings }).POST(
-      ATTRIBUTIONS,
-      { params: withKey("key-7"), body: REGISTRATION },
-    );
+    const failed = await api(o.coordinator, {
+      bindings: faultyWrites("fail-before", o.database).bindings,
+    }).POST(ATTRIBUTIONS, { params: withKey("key-7"), body: REGISTRATION });
     await expectProblem(failed, 500);
     expect(await keyRows(o.org)).toHaveLength(0);
 
@@ -199,17 +195,20 @@ describe("Idempotency-Key on POST", () => {
     const o = await testOrg();
     // A database (and every session opened on it) that refuses only the write recording an outcome
     // after the handler; a creating write stores its answer in its own batch instead.
-    const failingStore = instrumentD1(env.DB, {
+    const failingStore = instrumentD1(o.d1, {
       statement: ({ sql }) => {
         if (/^update "idempotency_keys"/i.test(sql) && !/exists \(select 1/.test(sql)) {
           throw new Error("D1 unavailable");
         }
       },
     });
-    const res = await api(o.coordinator, { bindings: { ...env, DB: failingStore } }).POST(ATTRIBUTIONS, {
-      params: withKey("key-8"),
-      body: { ...REGISTRATION, activity_type_id: "juggling" },
-    });
+    const res = await api(o.coordinator, { bindings: { ...env, [o.database]: failingStore } }).POST(
+      ATTRIBUTIONS,
+      {
+        params: withKey("key-8"),
+        body: { ...REGISTRATION, activity_type_id: "juggling" },
+      },
+    );
     await expectProblem(res, 400);
     expect(await attributionCount(o.org)).toBe(0);
     const [held] = await keyRows(o.org);
@@ -273,11 +272,11 @@ describe("Idempotency-Key on POST", () => {
       lockedUntil: "2020-01-01T00:01:00Z",
       expiresAt,
     });
-    await db()
+    await o.db
       .insert(idempotencyKeys)
       .values([row("old", "2020-01-02T00:00:00Z"), row("live", "9999-01-01T00:00:00Z")]);
     await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
-    const left = await db()
+    const left = await o.db
       .select({ key: idempotencyKeys.key })
       .from(idempotencyKeys)
       .where(eq(idempotencyKeys.orgId, o.org))

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../client";
-import { type IdempotencyKeyRow, idempotencyKeys } from "../schema";
+import { type IdempotencyKeyRow, idempotencyKeys, orgFreezes } from "../schema";
 
 export interface IdempotencyScope {
   orgId: string;
@@ -106,12 +106,16 @@ export async function releaseIdempotencyKey(db: Db, lease: IdempotencyLease): Pr
   await db.delete(idempotencyKeys).where(heldBy(lease));
 }
 
-/** Deletes at most `limit` expired keys; answers how many went. */
+/**
+ * Deletes at most `limit` expired keys; answers how many went. Keys of an organisation that is
+ * moving wait (its rows are being copied, and the freeze would abort the whole statement).
+ */
 export async function deleteExpiredIdempotencyKeys(db: Db, now: string, limit: number): Promise<number> {
   const deleted = await db
     .delete(idempotencyKeys)
     .where(
-      sql`rowid in (select rowid from ${idempotencyKeys} where ${idempotencyKeys.expiresAt} <= ${now} limit ${limit})`,
+      sql`rowid in (select rowid from ${idempotencyKeys} where ${idempotencyKeys.expiresAt} <= ${now}
+        and ${idempotencyKeys.orgId} not in (select org_id from ${orgFreezes}) limit ${limit})`,
     )
     .returning({ key: idempotencyKeys.key });
   return deleted.length;

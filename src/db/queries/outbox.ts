@@ -1,6 +1,6 @@
-import { asc, inArray, type SQL, sql } from "drizzle-orm";
+import { asc, inArray, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { auditOutbox } from "../schema";
+import { auditOutbox, orgFreezes } from "../schema";
 import { memberName } from "./members";
 
 /**
@@ -160,11 +160,16 @@ interface PendingOutboxRow {
   payload: string;
 }
 
-/** The oldest undelivered events, in the order they were written. */
+/**
+ * The oldest undelivered events, in the order they were written, of organisations that are not
+ * moving: a frozen organisation's rows cannot be cleared, and rows being copied in are not yet
+ * the organisation's (src/db/move.ts).
+ */
 export async function pendingOutbox(db: Db, limit: number): Promise<PendingOutboxRow[]> {
   return db
     .select({ eventId: auditOutbox.eventId, orgId: auditOutbox.orgId, payload: auditOutbox.payload })
     .from(auditOutbox)
+    .where(notInArray(auditOutbox.orgId, db.select({ orgId: orgFreezes.orgId }).from(orgFreezes)))
     .orderBy(asc(auditOutbox.createdAt), asc(auditOutbox.eventId))
     .limit(limit)
     .all();

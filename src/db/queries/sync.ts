@@ -8,6 +8,7 @@ import {
   attributions,
   type MemberRow,
   members,
+  orgFreezes,
   type SyncChangeRow,
   syncChanges,
   syncCounters,
@@ -196,7 +197,13 @@ export async function readSyncPage(
  * to the newest one pruned, so a cursor that may have missed one answers 410. One batch.
  */
 export async function pruneSyncTombstones(db: Db, before: string): Promise<number> {
-  const old = and(eq(syncChanges.op, "delete"), lt(syncChanges.changedAt, before));
+  // An organisation being moved is left alone: its rows are being copied, and the freeze guard
+  // would abort the whole statement.
+  const old = and(
+    eq(syncChanges.op, "delete"),
+    lt(syncChanges.changedAt, before),
+    sql`${syncChanges.orgId} not in (select org_id from ${orgFreezes})`,
+  );
   const [, deleted] = await db.batch([
     db
       .update(syncCounters)

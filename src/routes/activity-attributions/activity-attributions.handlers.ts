@@ -130,7 +130,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   // waits for one round trip, not two; a trail read for a record the caller may not see is dropped.
   const [found, trail] = await Promise.all([
     getAttribution(c.var.db, caller.org, id),
-    auditClient(c.env, caller.org).trail(id),
+    auditClient(c.var.audit, caller.org).trail(id),
   ]);
   if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
   const trailComplete = trail.some((item) => eventIdOf(item) === found.row.lastEventId);
@@ -170,7 +170,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     }
   }
   const { row, mentorName, coordinatorName, event } = result.value;
-  await deliver(c.env, c.var.db, c.executionCtx, input.orgId, [event]);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, input.orgId, [event]);
   return c.json(toAttribution(row, mentorName, coordinatorName), HttpStatus.CREATED);
 };
 
@@ -274,7 +274,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
         throw conflict("The attribution changed while this correction was made; read it and retry");
     }
   }
-  const delivered = await deliver(c.env, c.var.db, c.executionCtx, caller.org, [result.value.event]);
+  const delivered = await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [result.value.event]);
   return c.json(fromNamed(result.value), HttpStatus.OK, {
     ETag: attributionTag(caller.org, result.value, delivered),
   });
@@ -314,7 +314,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
         throw forbidden(NOT_THE_REGISTRANT);
     }
   }
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, [result.value]);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [result.value]);
   return c.json({ message: `Attribution ${id} deleted`, deleted_at: now }, HttpStatus.OK);
 };
 
@@ -356,7 +356,8 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
   }
   const { event, ...written } = result.value;
   // An answer that changed nothing recorded nothing, so there is nothing to deliver.
-  const delivered = event === null || (await deliver(c.env, c.var.db, c.executionCtx, caller.org, [event]));
+  const delivered =
+    event === null || (await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [event]));
   return { body: fromNamed(written), tag: attributionTag(caller.org, written, delivered) };
 }
 

@@ -212,7 +212,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     }
   }
   const { row, events, existing } = result.value;
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
   // Sent again under its client_ref: the entry as stored, nothing written (SPEC §10).
   if (existing) {
     const stored = `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`;
@@ -245,7 +245,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   );
   if (!result.ok) throw writeRefused(caller.org, result, id, "change", changes.activityType);
   const { row, events } = result.value;
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: activityLogTag(caller.org, row) });
 };
 
@@ -263,7 +263,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     recordAudit(c),
   );
   if (!result.ok) throw writeRefused(caller.org, result, id, "delete");
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };
 

@@ -84,7 +84,7 @@ export const upload: AppRouteHandler<UploadRoute> = async (c) => {
     audits,
     batchAnswer(c, HttpStatus.OK),
   );
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
   // Built in SQL field by field as the presenters build them (the route tests compare the two).
   return c.json(answer as z.infer<typeof ActivityLogUploadResultSchema>, HttpStatus.OK);
 };

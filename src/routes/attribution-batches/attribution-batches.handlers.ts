@@ -88,7 +88,7 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
         throw nobodyToCreate(result.current);
     }
   }
-  await deliver(c.env, c.var.db, c.executionCtx, input.orgId, result.value.events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, input.orgId, result.value.events);
   return c.json(toBatch(result.value), HttpStatus.CREATED);
 };
 
@@ -119,6 +119,6 @@ export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
         throw nobodyToCreate(result.current);
     }
   }
-  await deliver(c.env, c.var.db, c.executionCtx, caller.org, result.value.events);
+  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json(toBatch(result.value), HttpStatus.OK);
 };

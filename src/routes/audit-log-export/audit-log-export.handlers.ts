@@ -10,7 +10,7 @@ export const exportLog: AppRouteHandler<ExportRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.export");
   const { format, ...range } = c.req.valid("query");
-  const client = auditClient(c.env, caller.org);
+  const client = auditClient(c.var.audit, caller.org);
   const span = await client.exportRange(range);
   return c.body(exportStream(client, span, range, format), HttpStatus.OK, {
     "Content-Type": `${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`,

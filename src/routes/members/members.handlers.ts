@@ -95,7 +95,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
   }
   const written = result.value;
   forgetMemberStatus(caller.org, member_id);
-  await deliver(c.env, db, c.executionCtx, caller.org, written.events);
+  await deliver(c.var.audit, db, c.executionCtx, caller.org, written.events);
   const member = toMember(written.row);
   const headers = { ETag: memberTag(caller.org, member) };
   return written.created

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { auditClient } from "../../audit/client";
+import { type AuditBinding, auditClient } from "../../audit/client";
 import { entrySeq } from "../../audit/entry-id";
 import { entrySummary } from "../../audit/summary";
 import type {
@@ -11,7 +11,6 @@ import type {
 } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
-import type { Env } from "../../env";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
 import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
@@ -99,7 +98,7 @@ const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =
  */
 async function checkPrecondition(
   precondition: string | undefined,
-  env: Env,
+  env: AuditBinding,
   org: string,
   id: string,
 ): Promise<void> {
@@ -124,7 +123,12 @@ interface PageFilters {
 }
 
 /** One page of entries as both list routes answer it. */
-async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordinatorId: string | undefined) {
+async function entryPage(
+  env: AuditBinding,
+  caller: Caller,
+  filters: PageFilters,
+  coordinatorId: string | undefined,
+) {
   const { page, limit, action, ...rest } = filters;
   const reach = allow(caller, "audit-entries.read");
   const { entries, total } = await auditClient(env, caller.org).list({
@@ -138,19 +142,22 @@ async function entryPage(env: Env, caller: Caller, filters: PageFilters, coordin
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { coordinator_id, ...filters } = c.req.valid("query");
-  return c.json(await entryPage(c.env, c.var.caller, filters, coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.var.audit, c.var.caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
   const { coordinator_id } = c.req.valid("param");
-  return c.json(await entryPage(c.env, c.var.caller, c.req.valid("query"), coordinator_id), HttpStatus.OK);
+  return c.json(
+    await entryPage(c.var.audit, c.var.caller, c.req.valid("query"), coordinator_id),
+    HttpStatus.OK,
+  );
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "audit-entries.read");
   const { id } = c.req.valid("param");
-  const found = await auditClient(c.env, caller.org).get(seqOf(id));
+  const found = await auditClient(c.var.audit, caller.org).get(seqOf(id));
   if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
@@ -163,7 +170,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
  * own transaction, and answers a retry from there (no D1 round trip at all).
  */
 async function appendOne(c: Context<AppBindings>, event: AuditEventInput): Promise<AppendResult> {
-  const client = auditClient(c.env, c.var.caller.org);
+  const client = auditClient(c.var.audit, c.var.caller.org);
   const key = auditLogKey(c);
   if (key !== undefined) {
     const outcome = await client.appendKeyed(event, key);
@@ -199,8 +206,8 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
-  const result = await auditClient(c.env, caller.org).annotate(
+  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
+  const result = await auditClient(c.var.audit, caller.org).annotate(
     seqOf(id),
     c.req.valid("json"),
     requestActor(c),
@@ -225,8 +232,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.env, caller.org, id);
-  const result = await auditClient(c.env, caller.org).redact(seqOf(id), requestActor(c));
+  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
+  const result = await auditClient(c.var.audit, caller.org).redact(seqOf(id), requestActor(c));
   switch (result.status) {
     case "refused":
       throw refused(result);
