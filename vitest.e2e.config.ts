@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/e2e/**/*.e2e.ts"],
     fileParallelism: false,
+    // Migrates a template state once; every server starts from a copy of it.
+    globalSetup: ["test/e2e/global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrateAll } from "../../scripts/dev/d1.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const READY_TIMEOUT_MS = 90_000;
@@ -15,6 +14,14 @@ const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 export const E2E_JWT_SECRET = "e2e-secret-with-enough-entropy-for-hs256";
 /** The e2e server's own Ed25519 signing key (PKCS#8, base64); tests check its public half. */
 export const E2E_AUDIT_SIGNING_KEY = "MC4CAQAwBQYDK2VwBCIEIDG5ZiNYl5mFKWrk2XnHPP8SLc8q+QVe88Ptyo0uoYxJ";
+
+/** The state directory global-setup.ts migrated, for every new server to start from. */
+function migratedTemplate(): string {
+  const template = process.env.E2E_TEMPLATE_STATE;
+  if (template === undefined)
+    throw new Error("E2E_TEMPLATE_STATE is unset: run the e2e tests with vitest.e2e.config.ts");
+  return template;
+}
 
 export interface DevServer {
   base: string;
@@ -60,8 +67,9 @@ export async function startDevServer(
   const port = await freePort();
   const state = options.state ?? mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-  const migrated = migrateAll("--local", ["--persist-to", state], true);
-  if (migrated !== 0) throw new Error(`applying the D1 migrations failed (${migrated})`);
+  // A new state starts as a copy of the migrated template (global-setup.ts); a state a test
+  // restarts the server on was migrated when it was new.
+  if (!existsSync(join(state, "v3"))) cpSync(migratedTemplate(), state, { recursive: true });
   const child = spawn(
     WRANGLER,
     [
