@@ -31,6 +31,7 @@ import {
   seqSchema,
   treeSizeSchema,
 } from "./events";
+import { exportSpan } from "./export-span";
 import { heldAnswer, keepAnswer } from "./kept-answers";
 import { type AuditKeyBindings, type AuditKeys, auditKeys, originOf } from "./keys";
 import { rootHash } from "./merkle";
@@ -44,9 +45,6 @@ import {
   rowBySeq,
   rowsBetween,
   rowsByEventIds,
-  SELECT_FIRST_RECORDED_FROM,
-  SELECT_LAST_RECORDED_TO,
-  seqWhere,
   toAnnotation,
   toEntry,
   trailRows,
@@ -443,40 +441,9 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
    */
   exportRange(range: AuditExportRange): AuditExportSpan {
     const { from, to } = parseInput(auditExportRangeSchema, range, "range");
-    const { sql } = this.ctx.storage;
-    const length = logLength(sql);
-    if (from === undefined && to === undefined) {
-      const unavailable = this.unavailable();
-      const last = unavailable ? null : lastCheckpoint(sql);
-      if (last === null) {
-        return {
-          first_seq: 1,
-          last_seq: length,
-          log_head_seq: length,
-          verifiable: false,
-          checkpoint: null,
-          unverifiable_reason: unavailable?.detail ?? "No checkpoint has been signed yet",
-        };
-      }
-      return {
-        first_seq: 1,
-        last_seq: last.tree_size,
-        log_head_seq: length,
-        verifiable: true,
-        checkpoint: last.note,
-        unverifiable_reason: null,
-      };
-    }
-    const first = from === undefined ? 1 : (seqWhere(sql, SELECT_FIRST_RECORDED_FROM, from) ?? length + 1);
-    const last = to === undefined ? length : (seqWhere(sql, SELECT_LAST_RECORDED_TO, to) ?? 0);
-    return {
-      first_seq: first,
-      last_seq: last >= first ? last : first - 1,
-      log_head_seq: length,
-      verifiable: false,
-      checkpoint: null,
-      unverifiable_reason: "A ranged export is not a whole signed tree; export without from/to to check it",
-    };
+    // Only a full export is checked against the signed tree; a ranged one carries no checkpoint.
+    const whole = from === undefined && to === undefined;
+    return exportSpan(this.ctx.storage.sql, { from, to }, whole ? this.unavailable() : null);
   }
 
   /** Raw rows after `afterSeq` up to `lastSeq`, redacted ones included: one chunk of an export. */

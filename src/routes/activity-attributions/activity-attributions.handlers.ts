@@ -4,27 +4,15 @@ import { deliver } from "../../audit/outbox";
 import type { TrailItem } from "../../audit/types";
 import { type TrailEvent, trailEventOf } from "../../audit/vocabulary";
 import { allow, allowOn, covers, ownerFilter } from "../../auth/policy";
-import { answerAttribution, type MentorAnswer } from "../../db/queries/attribution-answers";
 import {
   type AttributionPatch,
   createAttribution,
   deleteAttribution,
   updateAttribution,
 } from "../../db/queries/attribution-writes";
-import {
-  type AttributionWithNames,
-  attributionSortKey,
-  getAttribution,
-  listAttributions,
-} from "../../db/queries/attributions";
+import { attributionSortKey, getAttribution, listAttributions } from "../../db/queries/attributions";
 import type { AttributionRow } from "../../db/schema";
-import {
-  type CurrentRepresentation,
-  ifMatchHeader,
-  isNotModified,
-  preconditionFailed,
-  requireIfMatch,
-} from "../../http/etag";
+import { ifMatchHeader, isNotModified, preconditionFailed, requireIfMatch } from "../../http/etag";
 import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { nextCursor } from "../../lib/cursor";
@@ -40,16 +28,20 @@ import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../types";
-import { attributionTag, attributionTags, fromNamed, toAttribution } from "./activity-attributions.present";
+import {
+  attributionTag,
+  attributionTags,
+  currentOf,
+  fromNamed,
+  toAttribution,
+} from "./activity-attributions.present";
 import {
   conflictOnDuplicate,
   duplicateRegistration,
   registration,
 } from "./activity-attributions.registration";
 import type {
-  ConfirmRoute,
   CreateRoute,
-  DisputeRoute,
   GetRoute,
   ListRoute,
   RemoveRoute,
@@ -200,18 +192,12 @@ function currentValue(row: AttributionRow, key: (typeof PATCHABLE)[number]): unk
   }
 }
 
-/** The attribution and its ETag, as a 412 carries them (without the trail, as a write answers it). */
-const currentOf = (org: string, found: AttributionWithNames): CurrentRepresentation => ({
-  body: fromNamed(found),
-  etag: attributionTag(org, found, true),
-});
-
 /**
  * A 412 for a conditional write that missed because the attribution changed after its
  * precondition was checked: the write's batch cannot say how it looks now, so this race, and
  * only it, pays one more read to carry the current version.
  */
-async function changedMeanwhile(c: Context<AppBindings>, id: string) {
+export async function changedMeanwhile(c: Context<AppBindings>, id: string) {
   const now = await getAttribution(c.var.db, c.var.caller.org, id);
   return preconditionFailed(
     "The attribution changed while this request ran",
@@ -316,60 +302,4 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   }
   await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [result.value]);
   return c.json({ message: `Attribution ${id} deleted`, deleted_at: now }, HttpStatus.OK);
-};
-
-/**
- * Records the mentor's answer to the attribution `id` and delivers its audit event; answers the
- * attribution as it now stands and its tag. Without If-Match it is one D1 batch; with it, the
- * record is read first to check the tag (a hash of the representation, which SQL cannot compare),
- * and the write then requires the event it read, so a change in between is a 412.
- */
-async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorAnswer) {
-  const caller = c.var.caller;
-  const reach = allow(caller, "attributions.confirm");
-  const precondition = ifMatchHeader(c);
-  let seenEventId: string | undefined;
-  if (precondition !== undefined) {
-    const found = await getAttribution(c.var.db, caller.org, id);
-    if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
-    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
-    seenEventId = found.row.lastEventId;
-  }
-  const result = await answerAttribution(c.var.db, {
-    orgId: caller.org,
-    attributionId: id,
-    mentorId: ownerFilter(reach) ?? null,
-    answer,
-    seenEventId,
-    eventId: crypto.randomUUID(),
-    now: nowIso(),
-    actor: requestActor(c),
-    replay: batchAnswer(c, HttpStatus.OK),
-  });
-  if (!result.ok) {
-    switch (result.reason) {
-      case "not_found":
-        throw notFound(`Attribution ${id}`);
-      case "stale":
-        throw await changedMeanwhile(c, id);
-    }
-  }
-  const { event, ...written } = result.value;
-  // An answer that changed nothing recorded nothing, so there is nothing to deliver.
-  const delivered =
-    event === null || (await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [event]));
-  return { body: fromNamed(written), tag: attributionTag(caller.org, written, delivered) };
-}
-
-export const confirm: AppRouteHandler<ConfirmRoute> = async (c) => {
-  const { id } = c.req.valid("param");
-  const { body, tag } = await recordAnswer(c, id, { status: "confirmed", reason: null });
-  return c.json(body, HttpStatus.OK, { ETag: tag });
-};
-
-export const dispute: AppRouteHandler<DisputeRoute> = async (c) => {
-  const { id } = c.req.valid("param");
-  const { reason } = c.req.valid("json");
-  const { body, tag } = await recordAnswer(c, id, { status: "disputed", reason });
-  return c.json(body, HttpStatus.OK, { ETag: tag });
 };

@@ -1,4 +1,5 @@
 import { createRouter } from "../../http/create-app";
+import * as answers from "./activity-attributions.answers";
 import * as handlers from "./activity-attributions.handlers";
 import * as routes from "./activity-attributions.routes";
 
@@ -9,5 +10,5 @@ export const activityAttributionsRouter = createRouter()
   .openapi(routes.get, handlers.get)
   .openapi(routes.update, handlers.update)
   .openapi(routes.remove, handlers.remove)
-  .openapi(routes.confirm, handlers.confirm)
-  .openapi(routes.dispute, handlers.dispute);
+  .openapi(routes.confirm, answers.confirm)
+  .openapi(routes.dispute, answers.dispute);

@@ -1,6 +1,6 @@
 import type { AttributionWithNames } from "../../db/queries/attributions";
 import type { AttributionRow, ConfirmationStatus } from "../../db/schema";
-import { entityTag } from "../../http/etag";
+import { type CurrentRepresentation, entityTag } from "../../http/etag";
 
 /** The confirmation columns attributions and their activities share. */
 interface ConfirmationColumns {
@@ -69,3 +69,9 @@ export const attributionTags = (org: string, a: AttributionWithNames) => [
   attributionTag(org, a, true),
   attributionTag(org, a, false),
 ];
+
+/** The attribution and its ETag, as a 412 carries them (without the trail, as a write answers it). */
+export const currentOf = (org: string, found: AttributionWithNames): CurrentRepresentation => ({
+  body: fromNamed(found),
+  etag: attributionTag(org, found, true),
+});

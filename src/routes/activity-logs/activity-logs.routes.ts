@@ -25,12 +25,14 @@ import {
   ActivityLogUploadResultSchema,
   ActivityLogUploadSchema,
   activityLogExamples,
+} from "./activity-logs.schemas";
+import {
   CountByTypeQuery,
   CountByTypeSchema,
   MentorParams,
   SummaryQuery,
   SummarySchema,
-} from "./activity-logs.schemas";
+} from "./activity-logs.summary.schemas";
 
 const tags = ["Activity logs"];
 const IdParams = z.object({ id: ActivityLogIdParam });
