@@ -237,38 +237,51 @@ execute(
 );
 execute("members", membersSql());
 const file = databaseFile();
-const empty = footprint(file, "activities");
+/** The organisation's tables that grow with its records: each record and its rows in the changes feed. */
+const GROWING = ["activities", "attributions", "sync_changes"] as const;
+const measureAll = () =>
+  Object.fromEntries(GROWING.map((t) => [t, footprint(file, t)])) as Record<
+    (typeof GROWING)[number],
+    Footprint
+  >;
+const empty = measureAll();
 execute("activities", selfActivities(ROWS));
-const activities = footprint(file, "activities");
+const afterSelf = measureAll();
 execute("registrations", registrations(ROWS));
-const afterRegistrations = footprint(file, "activities");
-const attributionsAt = footprint(file, "attributions");
-const emptyAttributions = { bytes: 0 };
+const afterRegistrations = measureAll();
 
-const perActivity = (activities.bytes - empty.bytes) / ROWS;
-const perProxyActivity = (afterRegistrations.bytes - activities.bytes) / ROWS;
-const perAttribution = (attributionsAt.bytes - emptyAttributions.bytes) / ROWS;
+const grew = (from: typeof empty, to: typeof empty, table: (typeof GROWING)[number]) =>
+  (to[table].bytes - from[table].bytes) / ROWS;
+const perActivity = grew(empty, afterSelf, "activities");
+const perActivityFeed = grew(empty, afterSelf, "sync_changes");
+const perProxyActivity = grew(afterSelf, afterRegistrations, "activities");
+const perAttribution = grew(afterSelf, afterRegistrations, "attributions");
+const perRegistrationFeed = grew(afterSelf, afterRegistrations, "sync_changes");
+const selfBytes = perActivity + perActivityFeed;
+const registrationBytes = perProxyActivity + perAttribution + perRegistrationFeed;
 const sizes = {
   rows: ROWS,
   self_activity_bytes: Math.round(perActivity),
+  self_activity_feed_bytes: Math.round(perActivityFeed),
   attribution_bytes: Math.round(perAttribution),
   registered_activity_bytes: Math.round(perProxyActivity),
-  registration_bytes: Math.round(perAttribution + perProxyActivity),
-  activities_objects: afterRegistrations.objects,
-  attributions_objects: attributionsAt.objects,
-  self_activities_per_10_gb: Math.floor(D1_LIMIT_BYTES / perActivity),
-  registrations_per_10_gb: Math.floor(D1_LIMIT_BYTES / (perAttribution + perProxyActivity)),
+  registration_feed_bytes: Math.round(perRegistrationFeed),
+  self_entry_bytes: Math.round(selfBytes),
+  registration_bytes: Math.round(registrationBytes),
+  objects: Object.assign({}, ...GROWING.map((t) => afterRegistrations[t].objects)) as Record<string, number>,
+  self_entries_per_10_gb: Math.floor(D1_LIMIT_BYTES / selfBytes),
+  registrations_per_10_gb: Math.floor(D1_LIMIT_BYTES / registrationBytes),
 };
 console.log(`\n${ROWS} rows each, bytes per row with every index (dbstat, ${DATABASE}):`);
 console.log(
-  `  a self-entered activity   ${sizes.self_activity_bytes} B  → ${sizes.self_activities_per_10_gb} per 10 GB`,
+  `  a self-entered activity    ${sizes.self_activity_bytes} B + its feed rows ${sizes.self_activity_feed_bytes} B`,
 );
-console.log(`  an attribution            ${sizes.attribution_bytes} B`);
-console.log(`  its registered activity   ${sizes.registered_activity_bytes} B`);
-console.log(
-  `  a registration (both)     ${sizes.registration_bytes} B  → ${sizes.registrations_per_10_gb} per 10 GB`,
-);
-for (const [name, bytes] of Object.entries({ ...afterRegistrations.objects, ...attributionsAt.objects })) {
+console.log(`    = ${sizes.self_entry_bytes} B  → ${sizes.self_entries_per_10_gb} per 10 GB`);
+console.log(`  an attribution             ${sizes.attribution_bytes} B`);
+console.log(`  its registered activity    ${sizes.registered_activity_bytes} B`);
+console.log(`  their feed rows            ${sizes.registration_feed_bytes} B`);
+console.log(`    = ${sizes.registration_bytes} B  → ${sizes.registrations_per_10_gb} per 10 GB`);
+for (const [name, bytes] of Object.entries(sizes.objects)) {
   console.log(`    ${name.padEnd(40)} ${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 }
 
