@@ -7,7 +7,8 @@
 import { createReadStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { entryId } from "../src/audit/entry-id.ts";
-import { EXPORT_COLUMNS, type ExportFormat, ExportVerifier } from "../src/audit/export-file.ts";
+import { EXPORT_COLUMNS, type ExportFormat } from "../src/audit/export-file.ts";
+import { ExportVerifier } from "../src/audit/export-verify.ts";
 import type { NoteKey } from "../src/audit/signed-note.ts";
 import { publicKeysOption } from "./public-keys.ts";
 

@@ -6,7 +6,7 @@ import { type ActivityStatementName, activityStatements } from "../../src/db/que
 import {
   type ActivityWriteStatementName,
   activityWriteStatements,
-} from "../../src/db/queries/activity-writes";
+} from "../../src/db/queries/activity-write-statements";
 import { activities } from "../../src/db/schema";
 
 interface Statement {

@@ -4,14 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { paths } from "../../clients/typescript/index";
 import { linkHash, payloadHash } from "../../src/audit/chain";
 import { auditClient } from "../../src/audit/client";
-import {
-  EXPORT_COLUMNS,
-  type ExportFormat,
-  type ExportTrailer,
-  type ExportVerdict,
-  ExportVerifier,
-} from "../../src/audit/export-file";
+import { EXPORT_COLUMNS, type ExportFormat, type ExportTrailer } from "../../src/audit/export-file";
 import { EXPORT_CHUNK_ROWS } from "../../src/audit/export-stream";
+import { type ExportVerdict, ExportVerifier } from "../../src/audit/export-verify";
 import { keyIdOf, type NoteKey, parseVerifierKey } from "../../src/audit/signed-note";
 import { type EntryFields, LogWriter } from "../../src/audit/store";
 import { readFrontier, readHead } from "../../src/audit/tree-store";

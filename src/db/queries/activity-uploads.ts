@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Problem } from "../../lib/errors";
 import { batchSql, type Db } from "../client";
 import { activities, activityTypes, members } from "../schema";
-import { activityWriteStatements, type NewActivityLog, type RecordAudit } from "./activity-writes";
+import { activityWriteStatements, type NewActivityLog, type RecordAudit } from "./activity-write-statements";
 import type { BatchAnswer } from "./idempotency";
 import { type OutboxEvent, toOutboxEvent } from "./outbox";
 import { activityLogJson } from "./representations";

@@ -12,11 +12,13 @@ import {
 } from "../../db/queries/activities";
 import {
   type ActivityLogChanges,
+  newActivityLogId,
+  type RecordAudit,
+} from "../../db/queries/activity-write-statements";
+import {
   type ActivityLogWriteRefusal,
   createActivityLog,
   deleteActivityLog,
-  newActivityLogId,
-  type RecordAudit,
   updateActivityLog,
 } from "../../db/queries/activity-writes";
 import type { ActivityRow } from "../../db/schema";

@@ -3,7 +3,7 @@ import { deliver } from "../../audit/outbox";
 import { hasRole } from "../../auth/caller";
 import { allow, covers } from "../../auth/policy";
 import { type UploadEntry, uploadActivityLogs } from "../../db/queries/activity-uploads";
-import { newActivityLogId, type RecordAudit } from "../../db/queries/activity-writes";
+import { newActivityLogId, type RecordAudit } from "../../db/queries/activity-write-statements";
 import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import {
