@@ -2,7 +2,8 @@
 //
 //   npm run org:list  [-- --remote]
 //   npm run org:place -- --org ORG --db DB_n [--remote]      a new organisation, on a named database
-//   npm run org:move  -- --org ORG --to DB_n [--remote]      freeze, copy, verify, flip, wait, purge
+//   npm run org:move  -- --org ORG --to DB_n [--remote] [--cache-seconds N]
+//                                                            freeze, copy, verify, flip, wait, purge
 //   npm run org:adopt -- --db DB_n [--remote]                 record the organisations a database already holds
 //   npm run org:purge -- --org ORG --db DB_n [--remote]      finish deleting the rows of one that moved out
 //
@@ -17,6 +18,7 @@ import { parseArgs } from "node:util";
 import { getPlatformProxy } from "wrangler";
 import { type Databases, databaseBinding, parseDatabases } from "../src/db/databases.ts";
 import { freezesOf, MoveRefused, moveOrganisation, organisationsIn, purgeMovedRows } from "../src/db/move.ts";
+import { directoryCacheSecondsOf } from "../src/db/placement.ts";
 import {
   createDirectoryDb,
   listPlacements,
@@ -30,10 +32,11 @@ const EXIT = { done: 0, failed: 1, usage: 2, refused: 3 } as const;
 const USAGE = `usage:
   npm run org:list  [-- --remote]
   npm run org:place -- --org ORG --db DB_n [--remote]
-  npm run org:move  -- --org ORG --to DB_n [--remote]
+  npm run org:move  -- --org ORG --to DB_n [--remote] [--cache-seconds N]
   npm run org:adopt -- --db DB_n [--remote]
   npm run org:purge -- --org ORG --db DB_n [--remote]
-options: --remote (the deployment's databases), --persist-to DIR (local state, as wrangler dev takes it)
+options: --remote (the deployment's databases), --persist-to DIR (local state, as wrangler dev takes it),
+  --cache-seconds N (the Worker's DIRECTORY_CACHE_SECONDS, when it differs from wrangler.toml's)
 `;
 
 class UsageError extends Error {}
@@ -46,6 +49,8 @@ const { positionals, values } = parseArgs({
     to: { type: "string" },
     remote: { type: "boolean", default: false },
     "persist-to": { type: "string" },
+    /** The Worker's DIRECTORY_CACHE_SECONDS, when it differs from wrangler.toml's. */
+    "cache-seconds": { type: "string" },
   },
 });
 
@@ -156,6 +161,11 @@ const commands: Record<string, () => Promise<number>> = {
     withBindings(async (env, databases) => {
       const org = required("org");
       const to = required("to");
+      const problems: string[] = [];
+      const configured =
+        typeof env.DIRECTORY_CACHE_SECONDS === "string" ? env.DIRECTORY_CACHE_SECONDS : undefined;
+      const cacheSeconds = directoryCacheSecondsOf(values["cache-seconds"] ?? configured, problems);
+      if (problems.length > 0) throw new UsageError(problems.join("\n"));
       const started = Date.now();
       const report = await moveOrganisation({
         directory: databaseBinding(env, "DIRECTORY"),
@@ -163,6 +173,7 @@ const commands: Record<string, () => Promise<number>> = {
         bindings: env,
         orgId: org,
         to,
+        cacheTtlMs: cacheSeconds * 1000,
         log: (step) => console.log(`${((Date.now() - started) / 1000).toFixed(1)} s  ${step}`),
         wait: async (ms) => {
           console.log(`waiting ${Math.round(ms / 1000)} s for every isolate's directory cache to expire`);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Databases, parseDatabases } from "./db/databases";
+import { directoryCacheSecondsOf } from "./db/placement";
 import type { Env } from "./env";
 
 /**
@@ -38,6 +39,8 @@ export interface Config {
   corsOrigins: string[];
   /** Days the changes feed keeps tombstones; a cursor older than that answers 410. */
   syncRetentionDays: number;
+  /** Seconds an isolate trusts the directory's answer for an organisation. */
+  directoryCacheSeconds: number;
   /** The databases organisations live on, and where new ones go (SPEC §13). */
   databases: Databases;
   /** Whether Durable Object jurisdictions are ignored (workerd has none; never in a deployment). */
@@ -121,6 +124,8 @@ export function parseConfig(env: Env): ConfigResult {
     unit: "days",
   });
 
+  const directoryCacheSeconds = directoryCacheSecondsOf(env.DIRECTORY_CACHE_SECONDS, problems);
+
   const corsOrigins = (env.CORS_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -150,6 +155,7 @@ export function parseConfig(env: Env): ConfigResult {
       maxTokenTtlSeconds,
       corsOrigins,
       syncRetentionDays,
+      directoryCacheSeconds,
       databases,
       ignoreJurisdictions,
     },

@@ -29,6 +29,8 @@ export interface Env {
   JWT_MAX_TTL_SECONDS?: string;
   /** Days the changes feed keeps tombstones (default 90). */
   SYNC_RETENTION_DAYS?: string;
+  /** Seconds an isolate trusts the directory's answer for an organisation (default 60). */
+  DIRECTORY_CACHE_SECONDS?: string;
   /** Comma-separated origins a browser may call the API from; empty means no CORS. */
   CORS_ORIGINS?: string;
   /** Base64 PKCS#8 Ed25519 private key that signs the audit logs' checkpoints (a secret). */

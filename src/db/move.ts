@@ -22,7 +22,7 @@ import {
  *      they replace what the target's triggers counted while the rows went in;
  *   3. verify: each table's row count and SHA-256 over its rows in key order, read back from both;
  *   4. flip the directory (compare-and-set on the source), and mark the source `moved`;
- *   5. wait out the directory cache (DIRECTORY_CACHE_TTL_MS and a margin): every isolate now
+ *   5. wait out the directory cache (DIRECTORY_CACHE_SECONDS and a margin): every isolate now
  *      reads and writes the new database;
  *   6. delete the organisation's rows from the source, keeping its `moved` row there, so that a
  *      write from an isolate that somehow still points at it keeps aborting instead of landing.
@@ -68,6 +68,8 @@ export interface MoveOptions {
   to: string;
   /** Waits `ms` milliseconds (real time in the CLI). */
   wait: (ms: number) => Promise<void>;
+  /** How long the Worker's isolates trust the directory (DIRECTORY_CACHE_SECONDS); 60 s by default. */
+  cacheTtlMs?: number;
   now?: () => Date;
   log?: (line: string) => void;
   /** Called as each step completes, before the next begins. */
@@ -327,7 +329,7 @@ export async function moveOrganisation(options: MoveOptions): Promise<MoveReport
     await freezeRow(source, orgId, "moved", move.toDatabase, now()).run();
     await step(ends, "flipped");
 
-    const waitedMs = DIRECTORY_CACHE_TTL_MS + MOVE_CACHE_MARGIN_MS;
+    const waitedMs = (options.cacheTtlMs ?? DIRECTORY_CACHE_TTL_MS) + MOVE_CACHE_MARGIN_MS;
     await options.wait(waitedMs);
     await step(ends, "waited");
 

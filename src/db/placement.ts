@@ -11,6 +11,20 @@ import { createDirectoryDb, type Placement, placeByRule, readPlacement } from ".
  */
 export const DIRECTORY_CACHE_TTL_MS = 60_000;
 
+/**
+ * DIRECTORY_CACHE_SECONDS (default: DIRECTORY_CACHE_TTL_MS), read alike by the Worker and by
+ * `npm run org:move`, which must wait at least as long as the Worker trusts the directory. A
+ * value that is not a whole number of seconds above 0 is a problem, and the default is answered.
+ */
+export function directoryCacheSecondsOf(value: string | undefined, problems: string[]): number {
+  const text = value?.trim();
+  if (!text) return DIRECTORY_CACHE_TTL_MS / 1000;
+  const seconds = Number(text);
+  if (Number.isInteger(seconds) && seconds > 0) return seconds;
+  problems.push("DIRECTORY_CACHE_SECONDS must be a whole number of seconds above 0");
+  return DIRECTORY_CACHE_TTL_MS / 1000;
+}
+
 /** More organisations than one isolate serves in a minute; past it the oldest are forgotten. */
 const MAX_CACHED_ORGANISATIONS = 10_000;
 
@@ -46,7 +60,7 @@ export async function lookUpPlacement(
   directory: D1Database,
   orgId: string,
   rule: PlacementRule,
-  options: { now: number; nowIso: string; recheck?: boolean },
+  options: { now: number; nowIso: string; recheck?: boolean; ttlMs?: number },
 ): Promise<Placement> {
   const dir = createDirectoryDb(directory);
   const placement =
@@ -58,7 +72,7 @@ export async function lookUpPlacement(
   cache.delete(orgId);
   cache.set(orgId, {
     placement,
-    expires: options.now + DIRECTORY_CACHE_TTL_MS,
+    expires: options.now + (options.ttlMs ?? DIRECTORY_CACHE_TTL_MS),
     rechecked: options.recheck === true,
   });
   return placement;

@@ -93,6 +93,7 @@ async function lookUp(
     now: now.getTime(),
     nowIso: toIsoSeconds(now),
     recheck,
+    ttlMs: config.directoryCacheSeconds * 1000,
   });
   const entry = config.databases.byBinding.get(placement.database);
   if (entry === undefined || entry.jurisdiction !== placement.jurisdiction) {

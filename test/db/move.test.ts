@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { components } from "../../clients/typescript/index";
 import {
+  MOVE_CACHE_MARGIN_MS,
   type MoveOptions,
   MoveRefused,
   type MoveReport,
@@ -291,6 +292,19 @@ describe("moving an organisation to another database", () => {
     expect(fresh.calls[o.database]).toBeUndefined();
     expect(fresh.calls[to]).toBeGreaterThan(0);
     expect(fresh.ids).toEqual([logId]);
+  });
+
+  it("waits the Worker's configured directory cache and the margin, when told it", async () => {
+    const o = await testOrg("cache-wait");
+    const waited: number[] = [];
+    await moveOf(o, otherThan(o.database), {
+      cacheTtlMs: 5_000,
+      wait: async (ms) => {
+        waited.push(ms);
+        await passTime(ms);
+      },
+    });
+    expect(waited).toEqual([5_000 + MOVE_CACHE_MARGIN_MS]);
   });
 
   it("starts the session of a bookmark from the old database at first-primary, instead of failing", async () => {

@@ -125,6 +125,36 @@ describe("the directory cache of an isolate", () => {
     expect(await read()).toBe(0);
   });
 
+  it("keeps an answer for DIRECTORY_CACHE_SECONDS when the deployment sets it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const o = await testOrg("cache-seconds");
+    forgetPlacement(o.org);
+    const read = async () => {
+      const counting = countingDirectory();
+      const bindings: Env = { ...counting.bindings, DIRECTORY_CACHE_SECONDS: "5" };
+      const { response } = await api(o.mentor, { bindings }).GET("/api/v1/activity-types");
+      expect(response.status).toBe(200);
+      return counting.calls();
+    };
+    expect(await read()).toBe(1);
+    vi.setSystemTime(Date.now() + 4_999);
+    expect(await read()).toBe(0);
+    vi.setSystemTime(Date.now() + 1);
+    expect(await read()).toBe(1);
+  });
+
+  it("refuses a DIRECTORY_CACHE_SECONDS that is not a whole number of seconds: 503, and the directory is not read", async () => {
+    const o = await testOrg("cache-seconds-bad");
+    for (const value of ["soon", "0", "1.5"]) {
+      const counting = countingDirectory();
+      const bindings: Env = { ...counting.bindings, DIRECTORY_CACHE_SECONDS: value };
+      const { response, error } = await api(o.mentor, { bindings }).GET("/api/v1/activity-types");
+      expect(response.status, value).toBe(503);
+      expect(error?.detail).toMatch(/not configured correctly/);
+      expect(counting.calls()).toBe(0);
+    }
+  });
+
   it("answers 503 and caches nothing when the directory places an organisation where the configuration does not allow", async () => {
     const org = newOrg("misplaced");
     // An EU database recorded without its jurisdiction: its audit object would be in the wrong place.

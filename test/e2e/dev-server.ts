@@ -59,10 +59,11 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
  * with a developer's `npm run dev`. Request.cf is not fetched, so nothing leaves the machine.
  * Given `state`, it persists there and leaves the directory behind when stopped (a test that
  * restarts the server on a copy of its storage owns that directory); given `signingKey`, it signs
- * the audit log's checkpoints with that key instead of E2E_AUDIT_SIGNING_KEY.
+ * the audit log's checkpoints with that key instead of E2E_AUDIT_SIGNING_KEY; `vars` are more
+ * `--var`s, overriding wrangler.toml's.
  */
 export async function startDevServer(
-  options: { state?: string; signingKey?: string } = {},
+  options: { state?: string; signingKey?: string; vars?: Record<string, string> } = {},
 ): Promise<DevServer> {
   const port = await freePort();
   const state = options.state ?? mkdtempSync(join(tmpdir(), "mentor-e2e-state-"));
@@ -85,6 +86,7 @@ export async function startDevServer(
       `JWT_SECRET:${E2E_JWT_SECRET}`,
       "--var",
       `AUDIT_SIGNING_KEY:${options.signingKey ?? E2E_AUDIT_SIGNING_KEY}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     {
       cwd: ROOT,
