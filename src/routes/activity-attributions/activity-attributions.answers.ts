@@ -4,16 +4,14 @@ import type { Context } from "hono";
 import { deliver } from "../../audit/outbox";
 import { allow, covers, ownerFilter } from "../../auth/policy";
 import { answerAttribution, type MentorAnswer } from "../../db/queries/attribution-answers";
-import { getAttribution } from "../../db/queries/attributions";
-import { ifMatchHeader, requireIfMatch } from "../../http/etag";
 import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import { notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { nowIso } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../types";
-import { changedMeanwhile } from "./activity-attributions.handlers";
-import { attributionTag, attributionTags, currentOf, fromNamed } from "./activity-attributions.present";
+import { changedMeanwhile, preconditionEvent } from "./activity-attributions.handlers";
+import { attributionTag, fromNamed } from "./activity-attributions.present";
 import type { ConfirmRoute, DisputeRoute } from "./activity-attributions.routes";
 
 /**
@@ -25,14 +23,9 @@ import type { ConfirmRoute, DisputeRoute } from "./activity-attributions.routes"
 async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorAnswer) {
   const caller = c.var.caller;
   const reach = allow(caller, "attributions.confirm");
-  const precondition = ifMatchHeader(c);
-  let seenEventId: string | undefined;
-  if (precondition !== undefined) {
-    const found = await getAttribution(c.var.db, caller.org, id);
-    if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
-    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
-    seenEventId = found.row.lastEventId;
-  }
+  const seenEventId = await preconditionEvent(c, id, (found) => {
+    if (!covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
+  });
   const result = await answerAttribution(c.var.db, {
     orgId: caller.org,
     attributionId: id,

@@ -10,7 +10,12 @@ import {
   deleteAttribution,
   updateAttribution,
 } from "../../db/queries/attribution-writes";
-import { attributionSortKey, getAttribution, listAttributions } from "../../db/queries/attributions";
+import {
+  type AttributionWithNames,
+  attributionSortKey,
+  getAttribution,
+  listAttributions,
+} from "../../db/queries/attributions";
 import type { AttributionRow } from "../../db/schema";
 import { ifMatchHeader, isNotModified, preconditionFailed, requireIfMatch } from "../../http/etag";
 import { batchAnswer } from "../../http/idempotency";
@@ -205,6 +210,26 @@ export async function changedMeanwhile(c: Context<AppBindings>, id: string) {
   );
 }
 
+/**
+ * For a write that sends If-Match: reads the attribution, lets `authorize` refuse a caller who
+ * may not write it, checks the tag, and answers the event it read, which the write then requires
+ * (a change in between is a 412). Without the header nothing is read: the write is one batch.
+ */
+export async function preconditionEvent(
+  c: Context<AppBindings>,
+  id: string,
+  authorize: (found: AttributionWithNames) => void,
+): Promise<string | undefined> {
+  const precondition = ifMatchHeader(c);
+  if (precondition === undefined) return undefined;
+  const { org } = c.var.caller;
+  const found = await getAttribution(c.var.db, org, id);
+  if (!found) throw notFound(`Attribution ${id}`);
+  authorize(found);
+  requireIfMatch(precondition, attributionTags(org, found), currentOf(org, found));
+  return found.row.lastEventId;
+}
+
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "attributions.write");
@@ -271,16 +296,9 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const reach = allow(caller, "attributions.write");
   const { id } = c.req.valid("param");
   const now = nowIso();
-  const precondition = ifMatchHeader(c);
-  let seenEventId: string | undefined;
-  if (precondition !== undefined) {
-    // The delete is one blind batch; only a request with If-Match pays a read to check it.
-    const found = await getAttribution(c.var.db, caller.org, id);
-    if (!found) throw notFound(`Attribution ${id}`);
-    allowOn(caller, "attributions.write", found.row.coordinatorId, NOT_THE_REGISTRANT);
-    requireIfMatch(precondition, attributionTags(caller.org, found), currentOf(caller.org, found));
-    seenEventId = found.row.lastEventId;
-  }
+  const seenEventId = await preconditionEvent(c, id, (found) =>
+    allowOn(caller, "attributions.write", found.row.coordinatorId, NOT_THE_REGISTRANT),
+  );
   const result = await deleteAttribution(c.var.db, {
     orgId: caller.org,
     attributionId: id,
