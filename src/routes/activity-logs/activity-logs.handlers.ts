@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { deliver } from "../../audit/outbox";
-import { hasRole } from "../../auth/caller";
 import { allow, allowOn, covers, ownerFilter, type Reach } from "../../auth/policy";
 import type { Db } from "../../db/client";
 import {
@@ -10,11 +9,7 @@ import {
   listActivities,
   summarizeActivities,
 } from "../../db/queries/activities";
-import {
-  type ActivityLogChanges,
-  newActivityLogId,
-  type RecordAudit,
-} from "../../db/queries/activity-write-statements";
+import type { ActivityLogChanges, RecordAudit } from "../../db/queries/activity-write-statements";
 import {
   type ActivityLogWriteRefusal,
   createActivityLog,
@@ -38,6 +33,7 @@ import { pageOffset } from "../../lib/openapi";
 import { type Period, parseLocalDate, periodBounds, todayIn } from "../../lib/periods";
 import { nowIso } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../types";
+import { entryOf, ONLY_OWN_LOGS } from "./activity-logs.entry";
 import { activityLogTag, clientRefConflict, toActivityLog } from "./activity-logs.present";
 import type {
   CountByTypeRoute,
@@ -173,29 +169,17 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = c.var.caller;
   const input = c.req.valid("json");
-  const mentorId = input.mentor_id ?? caller.sub;
-  allowOn(caller, "activity-logs.create", mentorId, "Mentors can only record their own activity logs");
-  // A mentor's own token already vouches for it; anyone else must name a mentor on record.
-  const mentorChecked = !(mentorId === caller.sub && hasRole(caller, "mentor"));
+  const { entry, checkMentor } = entryOf(caller, input);
+  const { mentorId, activityId } = entry;
+  allowOn(caller, "activity-logs.create", mentorId, ONLY_OWN_LOGS);
   // Written for someone else (an admin for a mentor): the audit log records it (SPEC §9).
   const audit = mentorId === caller.sub ? undefined : recordAudit(c);
-  const activityId = newActivityLogId();
   const location = `/api/v1/activity-logs/${encodeURIComponent(activityId)}`;
   const result = await createActivityLog(
     c.var.db,
     caller.org,
-    {
-      activityId,
-      mentorId,
-      activityType: input.activity_type,
-      description: input.description,
-      contactId: input.contact_id ?? null,
-      durationMinutes: input.duration_minutes ?? null,
-      occurredAt: input.occurred_at,
-      createdBy: caller.sub,
-      clientRef: input.client_ref ?? null,
-    },
-    mentorChecked,
+    entry,
+    checkMentor,
     audit,
     batchAnswer(c, HttpStatus.CREATED, { location }),
   );

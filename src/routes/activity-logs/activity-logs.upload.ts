@@ -1,9 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { deliver } from "../../audit/outbox";
-import { hasRole } from "../../auth/caller";
 import { allow, covers } from "../../auth/policy";
 import { type UploadEntry, uploadActivityLogs } from "../../db/queries/activity-uploads";
-import { newActivityLogId, type RecordAudit } from "../../db/queries/activity-write-statements";
+import type { RecordAudit } from "../../db/queries/activity-write-statements";
 import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
 import {
@@ -18,6 +17,7 @@ import {
 import { HttpStatus } from "../../lib/http-status";
 import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
+import { entryOf, ONLY_OWN_LOGS } from "./activity-logs.entry";
 import { clientRefConflict } from "./activity-logs.present";
 import type { UploadRoute } from "./activity-logs.routes";
 import type { ActivityLogUploadResultSchema } from "./activity-logs.schemas";
@@ -45,22 +45,13 @@ export const upload: AppRouteHandler<UploadRoute> = async (c) => {
   const eventBase = crypto.randomUUID();
   const audits = new Map<UploadEntry, RecordAudit>();
   const writes = entries.map((input, index): UploadEntry => {
-    const mentorId = input.mentor_id ?? caller.sub;
+    const { entry: fields, checkMentor } = entryOf(caller, input);
+    const { mentorId } = fields;
     const entry: UploadEntry = {
-      activityId: newActivityLogId(),
-      mentorId,
-      activityType: input.activity_type,
-      description: input.description,
-      contactId: input.contact_id ?? null,
-      durationMinutes: input.duration_minutes ?? null,
-      occurredAt: input.occurred_at,
-      createdBy: caller.sub,
+      ...fields,
       clientRef: input.client_ref,
-      // A mentor's own token vouches for it; anyone else must name a mentor on record.
-      checkMentor: !(mentorId === caller.sub && hasRole(caller, "mentor")),
-      refused: covers(reach, mentorId)
-        ? null
-        : rejection(index, forbidden("Mentors can only record their own activity logs")),
+      checkMentor,
+      refused: covers(reach, mentorId) ? null : rejection(index, forbidden(ONLY_OWN_LOGS)),
       problems: {
         typeUnknown: rejection(index, unknownActivityType("activity_type", input.activity_type)),
         mentorUnknown: rejection(index, mentorRefusal("mentor_id", mentorId, "mentor_unknown")),
