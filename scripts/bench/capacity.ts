@@ -17,10 +17,10 @@ import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import autocannon, { type Request as LoadRequest } from "autocannon";
 import { SignJWT } from "jose";
-import { unstable_startWorker } from "wrangler";
 import { ROOT } from "../dev/config.ts";
 import { migrateAll } from "../dev/d1.ts";
 import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
+import { benchConfig, startWithWrangler } from "./miniflare-worker.ts";
 
 const { values } = parseArgs({
   options: {
@@ -212,20 +212,6 @@ async function measure(base: string, request: LoadRequest) {
   };
 }
 
-/** wrangler.toml with the per-caller rate limit lifted, next to it so its paths resolve. */
-function benchConfig(): string {
-  const file = join(ROOT, ".wrangler-bench.toml");
-  const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  writeFileSync(
-    file,
-    source.replace(
-      /simple = \{ limit = \d+, period = (\d+) \}/,
-      "simple = { limit = 1000000000, period = $1 }",
-    ),
-  );
-  return file;
-}
-
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 if (migrateAll("--local", ["--persist-to", STATE], true) !== 0)
@@ -285,19 +271,9 @@ for (const [name, bytes] of Object.entries(sizes.objects)) {
   console.log(`    ${name.padEnd(40)} ${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 }
 
-const worker = await unstable_startWorker({
-  config: benchConfig(),
-  dev: {
-    server: { hostname: "127.0.0.1", port: 0 },
-    inspector: false,
-    persist: STATE,
-    watch: false,
-    logLevel: "none",
-  },
-  bindings: {
-    JWT_SECRET: { type: "plain_text", value: SECRET },
-    AUDIT_SIGNING_KEY: { type: "plain_text", value: BENCH_AUDIT_SIGNING_KEY },
-  },
+const worker = await startWithWrangler(benchConfig(), STATE, {
+  JWT_SECRET: SECRET,
+  AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY,
 });
 const writes: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 try {
@@ -361,16 +337,7 @@ function databaseOnlyConfig(): string {
 }
 
 const database: Record<string, { writes: number; lanes: number; ms: number; per_second: number }> = {};
-const timing = await unstable_startWorker({
-  config: databaseOnlyConfig(),
-  dev: {
-    server: { hostname: "127.0.0.1", port: 0 },
-    inspector: false,
-    persist: STATE,
-    watch: false,
-    logLevel: "none",
-  },
-});
+const timing = await startWithWrangler(databaseOnlyConfig(), STATE);
 try {
   const base = (await timing.url).origin;
   let batch = 0;

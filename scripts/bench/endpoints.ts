@@ -16,14 +16,20 @@ import autocannon, {
   type Result as LoadResult,
 } from "autocannon";
 import { SignJWT } from "jose";
-import { unstable_startWorker } from "wrangler";
 import { encodeSyncCursor } from "../../src/lib/sync-cursor.ts";
 import budgets from "../../test/perf/round-trip-budgets.json" with { type: "json" };
 import { ROOT } from "../dev/config.ts";
 import { migrateAll } from "../dev/d1.ts";
 import { activitiesSql, BENCH_ORG, BULK_MENTORS, bulkMentorId, membersSql } from "./endpoints-seed.ts";
 import { BENCH_AUDIT_SIGNING_KEY } from "./keys.ts";
-import { bundleWorker, QUIET_ENV, startMiniflareWorker, startProbeWorker } from "./miniflare-worker.ts";
+import {
+  benchConfig,
+  bundleWorker,
+  QUIET_ENV,
+  startMiniflareWorker,
+  startProbeWorker,
+  startWithWrangler,
+} from "./miniflare-worker.ts";
 import {
   cpuMsBetween,
   descendantsCpuMs,
@@ -246,26 +252,6 @@ function query<R>(sql: string): R[] {
   return result.results;
 }
 
-/**
- * wrangler.toml with both rate limiters (RATE_LIMITER per caller, IP_RATE_LIMITER per IP
- * without a valid token) lifted: the bench drives each endpoint as one caller far past the
- * production quota, and would otherwise measure 429s. Written next to wrangler.toml
- * (git-ignored) so its relative paths still resolve.
- */
-function benchConfig(): string {
-  const file = join(ROOT, ".wrangler-bench.toml");
-  const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  const limits = source.match(/simple = \{ limit = \d+, period = \d+ \}/g) ?? [];
-  if (limits.length !== 2)
-    throw new Error("wrangler.toml should have two [[ratelimits]] simple limits to lift");
-  const lifted = source.replace(
-    /simple = \{ limit = \d+, period = (\d+) \}/g,
-    "simple = { limit = 1000000000, period = $1 }",
-  );
-  writeFileSync(file, lifted);
-  return file;
-}
-
 interface Served extends Target {
   stop(): Promise<void>;
 }
@@ -285,19 +271,9 @@ async function startWorker(assets = false): Promise<Served & { direct: string }>
 /** The Worker through wrangler's unstable_startWorker (its proxy Worker in front), for --compare-wrangler. */
 async function startWorkerViaWrangler(): Promise<Served> {
   const before = new Set(workerdPids());
-  const worker = await unstable_startWorker({
-    config: CONFIG,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist: STATE,
-      watch: false,
-      logLevel: "none",
-    },
-    bindings: {
-      JWT_SECRET: { type: "plain_text", value: SECRET },
-      AUDIT_SIGNING_KEY: { type: "plain_text", value: BENCH_AUDIT_SIGNING_KEY },
-    },
+  const worker = await startWithWrangler(CONFIG, STATE, {
+    JWT_SECRET: SECRET,
+    AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY,
   });
   const url = await worker.url;
   // The user Worker's workerd may start after the proxy's: one answered request means both run.

@@ -2,9 +2,10 @@
 // --dry-run` builds (what would be uploaded), with the bindings wrangler reads from the config,
 // in one workerd process and no wrangler proxy Worker in front. See bench/README.md.
 import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, NoOpLog } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_startWorker } from "wrangler";
 import { ROOT } from "../dev/config.ts";
 import { workerdListeningOn } from "./workerd-cpu.ts";
 
@@ -25,6 +26,45 @@ export function bundleWorker(config: string, outdir: string): string {
   );
   if (r.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${r.stderr}\n${r.stdout}`);
   return join(outdir, "index.js");
+}
+
+/**
+ * wrangler.toml with both `[[ratelimits]]` (per caller and per IP) lifted to 10⁹ requests per
+ * period, written next to it as `.wrangler-bench.toml` (git-ignored) so its paths resolve: a bench
+ * is one caller far past the production quota and would otherwise measure 429s.
+ */
+export function benchConfig(): string {
+  const file = join(ROOT, ".wrangler-bench.toml");
+  const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const limits = source.match(/simple = \{ limit = \d+, period = \d+ \}/g) ?? [];
+  if (limits.length !== 2)
+    throw new Error("wrangler.toml should have two [[ratelimits]] simple limits to lift");
+  const lifted = source.replace(
+    /simple = \{ limit = \d+, period = (\d+) \}/g,
+    "simple = { limit = 1000000000, period = $1 }",
+  );
+  writeFileSync(file, lifted);
+  return file;
+}
+
+/**
+ * A Worker through wrangler's unstable_startWorker (its proxy Worker in front) on a loopback port,
+ * on the local state under `persist`, with `secrets` as plain-text bindings.
+ */
+export function startWithWrangler(config: string, persist: string, secrets: Record<string, string> = {}) {
+  return unstable_startWorker({
+    config,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist,
+      watch: false,
+      logLevel: "none",
+    },
+    bindings: Object.fromEntries(
+      Object.entries(secrets).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
+    ),
+  });
 }
 
 export interface MiniflareWorkerOptions {
