@@ -48,7 +48,7 @@ function registerOpenApi(app: AppOpenAPI): void {
     scheme: "bearer",
     bearerFormat: "JWT",
     description:
-      "A JWT with the claims sub (member ID), org (organisation ID), roles, name and exp. " +
+      "A JWT with the claims sub (member ID, shaped as member IDs are), org (organisation ID), roles, name and exp. " +
       "HS256 with JWT_SECRET in development; RS256/ES256 from the identity provider's JWKS in production.",
   });
   app.doc31("/openapi.json", (c) => ({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { RefId } from "../lib/fields";
 
 export const MEMBER_ROLES = ["mentor", "coordinator", "admin", "compliance"] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
@@ -17,7 +18,9 @@ export interface Caller {
 
 /** The claims a token must carry; unknown roles are dropped rather than trusted. */
 export const claimsSchema = z.object({
-  sub: z.string().min(1).max(64),
+  // The member ID (SPEC §4), shaped as members' IDs are: so it can never be one of the changes
+  // feed's shared audiences (`*`, `@members`), nor anything else that is not an ID.
+  sub: RefId,
   // An organisation ID names its audit log's origin (`<origin>/<org>`), so it holds no space, `+` or line break.
   org: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   exp: z.number(),

@@ -84,6 +84,22 @@ describe("bearer authentication", () => {
     await expectUnauthorized(await withToken(token).GET(PATH), /claims/);
   });
 
+  it("rejects a token whose sub is not shaped as a member ID, such as the changes feed's shared audiences", async () => {
+    const o = await testOrg();
+    const logged = await api(o.mentor).POST("/api/v1/activity-logs", {
+      body: { activity_type: "check_in", description: "mentor-042's own", occurred_at: "2026-03-10T09:00:00Z" },
+    });
+    expect(logged.response.status).toBe(201);
+    for (const sub of ["*", "@members", "mentor 042", "-m1"]) {
+      const token = await signToken(o.as(sub, "mentor"));
+      const feed = await withToken(token).GET("/api/v1/sync/changes");
+      await expectUnauthorized(feed, /claims/);
+    }
+    // The mentor's own feed still holds its entry: nothing was changed by the refused calls.
+    const own = await api(o.mentor).GET("/api/v1/sync/changes", { params: { query: { limit: 500 } } });
+    expect(own.data?.changes.map((c) => c.id)).toContain(logged.data?.log_id);
+  });
+
   it("rejects a token without exp", async () => {
     const token = await new SignJWT({ org: newOrg(), roles: ["mentor"] })
       .setProtectedHeader({ alg: "HS256" })

@@ -25,7 +25,11 @@ import { type ActivityRowRaw, type AttributionRowRaw, activityFromRaw, attributi
  * gives commit order; the cursor keeps a position in each.
  */
 
-/** Who sees a record's row: the organisation's readers, and every member for member rows. */
+/**
+ * Who sees a record's row: the organisation's readers, and every member for member rows. Neither
+ * can be a mentor's audience: a token's `sub` and a member's ID both start with a letter or digit
+ * (`claimsSchema`, `RefId`).
+ */
 export const ORG_AUDIENCE = "*";
 export const MEMBERS_AUDIENCE = "@members";
 
