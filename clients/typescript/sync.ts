@@ -26,12 +26,14 @@ export interface SyncStore {
 }
 
 export class SyncError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Problem | undefined,
-  ) {
+  readonly status: number;
+  readonly problem: Problem | undefined;
+
+  constructor(status: number, problem: Problem | undefined) {
     super(problem?.detail ?? `The changes feed answered ${status}`);
     this.name = "SyncError";
+    this.status = status;
+    this.problem = problem;
   }
 }
 

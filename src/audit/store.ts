@@ -112,6 +112,8 @@ function mentorsOf(row: Pick<AuditRow, "mentor_id" | "mentor_ids">): Set<string>
  * subtrees it closes.
  */
 export class LogWriter {
+  private readonly sql: SqlStorage;
+  private readonly tree: MerkleFrontier | null;
   private seq: number;
   private hash: string;
   private rows: AuditRow[] = [];
@@ -122,11 +124,9 @@ export class LogWriter {
    * (without it, while an old log's tree is being built, entries wait for the build). Rows are
    * written by commit(), a few to a statement.
    */
-  constructor(
-    private readonly sql: SqlStorage,
-    private readonly tree: MerkleFrontier | null,
-    head: Pick<LogHead, "length" | "lastHash">,
-  ) {
+  constructor(sql: SqlStorage, tree: MerkleFrontier | null, head: Pick<LogHead, "length" | "lastHash">) {
+    this.sql = sql;
+    this.tree = tree;
     this.seq = head.length;
     this.hash = head.lastHash;
   }

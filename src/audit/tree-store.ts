@@ -18,8 +18,11 @@ export class MissingNode extends Error {
 /** Stored complete subtrees, read one row at a time and counted, so a proof's cost can be shown. */
 export class StoredTree implements NodeReader {
   reads = 0;
+  private readonly sql: SqlStorage;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
 
   node(level: number, index: number): Hash {
     this.reads += 1;

@@ -552,8 +552,11 @@ function migrateTo(storage: DurableObjectStorage, version: number): void {
 /** Writes entries as the log did before its tree: payload hash and chain link, no leaves. */
 class LogWriterV2 {
   private prev = "0".repeat(64);
+  private readonly sql: SqlStorage;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
 
   add(seq: number): void {
     // The schema of that time had no member_id column.

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -22,8 +25,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function token(sub: string, roles: string[], name: string): Promise<string> {
-  return new SignJWT({ org: ORG, roles, name })
+function token(sub: string, roles: string[], name: string, org = ORG): Promise<string> {
+  return new SignJWT({ org, roles, name })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
     .setExpirationTime("10m")
@@ -122,5 +125,36 @@ describe("a mentor's day offline, with the typed client against wrangler dev", (
       attributed_to_mentor_id: "mentor-042",
       confirmation_status: "pending",
     });
+  });
+
+  it("runs the typed client's example as `npm run example` does: plain Node, no bundler", async () => {
+    // The example registers for mentor-042 as coord-007; an organisation of its own holds them.
+    const org = "org-e2e-example";
+    const admin = createMentorActivityClient(
+      server.base,
+      await token("admin-007", ["admin"], "Riley Admin", org),
+    );
+    for (const [member_id, name, role] of [
+      ["mentor-042", "Sam Rivera", "mentor"],
+      ["coord-007", "Jordan Lee", "coordinator"],
+    ] as const) {
+      const put = await admin.PUT("/api/v1/members/{member_id}", {
+        params: { path: { member_id } },
+        body: { name, roles: [role] },
+      });
+      expect(put.response.status).toBe(201);
+    }
+    const { stdout } = await promisify(execFile)(process.execPath, ["clients/typescript/example.ts"], {
+      cwd: join(import.meta.dirname, "../.."),
+      env: {
+        ...process.env,
+        MENTOR_API_URL: server.base,
+        MENTOR_API_TOKEN: await token("coord-007", ["coordinator"], "Jordan Lee", org),
+      },
+    });
+    const id = stdout.match(/registered (attr-\d{8}-\d{3,}) \(201\)/)?.[1];
+    expect(id, stdout).toBeDefined();
+    expect(stdout).toContain("retry with the same key: 201, replayed");
+    expect(stdout).toContain(`read back ${id}: Sam Rivera, 1 audit event(s)`);
   });
 });

@@ -157,12 +157,15 @@ export interface AnswerSource {
  */
 export class BatchAnswer {
   #stored = false;
+  readonly lease: IdempotencyLease;
+  readonly status: number;
+  readonly headers: Record<string, string>;
 
-  constructor(
-    readonly lease: IdempotencyLease,
-    readonly status: number,
-    readonly headers: Record<string, string>,
-  ) {}
+  constructor(lease: IdempotencyLease, status: number, headers: Record<string, string>) {
+    this.lease = lease;
+    this.status = status;
+    this.headers = headers;
+  }
 
   statements(db: Db, answer: AnswerSource) {
     const held = heldBy(this.lease);
