@@ -33,6 +33,24 @@ function token(sub: string, roles: string[], name: string, org = ORG): Promise<s
     .sign(new TextEncoder().encode(E2E_JWT_SECRET));
 }
 
+/** Puts the day's two members on record in `org`, as its admin does. */
+async function putMembers(org: string): Promise<void> {
+  const admin = createMentorActivityClient(
+    server.base,
+    await token("admin-007", ["admin"], "Riley Admin", org),
+  );
+  for (const [member_id, name, role] of [
+    ["mentor-042", "Sam Rivera", "mentor"],
+    ["coord-007", "Jordan Lee", "coordinator"],
+  ] as const) {
+    const put = await admin.PUT("/api/v1/members/{member_id}", {
+      params: { path: { member_id } },
+      body: { name, roles: [role] },
+    });
+    expect(put.response.status).toBe(201);
+  }
+}
+
 /** The app's queue of entries recorded offline, kept until the server has answered for them. */
 class Queue implements UploadQueue {
   entries: UploadEntry[] = [];
@@ -54,17 +72,7 @@ const offline = async (): Promise<Response> => {
 
 describe("a mentor's day offline, with the typed client against wrangler dev", () => {
   it("queues entries offline, uploads them once back online, and pulls what changed meanwhile", async () => {
-    const admin = createMentorActivityClient(server.base, await token("admin-007", ["admin"], "Riley Admin"));
-    for (const [member_id, name, role] of [
-      ["mentor-042", "Sam Rivera", "mentor"],
-      ["coord-007", "Jordan Lee", "coordinator"],
-    ] as const) {
-      const put = await admin.PUT("/api/v1/members/{member_id}", {
-        params: { path: { member_id } },
-        body: { name, roles: [role] },
-      });
-      expect(put.response.status).toBe(201);
-    }
+    await putMembers(ORG);
     const mentorToken = await token("mentor-042", ["mentor"], "Sam Rivera");
     const online = createMentorActivityClient(server.base, mentorToken);
     const inTheField = createMentorActivityClient(server.base, mentorToken, { fetch: offline });
@@ -130,20 +138,7 @@ describe("a mentor's day offline, with the typed client against wrangler dev", (
   it("runs the typed client's example as `npm run example` does: plain Node, no bundler", async () => {
     // The example registers for mentor-042 as coord-007; an organisation of its own holds them.
     const org = "org-e2e-example";
-    const admin = createMentorActivityClient(
-      server.base,
-      await token("admin-007", ["admin"], "Riley Admin", org),
-    );
-    for (const [member_id, name, role] of [
-      ["mentor-042", "Sam Rivera", "mentor"],
-      ["coord-007", "Jordan Lee", "coordinator"],
-    ] as const) {
-      const put = await admin.PUT("/api/v1/members/{member_id}", {
-        params: { path: { member_id } },
-        body: { name, roles: [role] },
-      });
-      expect(put.response.status).toBe(201);
-    }
+    await putMembers(org);
     const { stdout } = await promisify(execFile)(process.execPath, ["clients/typescript/example.ts"], {
       cwd: join(import.meta.dirname, "../.."),
       env: {
