@@ -87,7 +87,11 @@ describe("bearer authentication", () => {
   it("rejects a token whose sub is not shaped as a member ID, such as the changes feed's shared audiences", async () => {
     const o = await testOrg();
     const logged = await api(o.mentor).POST("/api/v1/activity-logs", {
-      body: { activity_type: "check_in", description: "mentor-042's own", occurred_at: "2026-03-10T09:00:00Z" },
+      body: {
+        activity_type: "check_in",
+        description: "mentor-042's own",
+        occurred_at: "2026-03-10T09:00:00Z",
+      },
     });
     expect(logged.response.status).toBe(201);
     for (const sub of ["*", "@members", "mentor 042", "-m1"]) {
