@@ -73,7 +73,16 @@ export async function witness(
       `INCONSISTENT: the service reports that its stored tree no longer gives its last signed root: ${String(field(latest.body, "detail") ?? "")}`,
     );
   }
-  if (latest.status === 404) return verdict(WITNESS_EXIT.ok, "OK: the log has no signed checkpoint yet");
+  if (latest.status === 404) {
+    // No checkpoint is only news on a first run: a log that signed one before has lost it.
+    if (seen === null || seen.tree_size === 0) {
+      return verdict(WITNESS_EXIT.ok, "OK: the log has no signed checkpoint yet");
+    }
+    return verdict(
+      WITNESS_EXIT.rollback,
+      `ROLLBACK: the service has no signed checkpoint, and ${seen.origin} was witnessed at size ${seen.tree_size} on ${seen.witnessed_at}`,
+    );
+  }
   if (latest.status !== 200) {
     return verdict(
       WITNESS_EXIT.unavailable,

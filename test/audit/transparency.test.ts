@@ -331,6 +331,28 @@ describe("a rollback", () => {
     expect(after.message).toMatch(/^ROLLBACK: .* now signs size 5, smaller than the 7/);
   });
 
+  it("(storage emptied, the log gone) is caught by a witness that saw it signed, and is no news to one that did not", async () => {
+    const { org, client, stub } = setup();
+    await appendMany(client, 3, "w", 3);
+    const keys = await publishedKeys();
+    const check = witnessOf(org);
+    const seen = await check(keys, null);
+    expect(seen.next?.tree_size).toBe(3);
+
+    await runInDurableObject(stub, (_instance, state) => {
+      for (const table of ["entry_mentors", "entries", "tree_nodes", "checkpoints"]) {
+        state.storage.sql.exec(`DELETE FROM ${table}`);
+      }
+    });
+    const after = await check(keys, seen.next);
+    expect(after).toMatchObject({ code: WITNESS_EXIT.rollback, next: null });
+    expect(after.message).toMatch(
+      /^ROLLBACK: the service has no signed checkpoint, and .* was witnessed at size 3/,
+    );
+    // A witness starting on the empty log has nothing to compare with.
+    expect(await check(keys, null)).toMatchObject({ code: WITNESS_EXIT.ok, next: null });
+  });
+
   it("and a witness that sees the log grow consistently says OK and keeps the new checkpoint", async () => {
     const { org, client } = setup();
     const keys = await publishedKeys();
