@@ -1483,7 +1483,7 @@ export interface components {
             finished_at: string | null;
             first_bad_seq: number | null;
             /**
-             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
+             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, redacted_entry_not_erased, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
              * @example payload_hash_mismatch: The stored fields of log-017 do not match its payload hash
              */
             reason: string | null;
@@ -1499,7 +1499,7 @@ export interface components {
             finished_at: string | null;
             first_bad_seq: number | null;
             /**
-             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
+             * @description What the re-hash found wrong, as `<reason>: <detail>` with reason one of sequence_gap, prev_hash_mismatch, payload_hash_mismatch, hash_mismatch, unrecorded_redaction, redacted_entry_not_erased, deletion_record_mismatch, leaf_mismatch, root_mismatch; null when nothing
              * @example payload_hash_mismatch: The stored fields of log-017 do not match its payload hash
              */
             reason: string | null;

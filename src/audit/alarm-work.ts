@@ -5,7 +5,7 @@
  * - the full re-hash that POST /verify starts: every stored entry's payload → `payload_hash` →
  *   leaf → the tree at the signed size the re-hash started from.
  */
-import { DELETION_ACTION, GENESIS_HASH, linkHash, payloadHash } from "./chain";
+import { DELETION_ACTION, GENESIS_HASH, linkHash, payloadHash, redactionFault } from "./chain";
 import { entryId } from "./entry-id";
 import { fromHex, leafHash, MerkleFrontier, sameHash, toHex } from "./merkle";
 import { rowsBetween } from "./store";
@@ -126,6 +126,8 @@ function entryFault(
       };
     }
   } else {
+    const erased = redactionFault(row);
+    if (erased) return erased;
     const recorded = sql
       .exec(
         `SELECT 1 FROM entries WHERE target_seq = ? AND action = '${DELETION_ACTION}' AND redacted = 0 LIMIT 1`,

@@ -93,17 +93,55 @@ export const PAYLOAD_FIELDS = [
   "member_id",
 ] as const satisfies readonly (keyof AuditRow)[];
 
+/**
+ * What a redaction keeps: the sequence number, the idempotency key, and the references that
+ * place the event (its attribution and activity), so a record's trail still shows that an event
+ * was there and who removed it. Everything else of the payload is erased, and a redacted row
+ * holding anything there is a rewritten one.
+ */
+const KEPT_ON_REDACTION: ReadonlySet<string> = new Set(["seq", "event_id", "attribution_id", "activity_id"]);
+export const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => !KEPT_ON_REDACTION.has(column));
+
 const JSON_FIELDS: ReadonlySet<string> = new Set(["mentor_ids", "changes"]);
 
-/** The object an entry's payload hash is taken over. Throws when a JSON column does not parse. */
+/**
+ * The value a JSON column enters the payload as. The column holds canonical JSON, and must: the
+ * hash is over the parsed value, so a text that parses to it but reads otherwise (a duplicate
+ * key, whose first value a reader sees and `JSON.parse` drops) would verify.
+ */
+function jsonColumn(field: string, text: string): JsonValue {
+  const value = JSON.parse(text) as JsonValue;
+  if (canonicalJson(value) !== text) throw new SyntaxError(`${field} is not canonical JSON`);
+  return value;
+}
+
+/** The object an entry's payload hash is taken over. Throws when a JSON column is not canonical JSON. */
 export function entryPayload(row: AuditRow): { [key: string]: JsonValue } {
   const payload: { [key: string]: JsonValue } = {};
   for (const field of PAYLOAD_FIELDS) {
     const value = row[field];
     if (value === null || value === undefined) continue;
-    payload[field] = JSON_FIELDS.has(field) && typeof value === "string" ? JSON.parse(value) : value;
+    payload[field] = JSON_FIELDS.has(field) && typeof value === "string" ? jsonColumn(field, value) : value;
   }
   return payload;
+}
+
+/**
+ * Why a redacted row is not what a redaction leaves, or null: its payload hash is trusted as
+ * stored, so every column the redaction erased must be empty, or content could be written into a
+ * row flagged redacted and still verify.
+ */
+export function redactionFault(row: AuditRow): ChainFault | null {
+  const filled =
+    row.redacted === 1
+      ? ERASED_COLUMNS.find((column) => row[column] !== null && row[column] !== undefined)
+      : "redacted";
+  if (filled === undefined) return null;
+  return {
+    seq: row.seq,
+    reason: "redacted_entry_not_erased",
+    detail: `${entryId(row.seq)} is marked redacted but holds ${filled === "redacted" ? `redacted = ${row.redacted}` : filled}: a redaction leaves only its IDs`,
+  };
 }
 
 function sha256Hex(text: string): string {
@@ -161,8 +199,12 @@ function rowFault(row: AuditRow, walk: ChainWalk): ChainFault | null {
       detail: `${entryId(row.seq)} does not link to the entry before it: one of the two was changed`,
     };
   }
-  // A redacted entry's payload is gone, so its stored payload hash is trusted; its link is still checked.
-  if (row.redacted === 0) {
+  // A redacted entry's payload is gone, so its stored payload hash is trusted once the row holds
+  // nothing a redaction erases; its link is still checked.
+  if (row.redacted !== 0) {
+    const fault = redactionFault(row);
+    if (fault) return fault;
+  } else {
     let recomputed: string;
     try {
       recomputed = payloadHash(row);

@@ -5,15 +5,20 @@
  *
  * A spreadsheet runs a cell that begins with `=`, `+`, `-` or `@` (or tab or CR) as a formula,
  * so such a string (and one beginning with `'`) is written with a leading `'`. Every string that
- * begins with `'` is escaped, so `unescapeFormula` undoes it exactly and the file still verifies.
+ * begins with `'` is escaped, so `unescapeFormula` undoes it exactly and the file still verifies;
+ * and a cell the writer would have escaped but that is not (a live formula put back into the file)
+ * is no cell this codec writes, so the line is refused.
  */
 
 const FORMULA_START = /^[=+\-@\t\r']/;
 
 export const escapeFormula = (value: string): string => (FORMULA_START.test(value) ? `'${value}` : value);
 
-export const unescapeFormula = (value: string): string =>
-  value.startsWith("'") && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value;
+/** The value an escaped cell holds, or null for a cell the writer cannot have written. */
+export function unescapeFormula(cell: string): string | null {
+  if (!FORMULA_START.test(cell)) return cell;
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : null;
+}
 
 export function csvValue(value: string | number | null): string {
   if (value === null) return "";
@@ -44,7 +49,9 @@ export function csvFields(record: string): (string | number | null)[] | null {
           break;
         }
       }
-      fields.push(unescapeFormula(value));
+      const unescaped = unescapeFormula(value);
+      if (unescaped === null) return null;
+      fields.push(unescaped);
     } else {
       const end = record.indexOf(",", i);
       const bare = record.slice(i, end === -1 ? undefined : end);

@@ -248,8 +248,11 @@ export class ExportVerifier {
       );
       return;
     }
-    // Only a file that reaches the log's head must hold the deletion record of every redacted entry.
-    if (walk && last && last.seq === trailer.log_head_seq) {
+    // A file that reaches the log's head must hold the deletion record of every redacted entry.
+    // So must every verifiable file, whatever its unsigned trailer says of the head: a redaction
+    // appends its deletion record in the same call, under the same checkpoint, so both lie inside
+    // the signed tree the file is checked against.
+    if (walk && last && (trailer.verifiable === true || last.seq === trailer.log_head_seq)) {
       const open = finishWalk(walk);
       if (open) {
         wholeFile(open.reason, open.detail, open.seq);

@@ -2,7 +2,14 @@
  * The audit object's SQL, all synchronous so a caller can compose it inside one
  * `transactionSync`. Only the object calls these.
  */
-import { ANNOTATION_ACTION, DELETION_ACTION, linkHash, PAYLOAD_FIELDS, payloadHash } from "./chain";
+import {
+  ANNOTATION_ACTION,
+  DELETION_ACTION,
+  ERASED_COLUMNS,
+  linkHash,
+  PAYLOAD_FIELDS,
+  payloadHash,
+} from "./chain";
 import { entryId } from "./entry-id";
 import { leafHash, type MerkleFrontier } from "./merkle";
 import { type LogHead, putNodes } from "./tree-store";
@@ -10,14 +17,6 @@ import type { AuditAnnotation, AuditChanges, AuditEntry, AuditListQuery, AuditRo
 
 /** Every column of `entries`. */
 const ENTRY_COLUMNS = [...PAYLOAD_FIELDS, "redacted", "payload_hash", "prev_hash", "hash"] as const;
-
-/**
- * What a redaction keeps: the sequence number, the idempotency key, and the references that
- * place the event (its attribution and activity), so a record's trail still shows that an event
- * was there and who removed it. Everything else of the payload is erased.
- */
-const KEPT_ON_REDACTION: ReadonlySet<string> = new Set(["seq", "event_id", "attribution_id", "activity_id"]);
-const ERASED_COLUMNS = PAYLOAD_FIELDS.filter((column) => !KEPT_ON_REDACTION.has(column));
 
 /** The fields of a new entry; the writer adds the sequence number and the hashes. */
 export type EntryFields = Omit<AuditRow, "seq" | "redacted" | "payload_hash" | "prev_hash" | "hash">;

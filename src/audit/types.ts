@@ -227,6 +227,7 @@ export const CHAIN_FAULT_REASONS = [
   "payload_hash_mismatch",
   "hash_mismatch",
   "unrecorded_redaction",
+  "redacted_entry_not_erased",
   "deletion_record_mismatch",
   "leaf_mismatch",
   "root_mismatch",

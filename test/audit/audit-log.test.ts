@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AUDIT_CHUNK_ROWS } from "../../src/audit/alarm-work";
-import { linkHash, payloadHash } from "../../src/audit/chain";
+import { ERASED_COLUMNS, linkHash, payloadHash } from "../../src/audit/chain";
 import { type AuditClient, auditClient } from "../../src/audit/client";
 import { migrate, SCHEMA_VERSION } from "../../src/audit/migrations";
 import {
@@ -370,11 +370,25 @@ describe("the full re-hash", () => {
     const { client, stub } = setup();
     await appendMany(client, 3);
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE entries SET redacted = 1 WHERE seq = 2");
+      state.storage.sql.exec(
+        `UPDATE entries SET redacted = 1, ${ERASED_COLUMNS.map((c) => `${c} = NULL`).join(", ")} WHERE seq = 2`,
+      );
     });
     const report = await fullyVerified(client, stub);
     expect(report.full_audit).toMatchObject({ first_bad_seq: 2 });
     expect(report.full_audit.reason).toMatch(/^unrecorded_redaction/);
+  });
+
+  it("notices content written into a redacted entry, whose payload hash it trusts", async () => {
+    const { client, stub } = setup();
+    await appendMany(client, 3);
+    expect(await client.redact(2, ADMIN)).toMatchObject({ status: "redacted" });
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE entries SET actor_name = 'Somebody Else' WHERE seq = 2");
+    });
+    const report = await fullyVerified(client, stub);
+    expect(report.full_audit).toMatchObject({ first_bad_seq: 2 });
+    expect(report.full_audit.reason).toMatch(/^redacted_entry_not_erased/);
   });
 
   it("notices entries deleted from the end, and refuses to append after them", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalJson,
   DELETION_ACTION,
+  ERASED_COLUMNS,
   GENESIS_HASH,
   linkHash,
   PAYLOAD_FIELDS,
@@ -171,8 +172,21 @@ describe("verifying rows", () => {
     const rows = five();
     const second = rows[1];
     if (!second) throw new Error("no row");
-    second.redacted = 1;
+    Object.assign(second, { redacted: 1 }, Object.fromEntries(ERASED_COLUMNS.map((field) => [field, null])));
     expect(verifyRows(rows).fault).toMatchObject({ seq: 2, reason: "unrecorded_redaction" });
+  });
+
+  it("rejects a redacted entry that still holds, or was given, what a redaction erases", () => {
+    const rows = chainOf([{}, {}, { action: DELETION_ACTION, coordinator_id: null, target_seq: 2 }]);
+    const second = rows[1];
+    if (!second) throw new Error("no row");
+    Object.assign(second, { redacted: 1 }, Object.fromEntries(ERASED_COLUMNS.map((field) => [field, null])));
+    expect(verifyRows(rows).fault).toBeNull();
+    second.actor_name = "Somebody Else";
+    expect(verifyRows(rows).fault).toMatchObject({ seq: 2, reason: "redacted_entry_not_erased" });
+    second.actor_name = null;
+    second.redacted = 2;
+    expect(verifyRows(rows).fault).toMatchObject({ seq: 2, reason: "redacted_entry_not_erased" });
   });
 
   it("rejects a deletion record whose entry is not redacted", () => {

