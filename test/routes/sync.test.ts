@@ -234,6 +234,41 @@ describe("tombstones past SYNC_RETENTION_DAYS", () => {
   });
 });
 
+describe("a first sync after tombstones were pruned", () => {
+  it("reads its snapshot page by page without a 410, and still answers 410 once pruning passes where it started", async () => {
+    const o = await testOrg("sync");
+    const kept = [
+      await logEntry(o.mentor, "One"),
+      await logEntry(o.mentor, "Two"),
+      await logEntry(o.mentor, "Three"),
+    ];
+    const gone = await logEntry(o.mentor, "Soon gone");
+    await api(o.mentor).DELETE("/api/v1/activity-logs/{id}", { params: { path: { id: gone } } });
+    // The cron runs 91 days later: the tombstone is pruned and the watermark passes every record.
+    const later = Date.now() + 91 * DAY_MS;
+    await worker.scheduled(createScheduledController({ scheduledTime: later, cron: "*/5 * * * *" }), env);
+
+    // A new phone, two changes a page: every page of the snapshot answers.
+    const store = new MemorySyncStore();
+    const result = await pullChanges(api(o.mentor), store, { limit: 2 });
+    expect(result.restarted).toBe(false);
+    for (const id of kept) expect(store.records.has(MemorySyncStore.key("activity_log", id))).toBe(true);
+    expect(store.records.has(MemorySyncStore.key("activity_log", gone))).toBe(false);
+
+    // Another first sync stops after its first page; then a record is deleted and its tombstone
+    // pruned. That deletion came after the snapshot began, so the rest of it would miss it: 410.
+    const page = await api(o.mentor).GET(FEED, { params: { query: { limit: 1 } } });
+    expect(page.data?.has_more).toBe(true);
+    await api(o.mentor).DELETE("/api/v1/activity-logs/{id}", { params: { path: { id: kept[2] ?? "" } } });
+    const muchLater = later + 91 * DAY_MS;
+    await worker.scheduled(createScheduledController({ scheduledTime: muchLater, cron: "*/5 * * * *" }), env);
+    const next = await api(o.mentor).GET(FEED, {
+      params: { query: { cursor: page.data?.next_cursor ?? "" } },
+    });
+    expect(next.response.status).toBe(410);
+  });
+});
+
 /** What the caller may read, by full reads of its lists: the state a synced copy must equal. */
 async function fullRead(as: TokenClaims): Promise<Map<string, unknown>> {
   const records = new Map<string, unknown>();
