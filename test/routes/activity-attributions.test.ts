@@ -353,6 +353,22 @@ describe("correcting an attribution", () => {
     expect(await summary("mentor-042")).toMatchObject({ total_activities: 1, total_duration_minutes: 120 });
   });
 
+  it("says proxy again when a correction moves it to or from the registering coordinator", async () => {
+    const o = await testOrg();
+    // A coordinator who mentors too, and so may register an activity of its own.
+    await addMember(o.org, "coord-m", ["coordinator", "mentor"], { name: "Casey Morgan" });
+    const both = o.as("coord-m", "coordinator", "mentor");
+    const own = await register(both, workshop("coord-m", { coordinator_id: "coord-m" }));
+    expect(own.proxy).toBe(false);
+    const params = { path: { id: own.attribution_id } };
+    const moved = await api(both).PUT(attributionPath, { params, body: { mentor_id: "mentor-042" } });
+    expect(moved.data).toMatchObject({ attributed_to_mentor_id: "mentor-042", proxy: true });
+    const back = await api(both).PUT(attributionPath, { params, body: { mentor_id: "coord-m" } });
+    expect(back.data).toMatchObject({ attributed_to_mentor_id: "coord-m", proxy: false });
+    // As stored, not only as answered.
+    expect(dataOf(await api(o.admin).GET(attributionPath, { params })).proxy).toBe(false);
+  });
+
   it("refuses a correction to an inactive mentor or into a duplicate, and changes nothing", async () => {
     const o = await testOrg();
     const a = await register(o.coordinator, workshop("mentor-033"));

@@ -234,6 +234,8 @@ export async function updateAttribution(
   if (patch.mentor_id !== undefined) {
     assign("mentor_id", patch.mentor_id, attributionSet);
     assign("mentor_id", patch.mentor_id, activitySet);
+    // `proxy` says whether the mentor and the registering coordinator differ (SPEC §3).
+    attributionSet.push(sql`proxy = (${patch.mentor_id} <> coordinator_id)`);
   }
   if (patch.activity_type_id !== undefined) {
     assign("activity_type_id", patch.activity_type_id, attributionSet);
