@@ -25,15 +25,56 @@ export interface SyncStore {
   reset(): Promise<void> | void;
 }
 
+/**
+ * Why a pull or an upload stopped. `status` is the HTTP status, or 0 when no answer came (no
+ * network, a timeout: the failure is the `cause`); `retryAfter` is the seconds the service asked
+ * the app to wait (429, 503, and 409 for a request still in flight), or null.
+ */
 export class SyncError extends Error {
   readonly status: number;
   readonly problem: Problem | undefined;
+  readonly retryAfter: number | null;
 
-  constructor(status: number, problem: Problem | undefined) {
-    super(problem?.detail ?? `The changes feed answered ${status}`);
+  constructor(
+    status: number,
+    problem: Problem | undefined,
+    retryAfter: number | null = null,
+    cause?: unknown,
+  ) {
+    super(
+      problem?.detail ??
+        (status === 0
+          ? `The service could not be reached: ${cause instanceof Error ? cause.message : String(cause)}`
+          : `The service answered ${status}`),
+      cause === undefined ? undefined : { cause },
+    );
     this.name = "SyncError";
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The error of an answer that carried no data: its status, problem and Retry-After. */
+  static of(response: Response, problem: Problem | undefined): SyncError {
+    return new SyncError(response.status, problem, retryAfterOf(response));
+  }
+}
+
+/** Retry-After as seconds from now: delta-seconds, or an HTTP date; null when absent or unreadable. */
+function retryAfterOf(response: Response): number | null {
+  const value = response.headers.get("Retry-After")?.trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** Runs one request; a request that got no answer at all becomes a SyncError with status 0. */
+async function unreachable<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw new SyncError(0, undefined, null, err);
   }
 }
 
@@ -46,7 +87,8 @@ const MAX_PAGES = 10_000;
  * Pulls every change since the store's cursor, a page at a time, until the feed says nothing
  * more is ready. A cursor the feed no longer accepts (410 `sync-cursor-expired`: too old, or made
  * for other roles) resets the store and starts again from a full snapshot, once. Answers how many
- * changes were applied. Throws SyncError on any other failure; the store keeps what was applied.
+ * changes were applied. Throws SyncError on any other failure, a request that got no answer
+ * included (status 0); the store keeps what was applied, and the next pull goes on from there.
  */
 export async function pullChanges(
   client: MentorActivityClient,
@@ -57,11 +99,10 @@ export async function pullChanges(
   let applied = 0;
   let restarted = false;
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const { data, error, response } = await client.GET("/api/v1/sync/changes", {
-      params: {
-        query: { ...(cursor ? { cursor } : {}), ...(options.limit ? { limit: options.limit } : {}) },
-      },
-    });
+    const query = { ...(cursor ? { cursor } : {}), ...(options.limit ? { limit: options.limit } : {}) };
+    const { data, error, response } = await unreachable(() =>
+      client.GET("/api/v1/sync/changes", { params: { query } }),
+    );
     if (data === undefined) {
       if (response.status === 410 && EXPIRED.test(error?.type ?? "") && !restarted) {
         await store.reset();
@@ -69,7 +110,7 @@ export async function pullChanges(
         restarted = true;
         continue;
       }
-      throw new SyncError(response.status, error);
+      throw SyncError.of(response, error);
     }
     await store.apply(data.changes, data.next_cursor);
     applied += data.changes.length;
@@ -87,13 +128,36 @@ export interface UploadQueue {
   settle(results: UploadResult[]): Promise<void> | void;
 }
 
-const UPLOAD_BATCH = 100;
+/** The most entries one upload carries, and the largest body the service takes (SPEC §10). */
+export const UPLOAD_BATCH = 100;
+export const UPLOAD_MAX_BYTES = 512 * 1024;
+
+const encoder = new TextEncoder();
+/** `{"entries":[` and `]}`: what the body adds around its entries, which a comma separates. */
+const BODY_FRAME_BYTES = encoder.encode(JSON.stringify({ entries: [] })).length;
 
 /**
- * Uploads the queue, up to 100 entries a request, until it is empty. Every entry is settled
- * with its result (`created`, `existing` or `rejected` with a problem to show the user); a
- * request that fails as a whole (network, 5xx, 429) throws and leaves the queue as it was, and
- * sending it again is safe: `client_ref` makes a resent entry `existing`.
+ * The longest run of `entries` from the first whose upload body fits the service's limit (at
+ * least one: a single entry within the field limits is far below it). Long notes in a script of
+ * three-byte characters make 100 entries larger than the limit.
+ */
+function fitting(entries: UploadEntry[]): UploadEntry[] {
+  let bytes = BODY_FRAME_BYTES;
+  let count = 0;
+  for (const entry of entries) {
+    bytes += encoder.encode(JSON.stringify(entry)).length + (count > 0 ? 1 : 0);
+    if (count > 0 && bytes > UPLOAD_MAX_BYTES) break;
+    count += 1;
+  }
+  return entries.slice(0, count);
+}
+
+/**
+ * Uploads the queue, up to 100 entries and 512 KiB a request, until it is empty. Every entry is
+ * settled with its result (`created`, `existing` or `rejected` with a problem to show the user);
+ * a request that fails as a whole (no answer: status 0; 5xx; 429 with `retryAfter`) throws
+ * SyncError and leaves the queue as it was, and sending it again is safe: `client_ref` makes a
+ * resent entry `existing`.
  */
 export async function uploadQueued(
   client: MentorActivityClient,
@@ -101,10 +165,13 @@ export async function uploadQueued(
 ): Promise<{ created: number; existing: number; rejected: UploadResult[] }> {
   const totals = { created: 0, existing: 0, rejected: [] as UploadResult[] };
   for (;;) {
-    const entries = await queue.peek(UPLOAD_BATCH);
-    if (entries.length === 0) return totals;
-    const { data, error, response } = await client.POST("/api/v1/activity-logs/batch", { body: { entries } });
-    if (data === undefined) throw new SyncError(response.status, error);
+    const queued = await queue.peek(UPLOAD_BATCH);
+    if (queued.length === 0) return totals;
+    const entries = fitting(queued);
+    const { data, error, response } = await unreachable(() =>
+      client.POST("/api/v1/activity-logs/batch", { body: { entries } }),
+    );
+    if (data === undefined) throw SyncError.of(response, error);
     await queue.settle(data.results);
     for (const result of data.results) {
       if (result.status === "rejected") totals.rejected.push(result);
