@@ -88,7 +88,12 @@ describe("SyncError", () => {
       fetch: answering(503, { "Retry-After": at }),
     });
     const queue = new Queue();
-    queue.entries.push({ client_ref: "a", activity_type: "check_in", occurred_at: "2026-03-10T09:00:00Z" });
+    queue.entries.push({
+      client_ref: "a",
+      activity_type: "check_in",
+      description: "Check-in",
+      occurred_at: "2026-03-10T09:00:00Z",
+    });
     const upload = await uploadQueued(moving, queue).catch((e: unknown) => e);
     expect(upload).toMatchObject({ status: 503 });
     expect((upload as SyncError).retryAfter).toBeGreaterThan(100);
