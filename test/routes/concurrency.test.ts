@@ -2,10 +2,13 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
+import { databaseBinding } from "../../src/db/databases";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
 import { withAuditDown } from "../helpers/doubles";
+import { instrumentD1 } from "../helpers/instrumented-d1";
 import { type TestOrg, testOrg } from "../helpers/org";
 
 type Problem = components["schemas"]["Problem"];
@@ -238,6 +241,85 @@ describe("If-Match on members", () => {
     const o = await testOrg();
     expectProblem(await putMember(o.admin, "nobody", { name: "Nobody", roles: ["mentor"] }, "*"), 404);
     expect((await readMember(o.admin, "nobody")).response.status).toBe(404);
+  });
+});
+
+/**
+ * The Worker's bindings, with `meanwhile` run just before the first write batch on `database`
+ * whose SQL matches `pattern`: after the request checked its If-Match, before it writes.
+ */
+function writeBetween(o: TestOrg, pattern: RegExp, meanwhile: () => Promise<void>): Env {
+  let done = false;
+  const d1 = instrumentD1(databaseBinding(env as unknown as Record<string, unknown>, o.database), {
+    batch: async (statements, run) => {
+      if (!done && statements.some((statement) => pattern.test(statement.sql))) {
+        done = true;
+        await meanwhile();
+      }
+      return run();
+    },
+  });
+  return { ...env, [o.database]: d1 } as Env;
+}
+
+describe("If-Match against a write that lands after the check, within the same second", () => {
+  // Two writes within one second leave updated_at as it was; each competing write below then
+  // sets it back to the value the conditional request read, as a same-second write leaves it.
+  it("refuses the stale member PUT with 412 and keeps the change that landed first", async () => {
+    const o = await testOrg();
+    const read = await readMember(o.admin, "mentor-033");
+    const seenAt = dataOf(read).updated_at;
+    const bindings = writeBetween(o, /insert into "members"/i, async () => {
+      const other = await putMember(o.admin, "mentor-033", {
+        name: "Alex Chen",
+        roles: ["mentor"],
+        active: false,
+      });
+      expect(other.response.status).toBe(200);
+      await o.d1
+        .prepare("update members set updated_at = ? where org_id = ? and member_id = ?")
+        .bind(seenAt, o.org, "mentor-033")
+        .run();
+    });
+    const stale = await api(o.admin, { bindings }).PUT(memberPath, {
+      params: { path: { member_id: "mentor-033" }, header: { "if-match": tagOf(read.response) } },
+      body: { name: "Alex Chen-Li", roles: ["mentor"] },
+    });
+    expectProblem(stale, 412);
+    expect(dataOf(await readMember(o.admin, "mentor-033"))).toMatchObject({
+      name: "Alex Chen",
+      active: false,
+    });
+  });
+
+  it("refuses the stale activity-log PUT and DELETE with 412 and keeps the change that landed first", async () => {
+    const o = await testOrg();
+    const id = await newLog(o);
+    const read = await readLog(o.mentor, id);
+    const seenAt = dataOf(read).updated_at;
+    const meanwhile = (description: string) => async () => {
+      const other = await putLog(o.admin, id, { description });
+      expect(other.response.status).toBe(200);
+      await o.d1
+        .prepare("update activities set updated_at = ? where org_id = ? and activity_id = ?")
+        .bind(seenAt, o.org, id)
+        .run();
+    };
+    const stalePut = await api(o.mentor, {
+      bindings: writeBetween(o, /update "activities"/i, meanwhile("Corrected")),
+    }).PUT(logPath, {
+      params: { path: { id }, header: { "if-match": tagOf(read.response) } },
+      body: { description: "From a stale copy" },
+    });
+    expectProblem(stalePut, 412);
+    expect(dataOf(await readLog(o.mentor, id)).description).toBe("Corrected");
+
+    const fresh = await readLog(o.mentor, id);
+    const staleDelete = await api(o.mentor, {
+      bindings: writeBetween(o, /delete from "activities"/i, meanwhile("Corrected again")),
+    }).DELETE(logPath, { params: { path: { id }, header: { "if-match": tagOf(fresh.response) } } });
+    expectProblem(staleDelete, 412);
+    expect(dataOf(await readLog(o.mentor, id)).description).toBe("Corrected again");
   });
 });
 

@@ -14,6 +14,7 @@ import {
 import { activityTypeKnown } from "./activity-types";
 import { activeMemberWithRole, memberName, mentorStatus } from "./members";
 import { type ActorContext, changedFields, type RecordAction, recordEventPayload } from "./outbox";
+import { unchangedSince } from "./unchanged";
 
 /** The entry mode of everything written through activity logs. */
 export const SELF: EntryMode = "self";
@@ -67,14 +68,14 @@ const ownSelfEntry = (
   orgId: string,
   activityId: string,
   ownerId: string | undefined,
-  seenUpdatedAt: string | undefined,
+  seen: ActivityRow | undefined,
 ) =>
   and(
     byId(orgId, activityId),
     eq(activities.entryMode, SELF),
     ownerId === undefined ? undefined : eq(activities.mentorId, ownerId),
-    // A conditional write (If-Match) lands only on the version the caller's precondition was checked against.
-    seenUpdatedAt === undefined ? undefined : eq(activities.updatedAt, seenUpdatedAt),
+    // A conditional write (If-Match) lands only on the entry as the caller's precondition was checked against.
+    seen === undefined ? undefined : unchangedSince(activities, seen),
   );
 
 /** A value bound as a parameter and named like the column it fills, for INSERT … SELECT. */
@@ -246,7 +247,7 @@ export const activityWriteStatements = {
     changes: ActivityLogChanges,
     audit: RecordAudit,
     ownerId: string | undefined,
-    seenUpdatedAt?: string,
+    seen?: ActivityRow,
   ) =>
     entryEvent(
       db,
@@ -256,7 +257,7 @@ export const activityWriteStatements = {
       entryChanges(changes),
       audit,
       and(
-        ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
+        ownSelfEntry(orgId, activityId, ownerId, seen),
         changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
         sql`${entryChanges(changes)} <> '{}'`,
       ),
@@ -269,7 +270,7 @@ export const activityWriteStatements = {
     activityId: string,
     audit: RecordAudit,
     ownerId: string | undefined,
-    seenUpdatedAt?: string,
+    seen?: ActivityRow,
   ) =>
     entryEvent(
       db,
@@ -278,7 +279,7 @@ export const activityWriteStatements = {
       "activity_log_deleted",
       entryChanges("deleted"),
       audit,
-      ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
+      ownSelfEntry(orgId, activityId, ownerId, seen),
     ),
 
   /** Read in the same batch as an insert, to say why it wrote nothing: the mentor's standing and the type. */
@@ -296,14 +297,14 @@ export const activityWriteStatements = {
     activityId: string,
     changes: ActivityLogChanges,
     ownerId: string | undefined,
-    seenUpdatedAt?: string,
+    seen?: ActivityRow,
   ) =>
     db
       .update(activities)
       .set({ ...changes, updatedAt: sqlNowIso })
       .where(
         and(
-          ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt),
+          ownSelfEntry(orgId, activityId, ownerId, seen),
           changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
         ),
       )
@@ -321,10 +322,10 @@ export const activityWriteStatements = {
       .from(ONE_ROW)
       .leftJoin(activities, byId(orgId, activityId)),
 
-  delete: (db: Db, orgId: string, activityId: string, ownerId: string | undefined, seenUpdatedAt?: string) =>
+  delete: (db: Db, orgId: string, activityId: string, ownerId: string | undefined, seen?: ActivityRow) =>
     db
       .delete(activities)
-      .where(ownSelfEntry(orgId, activityId, ownerId, seenUpdatedAt))
+      .where(ownSelfEntry(orgId, activityId, ownerId, seen))
       .returning({ activityId: activities.activityId }),
 };
 

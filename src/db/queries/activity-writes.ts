@@ -14,6 +14,7 @@ import type { BatchAnswer } from "./idempotency";
 import { type MentorRefusal, mentorRefusal } from "./members";
 import { type OutboxEvent, type OutboxRaw, toOutboxEvent } from "./outbox";
 import { activityLogJson } from "./representations";
+import { sameRow } from "./unchanged";
 
 /** The entry as the insert wrote it, the answer an Idempotency-Key replays (none when it wrote nothing). */
 const createdAnswer = (orgId: string, entry: NewActivityLog) => ({
@@ -87,56 +88,56 @@ export type ActivityLogWriteRefusal =
 function writeRefusal(
   current: ActivityRow | null,
   ownerId: string | undefined,
-  seenUpdatedAt: string | undefined,
+  seen: ActivityRow | undefined,
   typeKnown: boolean,
 ): ActivityLogWriteRefusal {
   if (!current) return "not_found";
   if (ownerId !== undefined && current.mentorId !== ownerId) return "not_owner";
   if (current.entryMode !== SELF) return "not_self";
-  if (seenUpdatedAt !== undefined && current.updatedAt !== seenUpdatedAt) return "stale";
+  if (seen !== undefined && !sameRow(current, seen)) return "stale";
   if (!typeKnown) return "type_unknown";
   return "conflict";
 }
 
-/** Changes a `self` entry (of `ownerId` when given, as it was at `seenUpdatedAt` when given). */
+/** Changes a `self` entry (of `ownerId` when given, as it was read (`seen`) when given). */
 export async function updateActivityLog(
   db: Db,
   orgId: string,
   activityId: string,
   changes: ActivityLogChanges,
   ownerId: string | undefined,
-  seenUpdatedAt: string | undefined,
+  seen: ActivityRow | undefined,
   audit: RecordAudit,
 ): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
   const statements = activityWriteStatements;
   const [events, updated, current] = await db.batch([
-    statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seenUpdatedAt),
-    statements.update(db, orgId, activityId, changes, ownerId, seenUpdatedAt),
+    statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seen),
+    statements.update(db, orgId, activityId, changes, ownerId, seen),
     statements.current(db, orgId, activityId, changes.activityType),
   ]);
   const row = updated[0];
   if (row) return ok({ row, events: events.map(toOutboxEvent) });
   const now = current[0];
   const entry = now?.row ?? null;
-  return refused(writeRefusal(entry, ownerId, seenUpdatedAt, Boolean(now?.typeKnown)), entry);
+  return refused(writeRefusal(entry, ownerId, seen, Boolean(now?.typeKnown)), entry);
 }
 
-/** Deletes a `self` entry (of `ownerId` when given, as it was at `seenUpdatedAt` when given). */
+/** Deletes a `self` entry (of `ownerId` when given, as it was read (`seen`) when given). */
 export async function deleteActivityLog(
   db: Db,
   orgId: string,
   activityId: string,
   ownerId: string | undefined,
-  seenUpdatedAt: string | undefined,
+  seen: ActivityRow | undefined,
   audit: RecordAudit,
 ): Promise<Result<{ events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
   const statements = activityWriteStatements;
   const [events, deleted, current] = await db.batch([
-    statements.deletedEvent(db, orgId, activityId, audit, ownerId, seenUpdatedAt),
-    statements.delete(db, orgId, activityId, ownerId, seenUpdatedAt),
+    statements.deletedEvent(db, orgId, activityId, audit, ownerId, seen),
+    statements.delete(db, orgId, activityId, ownerId, seen),
     statements.current(db, orgId, activityId, undefined),
   ]);
   if (deleted[0]) return ok({ events: events.map(toOutboxEvent) });
   const entry = current[0]?.row ?? null;
-  return refused(writeRefusal(entry, ownerId, seenUpdatedAt, true), entry);
+  return refused(writeRefusal(entry, ownerId, seen, true), entry);
 }

@@ -11,6 +11,7 @@ import {
   recordEventPayload,
   toOutboxEvent,
 } from "./outbox";
+import { unchangedSince } from "./unchanged";
 
 export interface MemberFilter {
   role?: string;
@@ -137,7 +138,7 @@ function memberEvent(
   memberId: string,
   input: MemberInput,
   audit: MemberAudit,
-  seenUpdatedAt: string | undefined,
+  seen: MemberRow | undefined,
 ) {
   const byId = and(eq(members.orgId, orgId), eq(members.memberId, memberId));
   const row = (created: boolean) => ({
@@ -173,7 +174,7 @@ function memberEvent(
           .where(
             and(
               byId,
-              seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
+              seen === undefined ? undefined : unchangedSince(members, seen),
               sql`${memberChanges(input, false)} <> '{}'`,
             ),
           ),
@@ -191,7 +192,7 @@ export interface MemberAudit {
 
 /**
  * Creates or replaces a member; answers the stored row, whether it was new, and the audit event
- * of the change (with `audit`). With `seenUpdatedAt` it only replaces the member as it was read,
+ * of the change (with `audit`). With `seen` it only replaces the member as it was read,
  * and is refused as stale when someone changed (or deleted) it in between.
  */
 export async function upsertMember(
@@ -199,7 +200,7 @@ export async function upsertMember(
   orgId: string,
   memberId: string,
   input: MemberInput,
-  seenUpdatedAt?: string,
+  seen?: MemberRow,
   audit?: MemberAudit,
 ): Promise<Result<{ row: MemberRow; created: boolean; events: OutboxEvent[] }, "stale", MemberRow | null>> {
   const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
@@ -213,7 +214,7 @@ export async function upsertMember(
     .onConflictDoUpdate({
       target: [members.orgId, members.memberId],
       set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
-      setWhere: seenUpdatedAt === undefined ? undefined : eq(members.updatedAt, seenUpdatedAt),
+      setWhere: seen === undefined ? undefined : unchangedSince(members, seen),
     })
     .returning();
   // The member as it is after the batch: what a refused conditional write answers with (SPEC §10).
@@ -226,7 +227,7 @@ export async function upsertMember(
   let current: MemberRow[];
   let events: OutboxRaw[] = [];
   if (audit) {
-    const [created, updated] = memberEvent(db, orgId, memberId, input, audit, seenUpdatedAt);
+    const [created, updated] = memberEvent(db, orgId, memberId, input, audit, seen);
     let createdEvent: OutboxRaw[];
     let updatedEvent: OutboxRaw[];
     [before, createdEvent, updatedEvent, written, current] = await db.batch([
@@ -242,7 +243,7 @@ export async function upsertMember(
   }
   const row = written[0];
   if (!row) {
-    if (seenUpdatedAt !== undefined) return refused("stale", current[0] ?? null);
+    if (seen !== undefined) return refused("stale", current[0] ?? null);
     throw new Error("member upsert returned no row");
   }
   return ok({ row, created: before.length === 0, events: events.map(toOutboxEvent) });

@@ -118,12 +118,12 @@ async function checkPrecondition(
   orgId: string,
   id: string,
   reach: Reach,
-): Promise<string | undefined> {
+): Promise<ActivityRow | undefined> {
   if (precondition === undefined) return undefined;
   const current = await getActivity(db, orgId, id);
   if (!current || !covers(reach, current.mentorId)) throw missing(id);
   requireIfMatch(precondition, activityLogTag(orgId, current), currentOf(orgId, current));
-  return current.updatedAt;
+  return current;
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
@@ -219,14 +219,14 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     contactId: input.contact_id,
     occurredAt: input.occurred_at,
   };
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
+  const seen = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
   const result = await updateActivityLog(
     c.var.db,
     caller.org,
     id,
     changes,
     ownerFilter(reach),
-    seenUpdatedAt,
+    seen,
     recordAudit(c),
   );
   if (!result.ok) throw writeRefused(caller.org, result, id, "change", changes.activityType);
@@ -239,15 +239,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
-  const seenUpdatedAt = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
-  const result = await deleteActivityLog(
-    c.var.db,
-    caller.org,
-    id,
-    ownerFilter(reach),
-    seenUpdatedAt,
-    recordAudit(c),
-  );
+  const seen = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
+  const result = await deleteActivityLog(c.var.db, caller.org, id, ownerFilter(reach), seen, recordAudit(c));
   if (!result.ok) throw writeRefused(caller.org, result, id, "delete");
   await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);

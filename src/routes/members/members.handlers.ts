@@ -72,16 +72,16 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
   const input = c.req.valid("json");
   const db = c.var.db;
   const precondition = ifMatchHeader(c);
-  let seenUpdatedAt: string | undefined;
+  let seen: MemberRow | undefined;
   if (precondition !== undefined) {
     // If-Match only ever names an existing member, so this is the one write that reads first.
     const current = await getMember(db, caller.org, member_id);
     if (!current) throw notFound(`Member ${member_id}`);
     requireIfMatch(precondition, memberTag(caller.org, toMember(current)), currentOf(caller.org, current));
-    seenUpdatedAt = current.updatedAt;
+    seen = current;
   }
   // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
-  const result = await upsertMember(db, caller.org, member_id, input, seenUpdatedAt, {
+  const result = await upsertMember(db, caller.org, member_id, input, seen, {
     eventId: crypto.randomUUID(),
     actor: requestActor(c),
     now: nowIso(),
