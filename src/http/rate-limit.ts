@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
-import { logLine } from "../lib/log";
+import { loggableError, logLine } from "../lib/log";
 import type { AppBindings } from "../types";
 
 /** Used when the vars are unset; the values wrangler.toml ships with. */
@@ -55,7 +55,7 @@ async function enforce(limiter: RateLimit, key: string, policy: RatePolicy, deta
   } catch (err) {
     logLine("warn", "rate limiter unavailable; request let through", {
       policy: policy.name,
-      error: err instanceof Error ? err.message : String(err),
+      error: loggableError(err),
     });
   }
   if (!allowed) {
@@ -98,11 +98,30 @@ export const rateLimit = createMiddleware<AppBindings>(async (c, next) => {
  */
 export async function limitAnonymous(c: Context<AppBindings>): Promise<void> {
   const policy = anonymousPolicy(c.env);
-  const ip = c.req.header("CF-Connecting-IP")?.trim() || "unknown";
   await enforce(
     c.env.IP_RATE_LIMITER,
-    `ip:${ip}`,
+    clientKey(c.req.header("CF-Connecting-IP")),
     policy,
     `At most ${policy.requests} requests without a valid token per ${policy.periodSeconds} seconds per address`,
   );
+}
+
+/**
+ * The key an address is counted under: an IPv4 address as it is; an IPv6 address by its /64,
+ * since every IPv6 host is given at least a /64 and may send from any address in it.
+ */
+export function clientKey(header: string | undefined): string {
+  const ip = header?.trim() || "unknown";
+  if (!ip.includes(":")) return `ip:${ip}`;
+  // An IPv4 address written as IPv6 (::ffff:192.0.2.1) is that IPv4 address.
+  if (ip.includes(".")) return `ip:${ip.slice(ip.lastIndexOf(":") + 1)}`;
+  const [head = "", tail = ""] = ip.split("::", 2);
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === "" ? [] : tail.split(":");
+  // "::" stands for as many zero groups as the address lacks; an address without it has all eight.
+  const groups = ip.includes("::")
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  const prefix = groups.slice(0, 4).map((g) => (Number.parseInt(g, 16) || 0).toString(16));
+  return `ip6:${prefix.join(":")}::/64`;
 }

@@ -3,6 +3,7 @@ import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { components } from "../../clients/typescript/index";
 import type { Env } from "../../src/env";
+import { clientKey } from "../../src/http/rate-limit";
 import { signToken, TEST_SECRET, type TokenClaims } from "../helpers/auth";
 import { api, workerFetch } from "../helpers/client";
 import { addMember } from "../helpers/members";
@@ -273,6 +274,27 @@ describe("Cache-Control", () => {
     const removed = await mentor.DELETE("/api/v1/activity-logs/{id}", { params: { path: { id } } });
     expect(removed.response.headers.get("Cache-Control")).toBe("no-store");
   });
+
+  it("keeps nothing of a refused media type (415) or an oversized body (413) either", async () => {
+    const o = await testOrg();
+    const token = await signToken(o.admin);
+    const asText = await workerFetch(env)(
+      new Request(`https://api.test${LOGS}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "text/plain" },
+        body: "check-in",
+      }),
+    );
+    await expectProblem(asText, 415);
+    expect(asText.headers.get("Cache-Control")).toBe("no-store");
+    const oversized = await send(env, LOGS, {
+      method: "POST",
+      token,
+      body: { description: "x".repeat(70_000) },
+    });
+    await expectProblem(oversized, 413);
+    expect(oversized.headers.get("Cache-Control")).toBe("no-store");
+  });
 });
 
 describe("a validation problem with many errors", () => {
@@ -428,6 +450,32 @@ describe("requests without a valid token", () => {
     await expectProblem(over, 429);
     expect(over.headers.get("Retry-After")).toMatch(/^\d+$/);
     expect(over.headers.get("RateLimit")).toMatch(/^"anonymous";r=0;t=\d+$/);
+  });
+
+  it("count an IPv6 client by its /64, whichever address in it it sends from", async () => {
+    const prefix = `2001:db8:${(Math.floor(Math.random() * 0xfff0) + 1).toString(16)}:1`;
+    const statuses: number[] = [];
+    for (let i = 1; i <= quota + 1; i += 1) {
+      const from = { "CF-Connecting-IP": `${prefix}:${i.toString(16)}::${(i * 7).toString(16)}` };
+      statuses.push((await send(limited(), LOGS, { headers: from, token: "not.a.token" })).status);
+    }
+    expect(statuses).toEqual([...Array(quota).fill(401), 429]);
+    // Another /64 has its own quota.
+    const neighbour = await send(limited(), LOGS, {
+      headers: { "CF-Connecting-IP": `${prefix.slice(0, -1)}2::1` },
+      token: "not.a.token",
+    });
+    expect(neighbour.status).toBe(401);
+    expect(
+      ["2001:db8::1", "2001:DB8:0:0:ffff::1", "::ffff:192.0.2.7", "192.0.2.7", " ", undefined].map(clientKey),
+    ).toEqual([
+      "ip6:2001:db8:0:0::/64",
+      "ip6:2001:db8:0:0::/64",
+      "ip:192.0.2.7",
+      "ip:192.0.2.7",
+      "ip:unknown",
+      "ip:unknown",
+    ]);
   });
 
   it("do not count against valid callers from the same address, nor against other addresses", async () => {
