@@ -1,6 +1,5 @@
 import { version } from "../package.json";
 import { activeMember, authenticate } from "./http/authenticate";
-import { cacheControl } from "./http/cache-control";
 import { configured } from "./http/configured";
 import { cors } from "./http/cors";
 import { createApp } from "./http/create-app";
@@ -92,9 +91,9 @@ export function buildApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", docsRouter);
   app.route("/", auditLogKeysRouter);
-  // The request pipeline of the API: cacheable how, from which origin, configured, who is
-  // calling, within its quota, on its database, still active.
-  app.use("/api/v1/*", cacheControl);
+  // The request pipeline of the API (its cache policy is set in createApp, around the body
+  // checks): from which origin, configured, who is calling, within its quota, on its database,
+  // still active.
   app.use("/api/v1/*", cors);
   app.use("/api/v1/*", configured);
   app.use("/api/v1/*", authenticate);

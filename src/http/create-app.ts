@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES } from "../lib/limits";
 const UPLOAD_PATH = "/api/v1/activity-logs/batch";
 
 import type { AppBindings } from "../types";
+import { cacheControl } from "./cache-control";
 import { jsonBodies } from "./media-type";
 import { requestLog } from "./request-log";
 
@@ -31,15 +32,17 @@ export function createRouter(): OpenAPIHono<AppBindings> {
 }
 
 /**
- * The app with the cross-cutting middleware: request ID, request log, security headers,
- * media types, body limits, errors. The first three come first so that every response,
- * including the problems the later ones answer, carries them and is logged.
+ * The app with the cross-cutting middleware: request ID, request log, security headers, the
+ * API's cache policy, media types, body limits, errors. The first four come first so that every
+ * response, including the problems the later ones answer, carries them and is logged.
  */
 export function createApp(): OpenAPIHono<AppBindings> {
   const app = createRouter();
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(requestLog);
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // Before the media-type and size checks, so that their problems are marked no-store too.
+  app.use("/api/v1/*", cacheControl);
   app.use(jsonBodies);
   const limitOf = (maxSize: number) =>
     bodyLimit({
