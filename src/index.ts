@@ -7,7 +7,7 @@ import { databaseBinding } from "./db/databases";
 import { deleteExpiredIdempotencyKeys } from "./db/queries/idempotency";
 import { pruneSyncTombstones } from "./db/queries/sync";
 import type { Env } from "./env";
-import { logLine } from "./lib/log";
+import { loggableError, logLine } from "./lib/log";
 import { nowIso, toIsoSeconds } from "./lib/time";
 
 export { AuditLog } from "./audit/audit-log.do";
@@ -66,7 +66,7 @@ export default {
       } catch (err) {
         logLine("error", "scheduled work of a database failed", {
           database: entry.binding,
-          error: err instanceof Error ? err.message : String(err),
+          error: loggableError(err),
         });
       }
     }

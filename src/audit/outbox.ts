@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import type { OutboxEvent } from "../db/queries/outbox";
 import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
-import { logLine } from "../lib/log";
+import { loggableError, logLine } from "../lib/log";
 import { type AuditBinding, auditClient } from "./client";
 import type { AuditEventInput } from "./types";
 
@@ -37,7 +37,7 @@ export async function deliver(
     logLine("warn", "audit append failed; left in outbox", {
       org: orgId,
       events: events.length,
-      error: err instanceof Error ? err.message : String(err),
+      error: loggableError(err),
     });
     return false;
   }
@@ -96,7 +96,7 @@ export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivere
         delivered += 1;
       } catch (err) {
         failed += 1;
-        await markOutboxFailed(db, [row.eventId], err instanceof Error ? err.message : String(err));
+        await markOutboxFailed(db, [row.eventId], loggableError(err));
       }
     }
   }

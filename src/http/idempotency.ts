@@ -22,7 +22,7 @@ import type { IdempotencyKeyRow } from "../db/schema";
 import { AppError, problemResponse, StoredAnswer } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
 import { IDEMPOTENCY_KEY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../lib/limits";
-import { logLine } from "../lib/log";
+import { loggableError, logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
 import { sha256Hex } from "./digest";
@@ -207,7 +207,7 @@ async function settleD1(c: Context<AppBindings>, request: Extract<KeyedRequest, 
   } catch (err) {
     logLine("warn", "idempotency key not recorded; it is freed when its lease ends", {
       status: c.res.status,
-      error: err instanceof Error ? err.message : String(err),
+      error: loggableError(err),
     });
   }
 }
@@ -233,7 +233,7 @@ async function settleAuditLog(
   } catch (err) {
     logLine("warn", "idempotency key not kept by the audit log; a retry runs again", {
       status: c.res.status,
-      error: err instanceof Error ? err.message : String(err),
+      error: loggableError(err),
     });
   }
 }

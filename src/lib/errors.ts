@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { HttpStatus, type HttpStatusCode } from "./http-status";
+import { loggableError, stackFrames } from "./log";
 
 /** The closed set of error kinds this API answers; each has one status and title. */
 export const ErrorCode = {
@@ -276,8 +277,8 @@ export function handleError(err: Error, c: Context): Response {
       msg: "unhandled error",
       request_id: c.get("requestId"),
       error: err.name,
-      message: err.message,
-      stack: err.stack,
+      message: loggableError(err),
+      stack: stackFrames(err),
     }),
   );
   return problemResponse(

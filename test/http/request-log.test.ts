@@ -1,8 +1,13 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMentorActivityClient } from "../../clients/typescript/index";
+import { databaseBinding } from "../../src/db/databases";
+import type { Env } from "../../src/env";
+import { loggableError } from "../../src/lib/log";
 import { call } from "../helpers/api";
 import { signToken } from "../helpers/auth";
 import { api, TEST_ORIGIN, workerFetch } from "../helpers/client";
+import { instrumentD1 } from "../helpers/instrumented-d1";
 import { type TestOrg, testOrg } from "../helpers/org";
 
 type Line = Record<string, unknown>;
@@ -120,5 +125,59 @@ describe("security headers and request IDs", () => {
     expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(res.headers.get("Strict-Transport-Security")).toBeTruthy();
     expect(res.headers.get("X-Request-Id")).toBeTruthy();
+  });
+});
+
+describe("error logs", () => {
+  it("carry what the database said of a failed query, never its bound values", async () => {
+    const o = await testOrg();
+    const secret = `Private note ${crypto.randomUUID()}`;
+    const key = `key-${crypto.randomUUID()}`;
+    const entry = { activity_type: "check_in", occurred_at: "2026-03-10T09:00:00Z", client_ref: "ios:1" };
+    const first = await api(o.mentor).POST("/api/v1/activity-logs", {
+      body: { ...entry, description: secret },
+    });
+    expect(first.response.status).toBe(201);
+
+    // D1 fails the one statement that stores the answer of a keyed 4xx.
+    let pending = "";
+    const flaky = instrumentD1(databaseBinding(env as unknown as Record<string, unknown>, o.database), {
+      statement: (statement) => {
+        pending = statement.sql;
+      },
+      // Only a statement run alone: the write batches, which also touch the key, go through.
+      batch: (_statements, run) => {
+        pending = "";
+        return run();
+      },
+      call: (run) => {
+        if (/^update "idempotency_keys"/i.test(pending))
+          throw new Error("D1_ERROR: Network connection lost.");
+        return run();
+      },
+    });
+    const lines: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation(
+        (...args: unknown[]) => void lines.push(args.map(String).join(" ")),
+      );
+    }
+    // The same client_ref with other content: a 409 whose body carries the stored entry.
+    const reused = await api(o.mentor, { bindings: { ...env, [o.database]: flaky } as Env }).POST(
+      "/api/v1/activity-logs",
+      { body: { ...entry, description: "Other" }, headers: { "Idempotency-Key": key } },
+    );
+    vi.restoreAllMocks();
+    expect(reused.response.status).toBe(409);
+    const warning = lines.find((line) => line.includes("idempotency key not recorded"));
+    expect(warning).toContain("query failed: D1_ERROR: Network connection lost.");
+    const logged = lines.join("\n");
+    expect(logged).not.toContain(secret);
+    expect(logged).not.toContain(key);
+  });
+
+  it("cut any other message where a parameter list would begin", () => {
+    expect(loggableError(new Error("D1_ERROR: busy\nparams: secret,values"))).toBe("D1_ERROR: busy");
+    expect(loggableError("plain")).toBe("plain");
   });
 });
