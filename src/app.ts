@@ -5,6 +5,7 @@ import { cors } from "./http/cors";
 import { createApp } from "./http/create-app";
 import { database } from "./http/database";
 import { idempotency } from "./http/idempotency";
+import { withApiHeaders } from "./http/openapi-headers";
 import { rateLimit } from "./http/rate-limit";
 import { activityAttributionsRouter } from "./routes/activity-attributions/activity-attributions.index";
 import { activityLogsRouter } from "./routes/activity-logs/activity-logs.index";
@@ -50,7 +51,7 @@ function registerOpenApi(app: AppOpenAPI): void {
       "A JWT with the claims sub (member ID, shaped as member IDs are), org (organisation ID), roles, name and exp. " +
       "HS256 with JWT_SECRET in development; RS256/ES256 from the identity provider's JWKS in production.",
   });
-  app.doc31("/openapi.json", (c) => ({
+  const config = (origin: string) => ({
     openapi: "3.1.0",
     info: {
       title: "Mentor Activity API",
@@ -73,7 +74,7 @@ function registerOpenApi(app: AppOpenAPI): void {
         "replica that lags by a moment. A value that is not a bookmark is 400.",
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
-    servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
+    servers: [{ url: origin, description: "This deployment" }],
     tags: [
       { name: "Activity logs", description: "What mentors did" },
       { name: "Activity attributions", description: "Activities coordinators registered for mentors" },
@@ -83,7 +84,10 @@ function registerOpenApi(app: AppOpenAPI): void {
       { name: "Activity types", description: "The catalogue of activity types" },
       { name: "Service", description: "Health and documentation" },
     ],
-  }));
+  });
+  app.get("/openapi.json", (c) =>
+    c.json(withApiHeaders(app.getOpenAPI31Document(config(new URL(c.req.url).origin)))),
+  );
 }
 
 export function buildApp(): AppOpenAPI {

@@ -2015,7 +2015,16 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The newest database state this request saw (`DB_n:…`); send it back on the next request to read at least that state. Absent when the request was refused before reaching the database. */
+        D1Bookmark: string;
+        /** @description The caller's quota (draft-ietf-httpapi-ratelimit-headers): `"default";q=<requests>;w=<seconds>` */
+        RateLimitPolicy: string;
+        /** @description `true` when this is the stored answer of an earlier request with the same Idempotency-Key */
+        IdempotentReplayed: "true";
+        /** @description The scheme to authenticate with (RFC 9110): a bearer token */
+        WWWAuthenticate: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2083,7 +2092,10 @@ export interface operations {
                 /** @description Case-insensitive substring of the name */
                 q?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2092,6 +2104,8 @@ export interface operations {
             /** @description A page of members, ordered by name */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2101,6 +2115,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2110,6 +2126,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2119,6 +2138,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2128,6 +2149,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2141,6 +2164,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2150,6 +2175,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2166,6 +2193,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
                 "if-none-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 member_id: string;
@@ -2177,6 +2206,8 @@ export interface operations {
             /** @description The member */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -2188,6 +2219,8 @@ export interface operations {
             /** @description If-None-Match names the current ETag; no body */
             304: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -2197,6 +2230,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2206,6 +2241,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2215,6 +2253,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2224,6 +2264,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2233,6 +2275,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2246,6 +2290,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2255,6 +2301,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2271,6 +2319,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 member_id: string;
@@ -2287,6 +2337,8 @@ export interface operations {
             /** @description The member was updated */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -2298,6 +2350,8 @@ export interface operations {
             /** @description The member was created */
             201: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -2309,6 +2363,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2318,6 +2374,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2327,24 +2386,45 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
-            412: {
+            /** @description If-Match was sent and no such member exists; nothing was created */
+            404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
+            412: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["Member"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2354,6 +2434,8 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2363,6 +2445,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2376,6 +2460,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2385,6 +2471,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2398,7 +2486,10 @@ export interface operations {
     listActivityTypes: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2407,6 +2498,8 @@ export interface operations {
             /** @description Every activity type, by ID */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,6 +2509,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2425,6 +2520,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2434,6 +2532,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,6 +2543,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2456,6 +2558,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2465,6 +2569,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2489,7 +2595,10 @@ export interface operations {
                 /** @description Latest occurred_at, inclusive */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path: {
                 mentor_id: string;
             };
@@ -2500,6 +2609,8 @@ export interface operations {
             /** @description The mentor's totals over the period */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2509,6 +2620,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2518,6 +2631,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2527,6 +2643,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2536,6 +2654,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2549,6 +2669,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2558,6 +2680,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2576,7 +2700,10 @@ export interface operations {
                 /** @description Latest occurred_at, inclusive */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path: {
                 mentor_id: string;
             };
@@ -2587,6 +2714,8 @@ export interface operations {
             /** @description Counts by activity type */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2596,6 +2725,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,6 +2736,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2614,6 +2748,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2623,6 +2759,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2636,6 +2774,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2645,6 +2785,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2677,7 +2819,10 @@ export interface operations {
                 /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2686,6 +2831,8 @@ export interface operations {
             /** @description A page of entries and the total under the filters */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2695,6 +2842,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2704,6 +2853,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2713,6 +2865,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2722,6 +2876,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2735,6 +2891,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2744,6 +2902,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2760,6 +2920,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2774,6 +2936,11 @@ export interface operations {
             /** @description The entry already stored under this `client_ref`, with the same content; nothing was written */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description The path of the entry: where GET, PUT and DELETE reach it */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2802,6 +2969,11 @@ export interface operations {
             /** @description The recorded entry */
             201: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description The path of the entry: where GET, PUT and DELETE reach it */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2830,6 +3002,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2839,6 +3014,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,6 +3027,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2857,6 +3039,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2868,6 +3053,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2877,6 +3065,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2886,6 +3077,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2895,6 +3089,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -2908,6 +3105,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2917,6 +3117,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2933,6 +3136,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2947,6 +3152,9 @@ export interface operations {
             /** @description One result per entry, in request order */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2956,6 +3164,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2965,6 +3176,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2974,6 +3189,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2983,6 +3201,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2994,6 +3215,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3003,6 +3227,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3012,6 +3239,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3021,6 +3251,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3034,6 +3267,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3043,6 +3279,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3059,6 +3298,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
                 "if-none-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -3070,6 +3311,8 @@ export interface operations {
             /** @description The entry */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -3100,6 +3343,8 @@ export interface operations {
             /** @description If-None-Match names the current ETag; no body */
             304: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -3109,6 +3354,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3118,6 +3365,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3127,6 +3377,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3136,6 +3388,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,6 +3399,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3158,6 +3414,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3167,6 +3425,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3183,6 +3443,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -3199,6 +3461,8 @@ export interface operations {
             /** @description The updated entry */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -3229,6 +3493,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3238,6 +3504,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,6 +3516,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3256,6 +3527,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3265,24 +3538,34 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["ActivityLog"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3292,6 +3575,8 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3301,6 +3586,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3314,6 +3601,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3323,6 +3612,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3339,6 +3630,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -3350,6 +3643,8 @@ export interface operations {
             /** @description The entry was deleted */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3359,6 +3654,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3368,6 +3665,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3377,6 +3677,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3386,6 +3688,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,15 +3699,34 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["ActivityLog"] & unknown;
+                    };
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3413,6 +3736,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3426,6 +3751,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,6 +3762,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3460,7 +3789,10 @@ export interface operations {
                 actor_id?: string;
                 mentor_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3469,6 +3801,8 @@ export interface operations {
             /** @description A page of audit events */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3478,6 +3812,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3487,6 +3823,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3496,6 +3835,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3505,6 +3846,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3518,6 +3861,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3872,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3543,6 +3890,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3557,6 +3906,9 @@ export interface operations {
             /** @description The batch (confirmed when `confirm` was true) */
             201: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3566,6 +3918,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3575,6 +3930,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3584,6 +3943,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3593,6 +3955,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3604,6 +3969,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3613,6 +3981,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +3993,9 @@ export interface operations {
             /** @description Every mentor would be skipped, so nothing was recorded (the problem's `items` give each mentor's reason), or the Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3631,6 +4005,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3644,6 +4021,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3653,6 +4033,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3669,6 +4052,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 batch_id: string;
@@ -3680,6 +4065,9 @@ export interface operations {
             /** @description The confirmed batch */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3689,6 +4077,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3698,6 +4089,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3707,6 +4102,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3716,6 +4114,9 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3725,6 +4126,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3736,6 +4140,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3745,6 +4152,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3754,6 +4164,9 @@ export interface operations {
             /** @description Every mentor would be skipped, so nothing was recorded (the problem's `items` give each mentor's reason), or the Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3763,6 +4176,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3776,6 +4192,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3785,6 +4204,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3817,7 +4239,10 @@ export interface operations {
                 /** @description Keyset pagination: the `next_cursor` of the previous page, sent back unchanged. The page then starts right after the last entry of that page and costs the same however deep it is; `page` must then be 1 or absent. Opaque: its content may change between versions. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3826,6 +4251,8 @@ export interface operations {
             /** @description A page of attributions */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,6 +4262,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3844,6 +4273,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3853,6 +4285,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3862,6 +4296,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -3875,6 +4311,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3884,6 +4322,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3900,6 +4340,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3914,6 +4356,9 @@ export interface operations {
             /** @description The attribution was created */
             201: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3923,6 +4368,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3932,6 +4380,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3941,6 +4393,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3950,6 +4405,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3961,6 +4419,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3970,6 +4431,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3979,6 +4443,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3988,6 +4455,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4001,6 +4471,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4010,6 +4483,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4026,6 +4502,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
                 "if-none-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -4037,6 +4515,8 @@ export interface operations {
             /** @description The attribution; audit_trail oldest first */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -4048,6 +4528,8 @@ export interface operations {
             /** @description If-None-Match names the current ETag; no body */
             304: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -4057,6 +4539,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4550,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4075,6 +4562,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4084,6 +4573,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4093,6 +4584,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4106,6 +4599,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4115,6 +4610,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4131,6 +4628,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -4147,6 +4646,8 @@ export interface operations {
             /** @description The corrected attribution */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -4158,6 +4659,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4167,6 +4670,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4176,6 +4682,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4185,6 +4693,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4194,24 +4704,34 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["Attribution"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4221,6 +4741,8 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4230,6 +4752,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4243,6 +4767,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4252,6 +4778,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4268,6 +4796,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -4279,6 +4809,8 @@ export interface operations {
             /** @description The attribution was deleted */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4288,6 +4820,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4297,6 +4831,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4306,6 +4843,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4315,15 +4854,34 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["Attribution"] & unknown;
+                    };
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4333,6 +4891,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4346,6 +4906,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +4917,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4373,6 +4937,8 @@ export interface operations {
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -4384,6 +4950,9 @@ export interface operations {
             /** @description The attribution, now confirmed */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -4421,6 +4990,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4430,6 +5002,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4439,6 +5015,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4448,6 +5027,9 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4457,6 +5039,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4465,18 +5050,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["Attribution"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4486,6 +5081,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4495,6 +5093,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4504,6 +5105,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4517,6 +5121,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4526,6 +5133,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4544,6 +5154,8 @@ export interface operations {
                 "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -4560,6 +5172,9 @@ export interface operations {
             /** @description The attribution, now disputed */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -4597,6 +5212,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4606,6 +5224,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4615,6 +5237,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4624,6 +5249,9 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4633,6 +5261,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4641,18 +5272,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["Attribution"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4662,6 +5303,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4671,6 +5315,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4680,6 +5327,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4693,6 +5343,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4702,6 +5355,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4715,7 +5371,10 @@ export interface operations {
     getAuditCheckpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4724,6 +5383,8 @@ export interface operations {
             /** @description The latest signed checkpoint */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4733,6 +5394,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4742,6 +5405,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4751,6 +5417,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4760,6 +5428,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4769,6 +5439,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4782,6 +5454,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,6 +5465,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4809,7 +5485,10 @@ export interface operations {
                 /** @description Page size, 1..100 */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4818,6 +5497,8 @@ export interface operations {
             /** @description A page of checkpoints */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4827,6 +5508,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4836,6 +5519,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,6 +5531,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4854,6 +5542,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4867,6 +5557,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4876,6 +5568,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4894,7 +5588,10 @@ export interface operations {
                 /** @description A signed tree size; default the latest signed */
                 to?: number | null;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4903,6 +5600,8 @@ export interface operations {
             /** @description The proof */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4912,6 +5611,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4921,6 +5622,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4930,6 +5634,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4939,6 +5645,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -4952,6 +5660,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4961,6 +5671,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4974,7 +5686,10 @@ export interface operations {
     verifyProxyAuditLog: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4983,6 +5698,8 @@ export interface operations {
             /** @description The verdict */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4992,6 +5709,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5001,6 +5720,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5010,6 +5732,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5019,6 +5743,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5032,6 +5758,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5041,6 +5769,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5057,6 +5787,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5066,6 +5798,9 @@ export interface operations {
             /** @description The re-hash runs */
             202: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5075,6 +5810,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5084,6 +5822,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5093,6 +5835,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5102,8 +5847,35 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5113,6 +5885,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5122,6 +5897,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5135,6 +5913,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5144,6 +5925,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5160,7 +5944,10 @@ export interface operations {
                 /** @description A signed tree size holding the entry; default the latest signed */
                 tree_size?: number | null;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5171,6 +5958,8 @@ export interface operations {
             /** @description The proof and the checkpoint it leads to */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5180,6 +5969,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5189,6 +5980,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5198,6 +5992,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5207,6 +6003,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5216,6 +6014,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5229,6 +6029,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5238,6 +6040,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5258,7 +6062,10 @@ export interface operations {
                 /** @description Latest append time (recorded_at), inclusive. Without from and to: the whole log up to its last signed size */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5267,6 +6074,8 @@ export interface operations {
             /** @description The export file */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     "Content-Disposition": string;
                     [name: string]: unknown;
                 };
@@ -5278,6 +6087,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5287,6 +6098,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5296,6 +6110,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5305,6 +6121,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5318,6 +6136,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5327,6 +6147,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5359,7 +6181,10 @@ export interface operations {
                 /** @description A coordinator may only name itself */
                 coordinator_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5368,6 +6193,8 @@ export interface operations {
             /** @description A page of entries */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5377,6 +6204,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5386,6 +6215,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5395,6 +6227,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5404,6 +6238,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5417,6 +6253,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,6 +6264,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5442,6 +6282,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5456,6 +6298,9 @@ export interface operations {
             /** @description The event ID was recorded before; nothing was written */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5465,6 +6310,9 @@ export interface operations {
             /** @description The entry was appended */
             201: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5474,6 +6322,9 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5483,6 +6334,10 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5492,6 +6347,9 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5501,6 +6359,9 @@ export interface operations {
             /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5512,6 +6373,9 @@ export interface operations {
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5521,6 +6385,9 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5530,6 +6397,9 @@ export interface operations {
             /** @description The Idempotency-Key was already used for a different request */
             422: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5539,6 +6409,9 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5552,6 +6425,9 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5561,6 +6437,9 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5591,7 +6470,10 @@ export interface operations {
                 /** @description Latest timestamp, inclusive */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path: {
                 coordinator_id: string;
             };
@@ -5602,6 +6484,8 @@ export interface operations {
             /** @description A page of the coordinator's entries */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5611,6 +6495,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5620,6 +6506,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +6518,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5638,6 +6529,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5651,6 +6544,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5660,6 +6555,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5676,6 +6573,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds (or `*`); when one is current the answer is 304 without a body */
                 "if-none-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -5687,6 +6586,8 @@ export interface operations {
             /** @description The entry */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -5698,6 +6599,8 @@ export interface operations {
             /** @description If-None-Match names the current ETag; no body */
             304: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -5707,6 +6610,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,6 +6621,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +6633,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5734,6 +6644,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +6655,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5756,6 +6670,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5765,6 +6681,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5781,6 +6699,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -5797,6 +6717,8 @@ export interface operations {
             /** @description The annotation now shown with the entry */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
                     ETag?: string;
                     [name: string]: unknown;
@@ -5808,6 +6730,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5817,6 +6741,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5826,6 +6753,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5835,6 +6764,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5844,24 +6775,34 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["ProxyAuditLogEntry"] & unknown;
+                    };
                 };
             };
             /** @description The request body is too large */
             413: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5871,6 +6812,8 @@ export interface operations {
             /** @description The request body is not application/json */
             415: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5880,6 +6823,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -5893,6 +6838,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5902,6 +6849,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -5918,6 +6867,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
             };
             path: {
                 id: string;
@@ -5929,6 +6880,8 @@ export interface operations {
             /** @description The entry was redacted */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5938,6 +6891,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5947,6 +6902,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5956,6 +6914,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5965,6 +6925,8 @@ export interface operations {
             /** @description No such resource in the caller's organisation */
             404: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5974,15 +6936,34 @@ export interface operations {
             /** @description The request conflicts with the current state */
             409: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current ETag */
+            /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description Strong validator of this version of the resource; send it in If-Match or If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        current?: components["schemas"]["ProxyAuditLogEntry"] & unknown;
+                    };
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5992,6 +6973,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -6005,6 +6988,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6014,6 +6999,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -6032,7 +7019,10 @@ export interface operations {
                 /** @description Changes per page, 1..500 */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
+                "x-d1-bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6041,6 +7031,8 @@ export interface operations {
             /** @description A page of changes */
             200: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6050,6 +7042,8 @@ export interface operations {
             /** @description Malformed JSON or a validation failure */
             400: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6059,6 +7053,9 @@ export interface operations {
             /** @description Missing, malformed, expired or badly signed bearer token */
             401: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6068,6 +7065,8 @@ export interface operations {
             /** @description The caller's role or member status does not allow this */
             403: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6077,6 +7076,8 @@ export interface operations {
             /** @description The cursor is older than the tombstones kept, or belongs to another caller or roles: start without one */
             410: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6086,6 +7087,8 @@ export interface operations {
             /** @description The caller sent more requests than its quota allows in the period */
             429: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     /** @description draft-ietf-httpapi-ratelimit-headers: `"default";r=0;t=<seconds>` */
@@ -6099,6 +7102,8 @@ export interface operations {
             /** @description Unexpected error; quote the request ID */
             500: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6108,6 +7113,8 @@ export interface operations {
             /** @description The deployment is misconfigured (its log says why), the organisation is being moved to another database (type organisation_moving: nothing was written), or the request must wait; retry after Retry-After */
             503: {
                 headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;

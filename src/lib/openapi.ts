@@ -42,9 +42,6 @@ export const errorResponses = {
   },
   notFound: { [HttpStatus.NOT_FOUND]: problemResponseOf("No such resource in the caller's organisation") },
   conflict: { [HttpStatus.CONFLICT]: problemResponseOf("The request conflicts with the current state") },
-  preconditionFailed: {
-    [HttpStatus.PRECONDITION_FAILED]: problemResponseOf("If-Match does not match the current ETag"),
-  },
   unprocessable: {
     [HttpStatus.UNPROCESSABLE_ENTITY]: problemResponseOf(
       "The Idempotency-Key was already used for a different request",
@@ -149,6 +146,34 @@ const etagHeader = {
   ETag: {
     description: "Strong validator of this version of the resource; send it in If-Match or If-None-Match",
     schema: { type: "string" as const, example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"' },
+  },
+};
+
+/**
+ * The 412 of a conditional write: the resource as it is now in `current`, and its tag in `ETag`,
+ * so a client can merge and retry without reading it again; both absent when the resource is gone.
+ */
+export const preconditionFailedOf = <T extends z.ZodType>(current: T) => ({
+  [HttpStatus.PRECONDITION_FAILED]: {
+    description:
+      "If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now " +
+      "and the ETag header its tag (both absent when the resource is gone)",
+    headers: etagHeader,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: ProblemSchema.extend({
+          current: current.optional().openapi({ description: "The resource as it is now" }),
+        }),
+      },
+    },
+  },
+});
+
+/** The header of an answer that names where its resource lives. */
+export const locationHeader = {
+  Location: {
+    description: "The path of the entry: where GET, PUT and DELETE reach it",
+    schema: { type: "string" as const, example: "/api/v1/activity-logs/log_8c1f2a9d4e7b3c60" },
   },
 };
 

@@ -14,6 +14,7 @@ import {
   jsonContent,
   jsonWithETag,
   notModifiedResponse,
+  preconditionFailedOf,
 } from "../../lib/openapi";
 import {
   AttributionDetailSchema,
@@ -121,7 +122,7 @@ export const update = createRoute({
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(AttributionSchema),
   },
 });
 
@@ -139,8 +140,10 @@ export const remove = createRoute({
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedAttributionSchema, "The attribution was deleted"),
     ...authedErrors,
+    // It reads no body, but one sent is held to the 64 KiB limit.
+    ...errorResponses.payloadTooLarge,
     ...errorResponses.notFound,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(AttributionSchema),
   },
 });
 
@@ -209,7 +212,7 @@ export const confirm = createRoute({
     [HttpStatus.OK]: jsonWithETag(AttributionSchema, "The attribution, now confirmed", confirmedExample),
     ...bodyErrors,
     ...errorResponses.notFound,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(AttributionSchema),
     ...idempotencyErrors,
   },
 });
@@ -238,7 +241,7 @@ export const dispute = createRoute({
     [HttpStatus.OK]: jsonWithETag(AttributionSchema, "The attribution, now disputed", disputedExample),
     ...bodyErrors,
     ...errorResponses.notFound,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(AttributionSchema),
     ...idempotencyErrors,
   },
 });

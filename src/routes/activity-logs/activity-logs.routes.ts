@@ -12,7 +12,9 @@ import {
   jsonBody,
   jsonContent,
   jsonWithETag,
+  locationHeader,
   notModifiedResponse,
+  preconditionFailedOf,
 } from "../../lib/openapi";
 import {
   ActivityLogCreateSchema,
@@ -113,12 +115,18 @@ export const create = createRoute({
   security: bearerSecurity,
   request: { headers: IdempotencyHeaders, body: jsonBody(ActivityLogCreateSchema, "The activity") },
   responses: {
-    [HttpStatus.CREATED]: jsonExample(ActivityLogSchema, "The recorded entry", activityLogExamples.create),
-    [HttpStatus.OK]: jsonExample(
-      ActivityLogSchema,
-      "The entry already stored under this `client_ref`, with the same content; nothing was written",
-      { ...activityLogExamples.create, client_ref: "ios-7F3A9C2E:42" },
-    ),
+    [HttpStatus.CREATED]: {
+      ...jsonExample(ActivityLogSchema, "The recorded entry", activityLogExamples.create),
+      headers: locationHeader,
+    },
+    [HttpStatus.OK]: {
+      ...jsonExample(
+        ActivityLogSchema,
+        "The entry already stored under this `client_ref`, with the same content; nothing was written",
+        { ...activityLogExamples.create, client_ref: "ios-7F3A9C2E:42" },
+      ),
+      headers: locationHeader,
+    },
     ...bodyErrors,
     ...errorResponses.conflict,
     ...idempotencyErrors,
@@ -172,7 +180,7 @@ export const update = createRoute({
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(ActivityLogSchema),
   },
 });
 
@@ -191,9 +199,11 @@ export const remove = createRoute({
   responses: {
     [HttpStatus.OK]: jsonContent(ActivityLogDeletedSchema, "The entry was deleted"),
     ...authedErrors,
+    // It reads no body, but one sent is held to the 64 KiB limit.
+    ...errorResponses.payloadTooLarge,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(ActivityLogSchema),
   },
 });
 

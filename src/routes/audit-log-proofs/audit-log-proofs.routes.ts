@@ -3,6 +3,7 @@ import { HttpStatus } from "../../lib/http-status";
 import {
   authedErrors,
   bearerSecurity,
+  bodyErrors,
   errorResponses,
   IdempotencyHeaders,
   idempotencyErrors,
@@ -126,7 +127,8 @@ export const startVerify = createRoute({
   request: { headers: IdempotencyHeaders },
   responses: {
     [HttpStatus.ACCEPTED]: jsonContent(FullAuditStarted, "The re-hash runs"),
-    ...authedErrors,
+    // It reads no body, but one sent is checked like any other: JSON, and 64 KiB at most.
+    ...bodyErrors,
     ...idempotencyErrors,
   },
 });

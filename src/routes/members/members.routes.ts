@@ -12,6 +12,8 @@ import {
   jsonContent,
   jsonWithETag,
   notModifiedResponse,
+  preconditionFailedOf,
+  problemResponseOf,
 } from "../../lib/openapi";
 import { MemberInputSchema, MemberListQuery, MemberPage, MemberSchema } from "./members.schemas";
 
@@ -63,7 +65,10 @@ export const put = createRoute({
     [HttpStatus.OK]: jsonWithETag(MemberSchema, "The member was updated"),
     [HttpStatus.CREATED]: jsonWithETag(MemberSchema, "The member was created"),
     ...bodyErrors,
-    ...errorResponses.preconditionFailed,
+    [HttpStatus.NOT_FOUND]: problemResponseOf(
+      "If-Match was sent and no such member exists; nothing was created",
+    ),
+    ...preconditionFailedOf(MemberSchema),
   },
 });
 

@@ -13,6 +13,7 @@ import {
   jsonContent,
   jsonWithETag,
   notModifiedResponse,
+  preconditionFailedOf,
 } from "../../lib/openapi";
 import {
   AnnotateBody,
@@ -121,7 +122,7 @@ export const annotate = createRoute({
     ...bodyErrors,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(EntryDetailSchema),
   },
 });
 
@@ -140,9 +141,11 @@ export const remove = createRoute({
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedSchema, "The entry was redacted"),
     ...authedErrors,
+    // It reads no body, but one sent is held to the 64 KiB limit.
+    ...errorResponses.payloadTooLarge,
     ...errorResponses.notFound,
     ...errorResponses.conflict,
-    ...errorResponses.preconditionFailed,
+    ...preconditionFailedOf(EntryDetailSchema),
   },
 });
 
