@@ -5,8 +5,9 @@ import { loggableError, logLine } from "../lib/log";
 import { type AuditBinding, auditClient } from "./client";
 import type { AuditEventInput } from "./types";
 
-/** How many outbox rows one scheduled run drains. */
+/** How many outbox rows one scheduled run drains, and of one organisation at most. */
 const DRAIN_BATCH_SIZE = 500;
+const DRAIN_PER_ORGANISATION = 100;
 
 function toInput(event: OutboxEvent): AuditEventInput {
   return JSON.parse(event.payload) as AuditEventInput;
@@ -52,11 +53,12 @@ export async function deliver(
 }
 
 /**
- * Drains one database's undelivered audit events, oldest first, one append per organisation,
- * into the audit objects `env` reaches (those of the database's jurisdiction).
+ * Drains one database's undelivered audit events, each organisation's in the order they were
+ * written, one append per organisation, into the audit objects `env` reaches (those of the
+ * database's jurisdiction).
  */
 export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivered: number; failed: number }> {
-  const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE);
+  const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE, DRAIN_PER_ORGANISATION);
   const byOrg = new Map<string, typeof rows>();
   for (const row of rows) {
     const list = byOrg.get(row.orgId) ?? [];

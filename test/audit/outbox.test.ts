@@ -1,7 +1,7 @@
-import { createScheduledController } from "cloudflare:test";
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { auditClient } from "../../src/audit/client";
 import { auditOutbox } from "../../src/db/schema";
 import type { Env } from "../../src/env";
@@ -113,5 +113,101 @@ describe("draining the outbox", () => {
     const left = (await db.select().from(auditOutbox).all()).filter((r) => r.orgId === o.org);
     expect(left.map((r) => [r.eventId, r.attempts])).toEqual([[bad.eventId, 1]]);
     expect(left[0]?.lastError).toMatch(/action/);
+  });
+});
+
+describe("the drain across organisations", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  let serial = 0;
+  const registration = (mentorId: string) => {
+    serial += 1;
+    const at = new Date(Date.UTC(2026, 2, 2) + serial * 60_000).toISOString().slice(0, 19);
+    return {
+      activity_type_id: "one-on-one",
+      activity_date: `${at}Z`,
+      duration_minutes: 60,
+      coordinator_id: "coord-007",
+      mentor_id: mentorId,
+    };
+  };
+
+  it("is not held up by an organisation whose log refuses appends, however many of its events wait", async () => {
+    const stuck = await testOrg("stuck");
+    const other = await testOrg("other", { database: stuck.database });
+    // The stuck organisation's log stops trusting its tree (SPEC §9): it refuses appends and its
+    // events wait in the outbox, 501 of them here, older than anyone else's.
+    const first = await api(stuck.coordinator).POST("/api/v1/activity-attributions", {
+      body: registration("mentor-042"),
+    });
+    expect(first.response.status).toBe(201);
+    const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(stuck.org));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM entries WHERE seq > 0");
+    });
+    const refused = await api(stuck.coordinator).POST("/api/v1/activity-attributions", {
+      body: registration("mentor-033"),
+    });
+    expect(refused.response.status).toBe(201);
+    const [template] = await stuck.db
+      .select()
+      .from(auditOutbox)
+      .where(eq(auditOutbox.orgId, stuck.org))
+      .all();
+    if (!template) throw new Error("the refused event is not in the outbox");
+    const base = Date.parse("2026-01-01T00:00:00Z");
+    const backlog = Array.from({ length: 500 }, (_, i) => {
+      const eventId = `backlog-${String(i).padStart(4, "0")}`;
+      const at = `${new Date(base + i * 1000).toISOString().slice(0, 19)}Z`;
+      return {
+        ...template,
+        eventId,
+        createdAt: at,
+        payload: JSON.stringify({ ...JSON.parse(template.payload), event_id: eventId }),
+      };
+    });
+    for (let i = 0; i < backlog.length; i += 10)
+      await stuck.db.insert(auditOutbox).values(backlog.slice(i, i + 10));
+    expect(await outboxSize(stuck.db, stuck.org)).toBe(501);
+
+    // Another organisation on the same database, whose first delivery failed.
+    const waiting = await registerThrough(withAuditDown(), other.coordinator, "mentor-042");
+    expect(waiting.response.status).toBe(201);
+    expect(await outboxSize(other.db, other.org)).toBe(1);
+
+    await drain();
+    expect(await outboxSize(other.db, other.org)).toBe(0);
+    expect(await entriesOf(other.org)).toHaveLength(1);
+    // The stuck organisation's events all still wait, none lost.
+    expect(await outboxSize(stuck.db, stuck.org)).toBe(501);
+  });
+
+  it("appends an organisation's events in the order they were written, not by their random IDs", async () => {
+    const o = await testOrg("bulk-order");
+    // Each new ID sorts before the one made before it: the order random IDs give about half the time.
+    let made = 0;
+    vi.spyOn(crypto, "randomUUID").mockImplementation(() => {
+      made += 1;
+      return `${(0xffffffff - made).toString(16).padStart(8, "0")}-0000-4000-8000-000000000000`;
+    });
+    const { mentor_id: _, ...activity } = registration("none");
+    const bulk = await api(o.coordinator, { bindings: withAuditDown() }).POST(
+      "/api/v1/activity-attributions/batches",
+      {
+        body: { ...activity, mentor_ids: ["mentor-042", "mentor-033"], confirm: true },
+      },
+    );
+    vi.restoreAllMocks();
+    expect(bulk.response.status).toBe(201);
+    expect(await outboxSize(o.db, o.org)).toBe(4);
+
+    await drain();
+    const { entries } = await auditClient(env, o.org).list({ limit: 10, offset: 0, order: "asc" });
+    expect(entries.map((e) => e.action)).toEqual([
+      "bulk_submission",
+      "proxy_created",
+      "proxy_created",
+      "bulk_confirmed",
+    ]);
   });
 });

@@ -161,18 +161,29 @@ interface PendingOutboxRow {
 }
 
 /**
- * The oldest undelivered events, in the order they were written, of organisations that are not
- * moving: a frozen organisation's rows cannot be cleared, and rows being copied in are not yet
- * the organisation's (src/db/move.ts).
+ * Undelivered events of organisations that are not moving (a frozen organisation's rows cannot be
+ * cleared, and rows being copied in are not yet the organisation's: src/db/move.ts), each
+ * organisation's in the order they were written (`rowid`: the events of one batch share their
+ * second) and at most `perOrganisation` of them, every organisation's oldest first. So one
+ * organisation whose log refuses appends, its rows piling up, cannot crowd out the others. The
+ * table holds only what is undelivered, so reading it whole is cheap.
  */
-export async function pendingOutbox(db: Db, limit: number): Promise<PendingOutboxRow[]> {
-  return db
-    .select({ eventId: auditOutbox.eventId, orgId: auditOutbox.orgId, payload: auditOutbox.payload })
-    .from(auditOutbox)
-    .where(notInArray(auditOutbox.orgId, db.select({ orgId: orgFreezes.orgId }).from(orgFreezes)))
-    .orderBy(asc(auditOutbox.createdAt), asc(auditOutbox.eventId))
-    .limit(limit)
-    .all();
+export async function pendingOutbox(
+  db: Db,
+  limit: number,
+  perOrganisation: number,
+): Promise<PendingOutboxRow[]> {
+  const rows = await db.all<{ event_id: string; org_id: string; payload: string }>(sql`
+    select event_id, org_id, payload from (
+      select event_id, org_id, payload, created_at, rowid as written,
+        row_number() over (partition by org_id order by created_at, rowid) as place
+      from ${auditOutbox}
+      where org_id not in (select org_id from ${orgFreezes})
+    )
+    where place <= ${perOrganisation}
+    order by place, created_at, written
+    limit ${limit}`);
+  return rows.map((row) => ({ eventId: row.event_id, orgId: row.org_id, payload: row.payload }));
 }
 
 /** Records a failed delivery so operators can see stuck events. */
