@@ -17,7 +17,7 @@ import {
   MAX_TEXT_LENGTH,
   MAX_USER_AGENT_LENGTH,
 } from "../lib/limits";
-import { IsoDateTime } from "../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../lib/time";
 import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
 
 /** How an action is named; the stored vocabulary is open so producers can add actions. */
@@ -146,7 +146,7 @@ export const auditListQuerySchema = z.strictObject({
   attribution_id: OpaqueId.optional(),
   batch_id: OpaqueId.optional(),
   member_id: OpaqueId.optional(),
-  from: IsoDateTime.optional(),
+  from: IsoDateTimeFrom.optional(),
   to: IsoDateTime.optional(),
   order: z.enum(["asc", "desc"]).optional(),
   limit: z.number().int().min(1).max(MAX_AUDIT_LIST_LIMIT),
@@ -158,7 +158,7 @@ export const seqSchema = z.number().int().min(1);
 export const treeSizeSchema = z.number().int().min(0);
 
 export const auditExportRangeSchema = z.strictObject({
-  from: IsoDateTime.optional(),
+  from: IsoDateTimeFrom.optional(),
   to: IsoDateTime.optional(),
 });
 

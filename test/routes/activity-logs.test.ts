@@ -869,6 +869,28 @@ describe("bad input", () => {
   });
 });
 
+describe("a range bound with a fraction of a second", () => {
+  it("leaves out what lies before `from`, in the list, its total and the counts", async () => {
+    const o = await testOrg();
+    const at = "2026-03-20T14:00:00Z";
+    const logged = await api(o.mentor).POST("/api/v1/activity-logs", {
+      body: { activity_type: "check_in", description: "On the second", occurred_at: at },
+    });
+    expect(logged.response.status).toBe(201);
+    const from = "2026-03-20T14:00:00.500Z";
+    const after = await api(o.coordinator).GET("/api/v1/activity-logs", { params: { query: { from } } });
+    expect(after.data?.data).toEqual([]);
+    expect(after.data?.pagination.total).toBe(0);
+    const counts = await api(o.coordinator).GET("/api/v1/activity-logs/mentor/{mentor_id}/count-by-type", {
+      params: { path: { mentor_id: "mentor-042" }, query: { from } },
+    });
+    expect(counts.data?.counts).toEqual({});
+    // `to` at the same instant takes it in: the entry lies before it.
+    const before = await api(o.coordinator).GET("/api/v1/activity-logs", { params: { query: { to: from } } });
+    expect(before.data?.data.map((e) => e.occurred_at)).toEqual([at]);
+  });
+});
+
 describe("OpenAPI document", () => {
   it("declares the eight operations under Activity logs, with bearer security and every status they answer", async () => {
     // The document itself is not one of its own paths, so it is fetched raw.

@@ -5,7 +5,7 @@ import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import { ActivityTypeId, DurationMinutes, MemberId } from "../../lib/fields";
 import { MAX_DISPUTE_REASON_LENGTH, MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH } from "../../lib/limits";
 import { pageOf, pageQuery } from "../../lib/openapi";
-import { IsoDateTime } from "../../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
 
 const ActivityTypeRef = ActivityTypeId.openapi({ example: "workshop" });
 const Duration = DurationMinutes.openapi({ example: 120 });
@@ -158,7 +158,7 @@ export const AttributionListQuery = z
     mentor_id: MemberId.optional().openapi({ description: "Attributed to this mentor" }),
     coordinator_id: MemberId.optional().openapi({ description: "Registered by this coordinator" }),
     activity_type_id: ActivityTypeRef.optional(),
-    from: IsoDateTime.optional().openapi({ description: "activity_date at or after" }),
+    from: IsoDateTimeFrom.optional().openapi({ description: "activity_date at or after" }),
     to: IsoDateTime.optional().openapi({ description: "activity_date at or before" }),
     confirmation_status: z
       .enum(CONFIRMATION_STATUSES)

@@ -10,7 +10,7 @@ import {
   MIN_DURATION_MINUTES,
 } from "../../lib/limits";
 import { ProblemSchema, pageOf, pageQuery } from "../../lib/openapi";
-import { IsoDateTime } from "../../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
 import {
   ConfirmationSchema,
   ConfirmationStatusSchema,
@@ -154,7 +154,7 @@ export const ActivityLogPage = pageOf(ActivityLogSchema)
 
 /** Inclusive bounds on occurred_at; `from` may not be after `to`. */
 export const timeRange = {
-  from: IsoDateTime.optional().openapi({ description: "Earliest occurred_at, inclusive" }),
+  from: IsoDateTimeFrom.optional().openapi({ description: "Earliest occurred_at, inclusive" }),
   to: IsoDateTime.optional().openapi({ description: "Latest occurred_at, inclusive" }),
 };
 

@@ -2,12 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { ORG_LOG_EVENTS } from "../../audit/vocabulary";
 import { MemberId, rangeInOrder } from "../../lib/fields";
 import { pageOf, pageQuery } from "../../lib/openapi";
-import { IsoDateTime } from "../../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
 
 export const OrgAuditLogQuery = z
   .object({
     ...pageQuery({ limit: 50, max: 200 }),
-    from: IsoDateTime.optional().openapi({ description: "Default: 30 days before `to`" }),
+    from: IsoDateTimeFrom.optional().openapi({ description: "Default: 30 days before `to`" }),
     to: IsoDateTime.optional().openapi({ description: "Default: now" }),
     event: z.enum(ORG_LOG_EVENTS).optional(),
     actor_id: MemberId.optional(),

@@ -1,14 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { EXPORT_COLUMNS, EXPORT_FORMATS } from "../../audit/export-file";
 import { rangeInOrder } from "../../lib/fields";
-import { IsoDateTime } from "../../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
 
 const HASH_EXAMPLE = "9f2c1e4b7a0d3c5e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708";
 
 export const ExportQuery = z
   .object({
     format: z.enum(EXPORT_FORMATS).default("ndjson").openapi({ description: "The file's format" }),
-    from: IsoDateTime.optional().openapi({
+    from: IsoDateTimeFrom.optional().openapi({
       description:
         "Earliest append time (recorded_at), inclusive. With from or to the file cannot be checked against a signed root",
     }),

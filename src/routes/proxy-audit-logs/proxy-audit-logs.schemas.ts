@@ -10,7 +10,7 @@ import {
 } from "../../audit/events";
 import { MemberId, rangeInOrder } from "../../lib/fields";
 import { pageOf, pageQuery } from "../../lib/openapi";
-import { IsoDateTime } from "../../lib/time";
+import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
 
 export const EntryIdParam = z
   .string()
@@ -129,7 +129,7 @@ const filterFields = {
   activity_id: MemberId.optional(),
   batch_id: MemberId.optional(),
   member_id: MemberId.optional().openapi({ description: "Member events about this member" }),
-  from: IsoDateTime.optional().openapi({ description: "Earliest timestamp, inclusive" }),
+  from: IsoDateTimeFrom.optional().openapi({ description: "Earliest timestamp, inclusive" }),
   to: IsoDateTime.optional().openapi({ description: "Latest timestamp, inclusive" }),
 };
 
