@@ -355,11 +355,18 @@ function send(o: TestOrg, route: Route, c: FuzzCase): Promise<Response> {
   return call(route.method, `${c.path}${c.query}`, options);
 }
 
-/** The properties every answer has, whatever was sent. */
-async function expectWellBehaved(res: Response, what: string): Promise<number> {
+/** The properties every answer has, whatever was sent: among them, a status its operation declares. */
+async function expectWellBehaved(res: Response, what: string, declared: string[]): Promise<number> {
   const text = await res.text();
   statusesSeen.set(res.status, (statusesSeen.get(res.status) ?? 0) + 1);
   expect(res.status, `${what} → ${text}`).toBeLessThan(500);
+  // A path that no longer names the route (an empty or `..` segment) is answered by no operation.
+  const unrouted = res.status === 404 && text.includes('"No route for ');
+  if (!unrouted) {
+    expect(declared, `${what} answered ${res.status}, which its operation does not declare`).toContain(
+      String(res.status),
+    );
+  }
   for (const leak of LEAKS) expect(text, what).not.toMatch(leak);
   if (res.status >= 400) {
     expect(res.headers.get("Content-Type"), what).toBe("application/problem+json");
@@ -392,8 +399,8 @@ describe("fuzzing every route of the served OpenAPI document", () => {
     const writes = writesOf(route);
     const runs = runsFor(route);
     const title = writes
-      ? "never answers 5xx or a stack, answers errors as problem+json, and a rejected request changes nothing"
-      : "never answers 5xx or a stack, answers errors as problem+json, and changes nothing";
+      ? "never answers 5xx, a stack or an undeclared status, answers errors as problem+json, and a rejected request changes nothing"
+      : "never answers 5xx, a stack or an undeclared status, answers errors as problem+json, and changes nothing";
     it(
       `${route.method} ${route.template} ${title}`,
       async () => {
@@ -405,7 +412,8 @@ describe("fuzzing every route of the served OpenAPI document", () => {
           fc.asyncProperty(caseFor(route, ctx), async (c) => {
             casesRun += 1;
             const what = describeCase(route, c);
-            const status = await expectWellBehaved(await send(o, route, c), what);
+            const declared = Object.keys(route.operation.responses ?? {});
+            const status = await expectWellBehaved(await send(o, route, c), what, declared);
             if (!writes) return;
             const after = await observe(o);
             if (status >= 400) expect(after, `a rejected ${what} changed data`).toEqual(before);
