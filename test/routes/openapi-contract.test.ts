@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { operationsOf } from "../helpers/access";
 import { call, json } from "../helpers/api";
 import { signToken } from "../helpers/auth";
-import { api, TEST_ORIGIN, workerFetch } from "../helpers/client";
+import { api } from "../helpers/client";
 import { testOrg } from "../helpers/org";
 
 /** The headers a client acts on; each one an answer carries must be declared for its status. */
@@ -34,13 +34,6 @@ function undeclared(doc: OpenAPI3, method: string, path: string, res: Response):
   return CLIENT_HEADERS.filter((name) => res.headers.has(name) && !declared.has(name.toLowerCase())).map(
     (name) => `${res.status} header ${name}`,
   );
-}
-
-/** A raw request to the Worker, for bodies and media types the typed client would not send. */
-async function raw(method: string, path: string, token: string, init: { type?: string; body?: string } = {}) {
-  const headers = new Headers({ Authorization: `Bearer ${token}` });
-  if (init.type) headers.set("Content-Type", init.type);
-  return workerFetch()(new Request(`${TEST_ORIGIN}${path}`, { method, headers, body: init.body }));
 }
 
 describe("the OpenAPI document against the answers", () => {
@@ -78,7 +71,11 @@ describe("the OpenAPI document against the answers", () => {
     const check = (method: string, path: string, res: Response) =>
       found.push(...undeclared(doc, method, path, res));
 
-    check("get", "/api/v1/activity-logs", await raw("GET", "/api/v1/activity-logs", "not.a.token"));
+    check(
+      "get",
+      "/api/v1/activity-logs",
+      await call("GET", "/api/v1/activity-logs", { token: "not.a.token" }),
+    );
 
     // A conditional PUT of a member that does not exist, and a stale one.
     const missing = await api(o.admin).PUT("/api/v1/members/{member_id}", {
@@ -101,11 +98,19 @@ describe("the OpenAPI document against the answers", () => {
 
     // Bodies the routes do not read are still held to the media type and the size limit.
     const verify = "/api/v1/proxy-audit-logs/verify";
-    const asText = await raw("POST", verify, admin, { type: "text/plain", body: "go" });
+    const asText = await call("POST", verify, {
+      token: admin,
+      headers: { "Content-Type": "text/plain" },
+      rawBody: "go",
+    });
     expect(asText.status).toBe(415);
     check("post", verify, asText);
     const large = JSON.stringify({ padding: "x".repeat(70_000) });
-    const tooLarge = await raw("POST", verify, admin, { type: "application/json", body: large });
+    const tooLarge = await call("POST", verify, {
+      token: admin,
+      headers: { "Content-Type": "application/json" },
+      rawBody: large,
+    });
     expect(tooLarge.status).toBe(413);
     check("post", verify, tooLarge);
     const created = await api(o.mentor).POST("/api/v1/activity-logs", {
@@ -121,9 +126,10 @@ describe("the OpenAPI document against the answers", () => {
     expect(replayed.response.headers.get("Idempotent-Replayed")).toBe("true");
     check("post", "/api/v1/activity-logs", replayed.response);
     const id = created.data?.log_id ?? "";
-    const deleted = await raw("DELETE", `/api/v1/activity-logs/${id}`, admin, {
-      type: "application/json",
-      body: large,
+    const deleted = await call("DELETE", `/api/v1/activity-logs/${id}`, {
+      token: admin,
+      headers: { "Content-Type": "application/json" },
+      rawBody: large,
     });
     expect(deleted.status).toBe(413);
     check("delete", "/api/v1/activity-logs/{id}", deleted);
