@@ -130,6 +130,24 @@ const isOperation = (value: unknown): value is OperationObject =>
   typeof value === "object" && value !== null && "responses" in value;
 
 /**
+ * The operationId of the document's route a request was sent to. A path that fits a literal
+ * route and a templated one (`/proxy-audit-logs/verify`, `/proxy-audit-logs/{id}`) is the
+ * literal one's, as the router sends it there.
+ */
+export function operationAt(doc: OpenAPI3, method: string, url: string): string | undefined {
+  const path = new URL(url).pathname;
+  const fits = operationsOf(doc).filter(
+    (op) =>
+      op.method === method.toLowerCase() &&
+      new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`).test(
+        path,
+      ),
+  );
+  const params = (template: string) => (template.match(/\{/g) ?? []).length;
+  return fits.sort((a, b) => params(a.path) - params(b.path))[0]?.operation.operationId;
+}
+
+/**
  * Every operation of a document. Every key of a path item must be an operation: a `$ref` or a
  * path-level `parameters` list would be something the tests reading it do not follow.
  */

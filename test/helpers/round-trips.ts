@@ -23,6 +23,8 @@ export interface RoundTrips {
 export interface CountedCall {
   /** The method the request was sent with. */
   method: string;
+  /** The URL it was sent to. */
+  url: string;
   response: Response;
   /** Calls the response waited for: settled by the time the Worker answered. */
   inline: RoundTrips;
@@ -127,20 +129,29 @@ async function countRequest(request: Request): Promise<CountedCall> {
   const inline = tally.snapshot(true);
   const deferred = tally.snapshot(false);
   await waitOnExecutionContext(ctx);
-  return { method: request.method, response, inline, deferred, sessionStarts: tally.sessionStarts };
+  return {
+    method: request.method,
+    url: request.url,
+    response,
+    inline,
+    deferred,
+    sessionStarts: tally.sessionStarts,
+  };
 }
 
 /**
  * One call of the typed client signed in as `claims`, counted: what `send` answered, and the
- * round trips of the one request it made.
+ * round trips of the one request it made (with `options.headers` besides its own).
  */
 export async function countCall<T>(
   claims: TokenClaims,
   send: (client: MentorActivityClient) => Promise<T>,
+  options: { headers?: Record<string, string> } = {},
 ): Promise<CountedCall & { sent: T }> {
   const counted: CountedCall[] = [];
   const client = createMentorActivityClient(TEST_ORIGIN, () => signToken(claims), {
     fetch: async (request) => {
+      for (const [name, value] of Object.entries(options.headers ?? {})) request.headers.set(name, value);
       const call = await countRequest(request);
       counted.push(call);
       return call.response;

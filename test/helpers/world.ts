@@ -13,7 +13,7 @@ type CreateAttribution = components["schemas"]["CreateAttribution"];
 type CreateBatch = components["schemas"]["CreateBatch"];
 
 /** The answer of a create the test depends on: it must have succeeded. */
-function created<T>(sent: { data?: T; error?: unknown; response: Response }, status = 201): T {
+export function created<T>(sent: { data?: T; error?: unknown; response: Response }, status = 201): T {
   expect(sent.response.status, JSON.stringify(sent.error)).toBe(status);
   if (sent.data === undefined) throw new Error(`A ${status} without a body`);
   return sent.data;
