@@ -1,14 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { MAX_CHECKPOINT_PAGE, MAX_TRAIL_EVENTS } from "../lib/limits";
 import { nowIso } from "../lib/time";
-import {
-  ALARM_PAUSE_MS,
-  buildTreeStep,
-  fullAuditStep,
-  isBuilding,
-  NEVER_AUDITED,
-  startFullAudit,
-} from "./alarm-work";
 import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
 import { recordFields } from "./entry-fields";
 import {
@@ -27,6 +19,8 @@ import {
   treeSizeSchema,
 } from "./events";
 import { exportSpan } from "./export-span";
+import { type Follower, runFollowers, scheduleFollowers } from "./followers";
+import { fullAudit, NEVER_AUDITED, startFullAudit } from "./full-audit";
 import { appendedResponse, heldAnswer, keepAnswer } from "./kept-answers";
 import { type AuditKeyBindings, auditKeys } from "./keys";
 import { migrate } from "./migrations";
@@ -43,6 +37,7 @@ import {
   toEntry,
   trailRows,
 } from "./store";
+import { isBuilding, treeBuild } from "./tree-build";
 import { checkpointsAfter, lastCheckpoint, treeSize } from "./tree-store";
 import type {
   AnnotateResult,
@@ -73,24 +68,24 @@ import type {
 /**
  * One per organisation: the single writer of that organisation's audit log, a transparency
  * log (SPEC §9). Its writes and their checkpoints go through `SignedLog`, one `transactionSync`
- * each.
+ * each; its background jobs (building a predating log's tree, the full re-hash) are followers
+ * that its alarm runs a step at a time (followers.ts).
  */
 export class AuditLog extends DurableObject<AuditKeyBindings> {
   private readonly log: SignedLog;
+  /** In the order a tie between two followers due at once is broken. */
+  private readonly followers: readonly Follower[];
 
   constructor(ctx: DurableObjectState, env: AuditKeyBindings) {
     super(ctx, env);
     this.log = new SignedLog(ctx.storage, () => auditKeys(this.env), ctx.id.name);
+    this.followers = [treeBuild(() => this.log.signFirst()), fullAudit];
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
       const { sql } = ctx.storage;
-      // A log that predates its tree has it built by the alarm, chunk by chunk.
-      if (isBuilding(sql)) {
-        if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now());
-        return;
-      }
       // A new log starts with a signed empty tree, so a witness has a first checkpoint to hold.
-      if (treeSize(sql) === 0) ctx.storage.transactionSync(() => this.log.signFirst());
+      if (!isBuilding(sql) && treeSize(sql) === 0) ctx.storage.transactionSync(() => this.log.signFirst());
+      await scheduleFollowers(ctx.storage, this.followers);
     });
   }
 
@@ -247,21 +242,14 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
   async startVerify(): Promise<FullAuditStatus> {
     const status = startFullAudit(this.ctx.storage.sql, nowIso());
     if (status === null) return NEVER_AUDITED;
-    if (status.status === "running") await this.ctx.storage.setAlarm(Date.now());
+    await scheduleFollowers(this.ctx.storage, this.followers);
     return status;
   }
 
-  /** One chunk of the background work: the tree of a predating log first, then a re-hash. */
+  /** A step of the follower due first; then the alarm is set for the next one due, if any. */
   override async alarm(): Promise<void> {
-    const { sql } = this.ctx.storage;
-    const more = this.ctx.storage.transactionSync(() => {
-      if (isBuilding(sql)) {
-        if (!buildTreeStep(sql)) this.log.signFirst();
-        return true;
-      }
-      return fullAuditStep(sql, nowIso());
-    });
-    if (more) await this.ctx.storage.setAlarm(Date.now() + ALARM_PAUSE_MS);
+    const next = await runFollowers(this.ctx.storage, this.followers);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
   /**

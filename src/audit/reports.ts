@@ -1,8 +1,8 @@
 /** How the audit object answers what it found: the log's state for /verify, a record's trail. */
-
-import { fullAuditStatus, isBuilding } from "./alarm-work";
 import { entryId } from "./entry-id";
+import { fullAuditStatus } from "./full-audit";
 import { toEntry } from "./store";
+import { isBuilding } from "./tree-build";
 import { lastCheckpoint, logLength, type SignedCheck, type TreeFault, treeSize } from "./tree-store";
 import type { AuditRow, TrailItem, VerifyReport } from "./types";
 

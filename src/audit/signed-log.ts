@@ -6,13 +6,13 @@
  */
 import { logLine } from "../lib/log";
 import { nowIso } from "../lib/time";
-import { isBuilding } from "./alarm-work";
 import { eventFields } from "./entry-fields";
 import { entryId } from "./entry-id";
 import type { ParsedEvent } from "./events";
 import { type AuditKeys, originOf } from "./keys";
 import { rootHash } from "./merkle";
 import { LogWriter, rowsByEventIds, toEntry } from "./store";
+import { isBuilding } from "./tree-build";
 import {
   checkLastSigned,
   frontierOf,
