@@ -7,7 +7,8 @@
  *
  * Appends never wait for a follower: a synchronous step is one short `transactionSync`, and the
  * calls queued behind it are served before the next (ALARM_PAUSE_MS); an asynchronous step does
- * its I/O outside any transaction, while the object serves other calls.
+ * its I/O outside any transaction, while the object serves other calls. The runtime runs one
+ * `alarm()` at a time per object, so no two steps overlap, even one that waits.
  */
 
 /** Between two steps, so that appends and reads queued behind a step are served first. */

@@ -4,7 +4,6 @@
  * step, its progress (the right edge of the tree re-built so far, the last chain link) saved
  * with each chunk, so appends and reads are served between chunks.
  */
-
 import { toIsoSeconds } from "../lib/time";
 import { DELETION_ACTION, GENESIS_HASH, linkHash, payloadHash, redactionFault } from "./chain";
 import { entryId } from "./entry-id";
