@@ -1,7 +1,18 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
+import { AUDIT_KEY_VARS, type AuditKeys, auditKeysFrom } from "./audit/keys";
 import { type Databases, parseDatabases } from "./db/databases";
-import { directoryCacheSecondsOf } from "./db/placement";
+import { directoryCacheSeconds } from "./db/placement";
 import type { Env } from "./env";
+import {
+  problemsOf,
+  text,
+  type VarReader,
+  type VarReaders,
+  varsSchema,
+  wholeNumber,
+  wholeNumberOr,
+} from "./lib/vars";
 
 /**
  * The Worker's configuration, parsed once per set of bindings from `Env`. A deployment that is
@@ -45,121 +56,191 @@ export interface Config {
   databases: Databases;
   /** Whether Durable Object jurisdictions are ignored (workerd has none; never in a deployment). */
   ignoreJurisdictions: boolean;
+  /** The quotas of the two limiters, as their RateLimit headers state them. */
+  rateLimits: { caller: RateQuota; anonymous: RateQuota };
+  /** The audit log's keys, as its objects read them from their own bindings. */
+  audit: AuditKeys;
+}
+
+/** Requests per period of a `[[ratelimits]]` binding. */
+export interface RateQuota {
+  requests: number;
+  periodSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-const blank = (value: string | undefined): string | undefined => (value?.trim() ? value.trim() : undefined);
+/** The values wrangler.toml ships with for the limiters' numbers, used when they are unset. */
+const DEFAULT_RATE_LIMIT_REQUESTS = 100;
+const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
+const DEFAULT_ANONYMOUS_REQUESTS = 30;
 
-function parseOrigin(value: string, problems: string[]): string | null {
-  try {
-    const url = new URL(value);
-    if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === value) return url.origin;
-  } catch {
-    // reported below
+/** The identity provider's key set: an https URL. */
+const httpsUrl: VarReader<URL | undefined> = (name) =>
+  text(name).transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const url = URL.parse(value);
+    if (url === null || url.protocol !== "https:") {
+      ctx.addIssue({
+        code: "custom",
+        message: url ? `${name} must be an https URL` : `${name} is not a URL`,
+      });
+      return z.NEVER;
+    }
+    return url;
+  });
+
+/** Comma-separated origins (`scheme://host[:port]`, no path); blank means none. */
+const origins: VarReader<string[]> = (name) =>
+  text(name).transform((value, ctx) =>
+    (value ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== "")
+      .flatMap((origin) => {
+        const url = URL.parse(origin);
+        if (url && (url.protocol === "https:" || url.protocol === "http:") && url.origin === origin) {
+          return [url.origin];
+        }
+        ctx.addIssue({
+          code: "custom",
+          message: `${name}: ${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path)`,
+        });
+        return [];
+      }),
+  );
+
+/** Unset, or `ignore` where Durable Object jurisdictions do not exist: whether they are ignored. */
+const ignoreJurisdictions: VarReader<boolean> = (name) =>
+  text(name).transform((value, ctx) => {
+    if (value === undefined || value === "ignore") return value === "ignore";
+    ctx.addIssue({
+      code: "custom",
+      message: `${name} must be unset, or "ignore" where jurisdictions do not exist`,
+    });
+    return z.NEVER;
+  });
+
+/**
+ * Every var of the Worker's configuration, a line each; adding one is a line here and its field
+ * in `Config`. The audit log's key vars come with the audit log's part of the schema.
+ */
+const CONFIG_VARS = {
+  /** HS256 secret for bearer tokens (local dev and tests). */
+  JWT_SECRET: text,
+  /** JWKS endpoint of the identity provider (production, RS256/ES256). */
+  JWKS_URL: httpsUrl,
+  /** Expected `iss` and `aud`; both required with JWKS_URL. */
+  JWT_ISSUER: text,
+  JWT_AUDIENCE: text,
+  /** Longest token lifetime accepted. */
+  JWT_MAX_TTL_SECONDS: wholeNumber("seconds", DEFAULT_JWT_MAX_TTL_SECONDS),
+  /** How long the changes feed keeps tombstones. */
+  SYNC_RETENTION_DAYS: wholeNumber("days", DEFAULT_SYNC_RETENTION_DAYS),
+  /** How long an isolate trusts the directory's answer for an organisation. */
+  DIRECTORY_CACHE_SECONDS: directoryCacheSeconds,
+  /** Comma-separated origins a browser may call the API from; empty means no CORS. */
+  CORS_ORIGINS: origins,
+  /**
+   * The databases organisations live on, JSON: {"DB_1": {}, "DB_2": {"jurisdiction": "eu"}}
+   * (src/db/databases.ts); checked against the Worker's D1 bindings, below.
+   */
+  D1_DATABASES: text,
+  /**
+   * `ignore` where Durable Object jurisdictions do not exist (workerd: `npm run dev`, the tests):
+   * an organisation in a jurisdiction then gets its audit object from the plain namespace.
+   * Never set in a deployment; refused beside JWKS_URL.
+   */
+  AUDIT_LOG_JURISDICTIONS: ignoreJurisdictions,
+  /** The limiters' `simple.limit` and `simple.period`, repeated for their RateLimit headers; a wrong one shows the default. */
+  RATE_LIMIT_REQUESTS: wholeNumberOr("requests", DEFAULT_RATE_LIMIT_REQUESTS),
+  RATE_LIMIT_PERIOD_SECONDS: wholeNumberOr("seconds", DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
+  IP_RATE_LIMIT_REQUESTS: wholeNumberOr("requests", DEFAULT_ANONYMOUS_REQUESTS),
+  IP_RATE_LIMIT_PERIOD_SECONDS: wholeNumberOr("seconds", DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
+  /** The signing key, the key name and origin prefix, the retired keys, the key's start (src/audit/keys.ts). */
+  ...AUDIT_KEY_VARS,
+} satisfies VarReaders;
+
+/** The configuration vars as bindings: text, or unset. */
+export type ConfigVarBindings = { [K in keyof typeof CONFIG_VARS]?: string };
+
+type ConfigVars = z.output<ReturnType<typeof varsSchema<typeof CONFIG_VARS>>>;
+
+/** The databases D1_DATABASES names, checked against the bindings the Worker has. */
+const databasesOf = (vars: ConfigVars, problems: string[]) =>
+  parseDatabases(typeof vars.D1_DATABASES === "string" ? vars.D1_DATABASES : undefined, vars, problems);
+
+/**
+ * What one var cannot say alone: the token keys come from exactly one source, a JWKS with the
+ * issuer and audience it must check; the databases exist; jurisdictions are ignored only in
+ * workerd. Checked even when a var failed on its own, so every problem is listed at once.
+ */
+function checkTogether(vars: ConfigVars, ctx: z.RefinementCtx): void {
+  const problem = (message: string) => ctx.addIssue({ code: "custom", message });
+  const secret = vars.JWT_SECRET;
+  const jwks = vars.JWKS_URL;
+  if (secret !== undefined && jwks !== undefined) {
+    problem("JWT_SECRET and JWKS_URL are both set: tokens must come from one source; remove JWT_SECRET");
+  } else if (jwks !== undefined) {
+    if (vars.JWT_ISSUER === undefined)
+      problem("JWKS_URL is set but JWT_ISSUER is not: the issuer must be checked");
+    if (vars.JWT_AUDIENCE === undefined) {
+      problem("JWKS_URL is set but JWT_AUDIENCE is not: the audience must be checked");
+    }
+  } else if (secret === undefined) {
+    problem("Neither JWKS_URL nor JWT_SECRET is set: no token can be verified");
   }
-  problems.push(`CORS_ORIGINS: ${JSON.stringify(value)} is not an origin (scheme://host[:port], no path)`);
-  return null;
-}
-
-/** A whole number above 0 from a var, its default when unset; a problem when it is anything else. */
-function wholeNumber(
-  value: string | undefined,
-  fallback: number,
-  problems: string[],
-  what: { name: string; unit: string },
-): number {
-  const text = blank(value);
-  if (text === undefined) return fallback;
-  const parsed = Number(text);
-  if (Number.isInteger(parsed) && parsed > 0) return parsed;
-  problems.push(`${what.name} must be a whole number of ${what.unit} above 0`);
-  return fallback;
-}
-
-export function parseConfig(env: Env): ConfigResult {
   const problems: string[] = [];
-  const secret = blank(env.JWT_SECRET);
-  const jwksUrl = blank(env.JWKS_URL);
-  const issuer = blank(env.JWT_ISSUER);
-  const audience = blank(env.JWT_AUDIENCE);
-
-  let keys: TokenKeys | null = null;
-  if (secret !== undefined && jwksUrl !== undefined) {
-    problems.push(
-      "JWT_SECRET and JWKS_URL are both set: tokens must come from one source; remove JWT_SECRET",
-    );
-  } else if (jwksUrl !== undefined) {
-    let url: URL | null = null;
-    try {
-      url = new URL(jwksUrl);
-    } catch {
-      problems.push("JWKS_URL is not a URL");
-    }
-    if (url && url.protocol !== "https:") problems.push("JWKS_URL must be an https URL");
-    if (issuer === undefined)
-      problems.push("JWKS_URL is set but JWT_ISSUER is not: the issuer must be checked");
-    if (audience === undefined) {
-      problems.push("JWKS_URL is set but JWT_AUDIENCE is not: the audience must be checked");
-    }
-    if (url) keys = { kind: "jwks", url };
-  } else if (secret !== undefined) {
-    const digest = createHash("sha256").update(secret, "utf8").digest("hex");
-    keys = {
-      kind: "secret",
-      secret: new TextEncoder().encode(secret),
-      isDevelopmentSecret: digest === DEV_JWT_SECRET_SHA256,
-    };
-  } else {
-    problems.push("Neither JWKS_URL nor JWT_SECRET is set: no token can be verified");
-  }
-
-  const maxTokenTtlSeconds = wholeNumber(env.JWT_MAX_TTL_SECONDS, DEFAULT_JWT_MAX_TTL_SECONDS, problems, {
-    name: "JWT_MAX_TTL_SECONDS",
-    unit: "seconds",
-  });
-
-  const syncRetentionDays = wholeNumber(env.SYNC_RETENTION_DAYS, DEFAULT_SYNC_RETENTION_DAYS, problems, {
-    name: "SYNC_RETENTION_DAYS",
-    unit: "days",
-  });
-
-  const directoryCacheSeconds = directoryCacheSecondsOf(env.DIRECTORY_CACHE_SECONDS, problems);
-
-  const corsOrigins = (env.CORS_ORIGINS ?? "")
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== "")
-    .flatMap((origin) => parseOrigin(origin, problems) ?? []);
-
-  const databases = parseDatabases(env.D1_DATABASES, env as unknown as Record<string, unknown>, problems);
-
-  const jurisdictions = blank(env.AUDIT_LOG_JURISDICTIONS);
-  if (jurisdictions !== undefined && jurisdictions !== "ignore") {
-    problems.push('AUDIT_LOG_JURISDICTIONS must be unset, or "ignore" where jurisdictions do not exist');
-  }
-  const ignoreJurisdictions = jurisdictions === "ignore";
-  if (ignoreJurisdictions && jwksUrl !== undefined) {
-    problems.push(
+  databasesOf(vars, problems);
+  problems.forEach(problem);
+  if (vars.AUDIT_LOG_JURISDICTIONS === true && jwks !== undefined) {
+    problem(
       "AUDIT_LOG_JURISDICTIONS=ignore is for local workerd only, and JWKS_URL says this is a deployment",
     );
   }
+}
 
-  if (problems.length > 0 || keys === null || databases === null) return { ok: false, problems };
+function tokenKeys(secret: string | undefined, jwks: URL | undefined): TokenKeys {
+  if (jwks !== undefined) return { kind: "jwks", url: jwks };
+  if (secret === undefined) throw new Error("The configuration was checked to have a token key");
+  const digest = createHash("sha256").update(secret, "utf8").digest("hex");
   return {
-    ok: true,
-    config: {
-      keys,
-      issuer,
-      audience,
-      maxTokenTtlSeconds,
-      corsOrigins,
-      syncRetentionDays,
-      directoryCacheSeconds,
-      databases,
-      ignoreJurisdictions,
-    },
+    kind: "secret",
+    secret: new TextEncoder().encode(secret),
+    isDevelopmentSecret: digest === DEV_JWT_SECRET_SHA256,
   };
+}
+
+/** The Worker's configuration: one schema over its vars, its checks, and the typed `Config`. */
+const configSchema = varsSchema(CONFIG_VARS)
+  .superRefine(checkTogether, { when: () => true })
+  .transform((vars): Config => {
+    const databases = databasesOf(vars, []);
+    if (databases === null) throw new Error("The configuration was checked to name its databases");
+    return {
+      keys: tokenKeys(vars.JWT_SECRET, vars.JWKS_URL),
+      issuer: vars.JWT_ISSUER,
+      audience: vars.JWT_AUDIENCE,
+      maxTokenTtlSeconds: vars.JWT_MAX_TTL_SECONDS,
+      corsOrigins: vars.CORS_ORIGINS,
+      syncRetentionDays: vars.SYNC_RETENTION_DAYS,
+      directoryCacheSeconds: vars.DIRECTORY_CACHE_SECONDS,
+      databases,
+      ignoreJurisdictions: vars.AUDIT_LOG_JURISDICTIONS,
+      rateLimits: {
+        caller: { requests: vars.RATE_LIMIT_REQUESTS, periodSeconds: vars.RATE_LIMIT_PERIOD_SECONDS },
+        anonymous: {
+          requests: vars.IP_RATE_LIMIT_REQUESTS,
+          periodSeconds: vars.IP_RATE_LIMIT_PERIOD_SECONDS,
+        },
+      },
+      audit: auditKeysFrom(vars),
+    };
+  });
+
+export function parseConfig(env: Env): ConfigResult {
+  const read = configSchema.safeParse(env);
+  return read.success ? { ok: true, config: read.data } : { ok: false, problems: problemsOf(read.error) };
 }
 
 const parsed = new WeakMap<Env, ConfigResult>();

@@ -1,20 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { HttpStatus } from "../lib/http-status";
 import { MAX_CHECKPOINT_PAGE, MAX_TRAIL_EVENTS } from "../lib/limits";
-import { logLine } from "../lib/log";
 import { nowIso } from "../lib/time";
-import {
-  ALARM_PAUSE_MS,
-  buildTreeStep,
-  fullAuditStatus,
-  fullAuditStep,
-  isBuilding,
-  NEVER_AUDITED,
-  startFullAudit,
-} from "./alarm-work";
 import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
-import { eventFields, recordFields } from "./entry-fields";
-import { entryId } from "./entry-id";
+import { recordFields } from "./entry-fields";
 import {
   auditActorSchema,
   auditEventSchema,
@@ -26,51 +14,35 @@ import {
   exportChunkSchema,
   keptResponseSchema,
   OpaqueId,
-  type ParsedEvent,
   parseInput,
   seqSchema,
   treeSizeSchema,
 } from "./events";
 import { exportSpan } from "./export-span";
-import { heldAnswer, keepAnswer } from "./kept-answers";
-import { type AuditKeyBindings, type AuditKeys, auditKeys, originOf } from "./keys";
-import { rootHash } from "./merkle";
+import { type Follower, runFollowers, scheduleFollowers } from "./followers";
+import { fullAudit, NEVER_AUDITED, startFullAudit } from "./full-audit";
+import { appendedResponse, heldAnswer, keepAnswer } from "./kept-answers";
+import { type AuditKeyBindings, auditKeys } from "./keys";
 import { migrate } from "./migrations";
 import { consistencyOf, inclusionOf, toSigned } from "./proofs";
+import { trailItem, verifyReport } from "./reports";
+import { appendEvents, SignedLog } from "./signed-log";
 import {
-  LogWriter,
   latestAnnotationRow,
   listRows,
   redactRow,
   rowBySeq,
   rowsBetween,
-  rowsByEventIds,
   toAnnotation,
   toEntry,
   trailRows,
 } from "./store";
-import { entrySummary } from "./summary";
-import {
-  checkLastSigned,
-  checkpointsAfter,
-  frontierOf,
-  type LogHead,
-  lastCheckpoint,
-  logLength,
-  readHead,
-  type SignedCheck,
-  StoredTree,
-  signCheckpoint,
-  type TreeFault,
-  treeSize,
-} from "./tree-store";
+import { isBuilding, treeBuild } from "./tree-build";
+import { checkpointsAfter, lastCheckpoint, treeSize } from "./tree-store";
 import type {
   AnnotateResult,
   AppendOutcome,
-  AppendRefusal,
-  AppendResult,
   AuditActor,
-  AuditEntry,
   AuditEntryDetail,
   AuditEventInput,
   AuditExportRange,
@@ -90,105 +62,30 @@ import type {
   RedactResult,
   SignedCheckpoint,
   TrailItem,
-  Unavailable,
   VerifyReport,
 } from "./types";
 
-/** The system `POST`'s answer to an appended (or already recorded) event, as the Worker sends it. */
-function appendedResponse(status: "created" | "existing", entry: AuditEntry): KeptResponse {
-  return {
-    status: status === "created" ? HttpStatus.CREATED : HttpStatus.OK,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(entrySummary(entry)),
-  };
-}
-
 /**
  * One per organisation: the single writer of that organisation's audit log, a transparency
- * log (SPEC §9). Every write runs in one `transactionSync` without awaiting anything: it checks
- * that the stored tree still gives the last signed root, appends, grows the Merkle tree and
- * signs a checkpoint of the new size, so no other call interleaves and nothing is signed that
- * does not extend what was signed before.
+ * log (SPEC §9). Its writes and their checkpoints go through `SignedLog`, one `transactionSync`
+ * each; its background jobs (building a predating log's tree, the full re-hash) are followers
+ * that its alarm runs a step at a time (followers.ts).
  */
 export class AuditLog extends DurableObject<AuditKeyBindings> {
+  private readonly log: SignedLog;
+  /** In the order a tie between two followers due at once is broken. */
+  private readonly followers: readonly Follower[];
+
   constructor(ctx: DurableObjectState, env: AuditKeyBindings) {
     super(ctx, env);
+    this.log = new SignedLog(ctx.storage, () => auditKeys(this.env), ctx.id.name);
+    this.followers = [treeBuild(() => this.log.signFirst()), fullAudit];
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
       const { sql } = ctx.storage;
-      // A log that predates its tree has it built by the alarm, chunk by chunk.
-      if (isBuilding(sql)) {
-        if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now());
-        return;
-      }
       // A new log starts with a signed empty tree, so a witness has a first checkpoint to hold.
-      const signer = this.keys().signer;
-      if (signer && lastCheckpoint(sql) === null && treeSize(sql) === 0 && this.ctx.id.name) {
-        ctx.storage.transactionSync(() =>
-          signCheckpoint(sql, signer, this.origin(), 0, rootHash(new StoredTree(sql), 0), nowIso()),
-        );
-      }
-    });
-  }
-
-  private keys(): AuditKeys {
-    return auditKeys(this.env);
-  }
-
-  /** The organisation is the object's name (`idFromName(org)`). */
-  private origin(): string {
-    const org = this.ctx.id.name;
-    if (!org) throw new Error("The audit object was not reached by its organisation's name");
-    return originOf(this.keys(), org);
-  }
-
-  /**
-   * The last checkpoint this instance signed or verified: its signature need not be checked
-   * again (a signature depends on the note's text alone), while the stored tree still is.
-   */
-  private trustedNote: string | null = null;
-
-  /** The last signed checkpoint checked against the stored tree (see checkLastSigned). */
-  private checkSigned(head: LogHead = readHead(this.ctx.storage.sql)): SignedCheck {
-    const check = checkLastSigned(this.ctx.storage.sql, this.keys(), this.origin(), head, this.trustedNote);
-    if (check.fault === null) this.trustedNote = check.note;
-    return check;
-  }
-
-  /**
-   * Runs a write in one transaction: refused when the object may not sign (no key, or the stored
-   * tree no longer gives the last signed root; logged, since either needs an operator), else the
-   * entries the write adds are appended and, when the tree is complete, a checkpoint of the new
-   * size signed.
-   */
-  private write<T>(run: (writer: LogWriter) => T): T | AppendRefusal {
-    const { sql } = this.ctx.storage;
-    return this.ctx.storage.transactionSync(() => {
-      const keys = this.keys();
-      const signer = keys.signer;
-      if (signer === null) {
-        const detail = keys.problems.length > 0 ? keys.problems.join("; ") : "AUDIT_SIGNING_KEY is not set";
-        logLine("error", "audit log refuses appends: no signing key", { detail });
-        return { status: "refused", reason: "no_signing_key", detail };
-      }
-      const head = readHead(sql);
-      const check = this.checkSigned(head);
-      if (check.fault) {
-        logLine("error", "audit log refuses appends: the stored tree does not extend the last signed one", {
-          org: this.ctx.id.name,
-          ...check.fault,
-        });
-        return { status: "refused", reason: "untrusted", detail: check.fault.detail };
-      }
-      const building = head.treeSize < head.length;
-      const edge = building ? null : (check.frontier ?? frontierOf(head));
-      const writer = new LogWriter(sql, edge, head);
-      const result = run(writer);
-      const tree = writer.commit();
-      if (tree && (writer.appended > 0 || check.signedSize !== tree.size)) {
-        this.trustedNote = signCheckpoint(sql, signer, this.origin(), tree.size, tree.root(), nowIso()).note;
-      }
-      return result;
+      if (!isBuilding(sql) && treeSize(sql) === 0) ctx.storage.transactionSync(() => this.log.signFirst());
+      await scheduleFollowers(ctx.storage, this.followers);
     });
   }
 
@@ -196,27 +93,10 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
   append(events: AuditEventInput[]): AppendOutcome {
     const parsed = parseInput(auditEventsSchema, events, "events");
     const recordedAt = nowIso();
-    const outcome = this.write((writer) => this.appendParsed(writer, parsed, recordedAt));
-    return Array.isArray(outcome) ? { status: "appended", results: outcome } : outcome;
-  }
-
-  private appendParsed(writer: LogWriter, parsed: ParsedEvent[], recordedAt: string): AppendResult[] {
-    // One lookup for every event ID of the call; an ID twice in it is created once.
-    const held = rowsByEventIds(
-      this.ctx.storage.sql,
-      parsed.map((event) => event.event_id),
+    const outcome = this.log.write((writer) =>
+      appendEvents(this.ctx.storage.sql, writer, parsed, recordedAt),
     );
-    return parsed.map((event): AppendResult => {
-      const existing = held.get(event.event_id);
-      if (existing === undefined) {
-        const row = writer.add(eventFields(event, recordedAt));
-        held.set(row.event_id, row);
-        return { status: "created", entry: toEntry(row) };
-      }
-      if (existing.redacted !== 0)
-        return { status: "redacted", id: entryId(existing.seq), seq: existing.seq };
-      return { status: "existing", entry: toEntry(existing) };
-    });
+    return Array.isArray(outcome) ? { status: "appended", results: outcome } : outcome;
   }
 
   /**
@@ -234,8 +114,8 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     // Nothing is awaited from here on, so no other call runs between the look-up and the append.
     const held = heldAnswer(sql, checkedKey, recordedAt);
     if (held.status !== "free") return held;
-    return this.write((writer): KeyedAppendOutcome => {
-      const [result] = this.appendParsed(writer, [parsed], recordedAt);
+    return this.log.write((writer): KeyedAppendOutcome => {
+      const [result] = appendEvents(sql, writer, [parsed], recordedAt);
       if (result === undefined) throw new Error("An append of one event answered no result");
       if (result.status !== "redacted") {
         keepAnswer(sql, checkedKey, appendedResponse(result.status, result.entry), now);
@@ -278,18 +158,8 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
   /** An attribution's events, oldest first, its redacted ones included as such. */
   trail(attributionId: string): TrailItem[] {
     const id = parseInput(OpaqueId, attributionId, "attribution_id");
-    return trailRows(this.ctx.storage.sql, id, MAX_TRAIL_EVENTS).map(
-      ({ row, deletion }): TrailItem =>
-        row.redacted === 0
-          ? { kind: "entry", entry: toEntry(row) }
-          : {
-              kind: "redacted",
-              id: entryId(row.seq),
-              seq: row.seq,
-              event_id: row.event_id,
-              actor_id: deletion?.actor_id ?? null,
-              at: deletion?.timestamp ?? null,
-            },
+    return trailRows(this.ctx.storage.sql, id, MAX_TRAIL_EVENTS).map(({ row, deletion }) =>
+      trailItem(row, deletion),
     );
   }
 
@@ -305,7 +175,7 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     if (row.action !== null && RECORD_ACTIONS.includes(row.action)) {
       return { status: "not_annotatable", action: row.action };
     }
-    return this.write((writer): AnnotateResult => {
+    return this.log.write((writer): AnnotateResult => {
       const record = toEntry(
         writer.add(recordFields(ANNOTATION_ACTION, row, checkedActor, now, checkedNote)),
       );
@@ -326,7 +196,7 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     const row = rowBySeq(sql, target);
     if (row === null || row.redacted !== 0) return { status: "not_found" };
     if (row.action === DELETION_ACTION) return { status: "not_redactable", action: row.action };
-    return this.write((writer): RedactResult => {
+    return this.log.write((writer): RedactResult => {
       redactRow(sql, row);
       return {
         status: "redacted",
@@ -335,22 +205,8 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     });
   }
 
-  /** Why proofs and signed state cannot be served now, or null. */
-  private unavailable(): Unavailable | null {
-    const { sql } = this.ctx.storage;
-    if (isBuilding(sql)) {
-      return {
-        status: "building",
-        detail: `The log's tree is being built (${treeSize(sql)} of ${logLength(sql)} entries); try again shortly`,
-      };
-    }
-    const { fault } = this.checkSigned();
-    if (fault) return { status: "untrusted", detail: fault.detail };
-    return null;
-  }
-
   checkpoint(): CheckpointResult {
-    const unavailable = this.unavailable();
+    const unavailable = this.log.unavailable();
     if (unavailable) return unavailable;
     const last = lastCheckpoint(this.ctx.storage.sql);
     return last === null ? { status: "none" } : { status: "ok", checkpoint: toSigned(last) };
@@ -367,71 +223,33 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
   proof(seq: number, size: number | null): InclusionResult {
     const target = parseInput(seqSchema, seq, "seq");
     const checkedSize = size === null ? null : parseInput(treeSizeSchema, size, "tree_size");
-    return this.unavailable() ?? inclusionOf(this.ctx.storage.sql, target, checkedSize);
+    return this.log.unavailable() ?? inclusionOf(this.ctx.storage.sql, target, checkedSize);
   }
 
   /** The consistency proof between two signed sizes; `to` defaults to the latest signed. */
   consistency(from: number, to: number | null): ConsistencyResult {
     const first = parseInput(treeSizeSchema, from, "from");
     const last = to === null ? null : parseInput(treeSizeSchema, to, "to");
-    return this.unavailable() ?? consistencyOf(this.ctx.storage.sql, first, last);
+    return this.log.unavailable() ?? consistencyOf(this.ctx.storage.sql, first, last);
   }
 
   /** The log's state in O(log n): the latest checkpoint checked against the stored tree, and the last re-hash. */
   verify(): VerifyReport {
-    const { sql } = this.ctx.storage;
-    const full = fullAuditStatus(sql);
-    const last = lastCheckpoint(sql);
-    const building = isBuilding(sql) ? { tree_size: treeSize(sql), log_length: logLength(sql) } : null;
-    let problem: TreeFault | null;
-    try {
-      problem = this.checkSigned().fault;
-    } catch (err) {
-      problem = { reason: "missing_node", detail: err instanceof Error ? err.message : String(err) };
-    }
-    if (problem === null && last === null && building === null) {
-      problem = {
-        reason: "checkpoint_malformed",
-        detail: "The log has no signed checkpoint (is AUDIT_SIGNING_KEY set?)",
-      };
-    }
-    const checkpointValid = problem === null && last !== null;
-    const auditFound = full.status === "done" && full.reason !== null;
-    return {
-      valid: checkpointValid && !auditFound,
-      tree_size: last?.tree_size ?? 0,
-      root_hash: last?.root_hash ?? null,
-      checkpoint_valid: checkpointValid,
-      checkpoint_problem: problem ? `${problem.reason}: ${problem.detail}` : null,
-      building,
-      full_audit: full,
-    };
+    return verifyReport(this.ctx.storage.sql, () => this.log.check());
   }
 
   /** Starts the full re-hash (POST /verify), run by the alarm in chunks; answers its status. */
   async startVerify(): Promise<FullAuditStatus> {
     const status = startFullAudit(this.ctx.storage.sql, nowIso());
     if (status === null) return NEVER_AUDITED;
-    if (status.status === "running") await this.ctx.storage.setAlarm(Date.now());
+    await scheduleFollowers(this.ctx.storage, this.followers);
     return status;
   }
 
-  /** One chunk of the background work: the tree of a predating log first, then a re-hash. */
+  /** A step of the follower due first; then the alarm is set for the next one due, if any. */
   override async alarm(): Promise<void> {
-    const { sql } = this.ctx.storage;
-    const more = this.ctx.storage.transactionSync(() => {
-      if (isBuilding(sql)) {
-        const building = buildTreeStep(sql);
-        const signer = this.keys().signer;
-        if (!building && signer && lastCheckpoint(sql) === null) {
-          const size = treeSize(sql);
-          signCheckpoint(sql, signer, this.origin(), size, rootHash(new StoredTree(sql), size), nowIso());
-        }
-        return true;
-      }
-      return fullAuditStep(sql, nowIso());
-    });
-    if (more) await this.ctx.storage.setAlarm(Date.now() + ALARM_PAUSE_MS);
+    const next = await runFollowers(this.ctx.storage, this.followers);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
   /**
@@ -443,7 +261,7 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     const { from, to } = parseInput(auditExportRangeSchema, range, "range");
     // Only a full export is checked against the signed tree; a ranged one carries no checkpoint.
     const whole = from === undefined && to === undefined;
-    return exportSpan(this.ctx.storage.sql, { from, to }, whole ? this.unavailable() : null);
+    return exportSpan(this.ctx.storage.sql, { from, to }, whole ? this.log.unavailable() : null);
   }
 
   /** Raw rows after `afterSeq` up to `lastSeq`, redacted ones included: one chunk of an export. */

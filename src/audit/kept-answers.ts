@@ -3,9 +3,11 @@
  * to the object, so its key and its answer are stored in the transaction of the append they
  * answer, and a retry is answered by the object from there. Synchronous, for `transactionSync`.
  */
+import { HttpStatus } from "../lib/http-status";
 import { IDEMPOTENCY_KEY_TTL_SECONDS } from "../lib/limits";
 import { toIsoSeconds } from "../lib/time";
-import type { AuditIdempotencyKey, KeepOutcome, KeptResponse } from "./types";
+import { entrySummary } from "./summary";
+import type { AuditEntry, AuditIdempotencyKey, KeepOutcome, KeptResponse } from "./types";
 
 /** What a key holds: nothing yet, an answer to replay, or the answer of another request. */
 export type HeldAnswer = { status: "free" } | Exclude<KeepOutcome, { status: "kept" }>;
@@ -63,4 +65,13 @@ export function keepAnswer(
     response.body,
     expiresAt,
   );
+}
+
+/** The system `POST`'s answer to an appended (or already recorded) event, as the Worker sends it. */
+export function appendedResponse(status: "created" | "existing", entry: AuditEntry): KeptResponse {
+  return {
+    status: status === "created" ? HttpStatus.CREATED : HttpStatus.OK,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(entrySummary(entry)),
+  };
 }

@@ -1,21 +1,28 @@
 /**
- * The audit log's signing key and the keys that verify its checkpoints, from the bindings:
+ * The audit log's signing key and the keys that verify its checkpoints, from its vars:
  * `AUDIT_SIGNING_KEY` (base64 PKCS#8 Ed25519, a secret), `AUDIT_LOG_ORIGIN` (the key name and
  * the prefix of every organisation's origin), `AUDIT_PUBLIC_KEYS` (retired keys, JSON) and
- * `AUDIT_SIGNING_KEY_NOT_BEFORE`. Parsed once per set of bindings.
+ * `AUDIT_SIGNING_KEY_NOT_BEFORE`. Parsed once per set of bindings, by the object from its own
+ * and by the Worker as part of its configuration (src/config.ts).
  */
 import type { KeyObject } from "node:crypto";
+import { z } from "zod";
+import { problemsOf, text, type VarReaders, varsSchema } from "../lib/vars.ts";
 import { fromBase64, toBase64 } from "./merkle.ts";
 import { keyIdOf, type NoteKey, signingKey, verifierKey } from "./signed-note.ts";
 
 export const DEFAULT_AUDIT_LOG_ORIGIN = "mentor-activity-api";
 
-export interface AuditKeyBindings {
-  AUDIT_SIGNING_KEY?: string;
-  AUDIT_LOG_ORIGIN?: string;
-  AUDIT_PUBLIC_KEYS?: string;
-  AUDIT_SIGNING_KEY_NOT_BEFORE?: string;
-}
+/** The audit log's vars, as fields of a configuration schema: the object's own, and the Worker's. */
+export const AUDIT_KEY_VARS = {
+  AUDIT_SIGNING_KEY: text,
+  AUDIT_LOG_ORIGIN: text,
+  AUDIT_PUBLIC_KEYS: text,
+  AUDIT_SIGNING_KEY_NOT_BEFORE: text,
+} satisfies VarReaders;
+
+export type AuditKeyBindings = { [K in keyof typeof AUDIT_KEY_VARS]?: string };
+export type AuditKeyVars = { [K in keyof typeof AUDIT_KEY_VARS]: string | undefined };
 
 /** A key as `/.well-known/audit-log-keys` lists it. */
 export interface PublishedKey {
@@ -43,17 +50,28 @@ export interface AuditKeys {
 /** Origins and key names hold no space, `+` or line break. */
 const ORIGIN_NAME = /^[^\s+]{1,200}$/;
 
-interface RetiredKey {
-  public_key: string;
-  not_before: string | null;
-  not_after: string | null;
-}
+const dateOrNull = z
+  .unknown()
+  .transform((v) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? v : null));
 
-function parseRetired(text: string | undefined, problems: string[]): RetiredKey[] {
-  if (!text?.trim()) return [];
+/** A retired key of AUDIT_PUBLIC_KEYS, its public key read back to base64. */
+const retiredKey = z.object({
+  public_key: z
+    .string()
+    .transform(fromBase64)
+    .refine((key) => key.length === 32)
+    .transform(toBase64),
+  not_before: dateOrNull,
+  not_after: dateOrNull,
+});
+type RetiredKey = z.output<typeof retiredKey>;
+
+/** The retired keys that parse; each one that does not is a problem. */
+function parseRetired(json: string | undefined, problems: string[]): RetiredKey[] {
+  if (json === undefined) return [];
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(json);
   } catch {
     problems.push("AUDIT_PUBLIC_KEYS is not JSON");
     return [];
@@ -63,22 +81,21 @@ function parseRetired(text: string | undefined, problems: string[]): RetiredKey[
     return [];
   }
   return value.flatMap((item: unknown, i): RetiredKey[] => {
-    const entry = item as Partial<Record<keyof RetiredKey, unknown>>;
-    const key = typeof entry?.public_key === "string" ? fromBase64(entry.public_key) : null;
-    const date = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? v : null);
-    if (key === null || key.length !== 32) {
-      problems.push(`AUDIT_PUBLIC_KEYS[${i}].public_key is not the base64 of a 32-byte Ed25519 key`);
-      return [];
-    }
-    return [
-      { public_key: toBase64(key), not_before: date(entry.not_before), not_after: date(entry.not_after) },
-    ];
+    const read = retiredKey.safeParse(item);
+    if (read.success) return [read.data];
+    problems.push(`AUDIT_PUBLIC_KEYS[${i}].public_key is not the base64 of a 32-byte Ed25519 key`);
+    return [];
   });
 }
 
-function parseKeys(env: AuditKeyBindings): AuditKeys {
+/**
+ * The keys the audit vars give. A problem with them is the log's rather than the Worker's: the
+ * log refuses appends and says why, while reads and the keys listing go on with the keys that
+ * parsed (SPEC §9). So this never fails; what is wrong is in `problems`.
+ */
+export function auditKeysFrom(vars: AuditKeyVars): AuditKeys {
   const problems: string[] = [];
-  const name = env.AUDIT_LOG_ORIGIN?.trim() || DEFAULT_AUDIT_LOG_ORIGIN;
+  const name = vars.AUDIT_LOG_ORIGIN ?? DEFAULT_AUDIT_LOG_ORIGIN;
   if (!ORIGIN_NAME.test(name)) problems.push("AUDIT_LOG_ORIGIN must hold no space, '+' or line break");
   const publish = (key: NoteKey, notBefore: string | null, notAfter: string | null): PublishedKey => ({
     key_id: key.keyId,
@@ -91,18 +108,18 @@ function parseKeys(env: AuditKeyBindings): AuditKeys {
   });
   let signer: AuditKeys["signer"] = null;
   const published: PublishedKey[] = [];
-  const secret = env.AUDIT_SIGNING_KEY?.trim();
+  const secret = vars.AUDIT_SIGNING_KEY;
   if (secret) {
     try {
       const { privateKey, publicKey } = signingKey(secret);
       signer = { name, keyId: keyIdOf(name, publicKey), publicKey, privateKey };
-      published.push(publish(signer, env.AUDIT_SIGNING_KEY_NOT_BEFORE?.trim() || null, null));
+      published.push(publish(signer, vars.AUDIT_SIGNING_KEY_NOT_BEFORE ?? null, null));
     } catch {
       problems.push("AUDIT_SIGNING_KEY is not a base64 PKCS#8 Ed25519 private key");
     }
   }
   const known: NoteKey[] = signer ? [{ name, keyId: signer.keyId, publicKey: signer.publicKey }] : [];
-  for (const retired of parseRetired(env.AUDIT_PUBLIC_KEYS, problems)) {
+  for (const retired of parseRetired(vars.AUDIT_PUBLIC_KEYS, problems)) {
     const publicKey = fromBase64(retired.public_key);
     const key = { name, keyId: keyIdOf(name, publicKey), publicKey };
     if (known.some((k) => k.keyId === key.keyId)) continue;
@@ -112,12 +129,24 @@ function parseKeys(env: AuditKeyBindings): AuditKeys {
   return { name, signer: problems.length === 0 ? signer : null, known, published, problems };
 }
 
+const auditKeysSchema = varsSchema(AUDIT_KEY_VARS).transform(auditKeysFrom);
+
 const parsed = new WeakMap<object, AuditKeys>();
 
+/** The keys of a set of bindings, parsed on first use and kept for the isolate's life. */
 export function auditKeys(env: AuditKeyBindings): AuditKeys {
   let keys = parsed.get(env);
   if (keys === undefined) {
-    keys = parseKeys(env);
+    const read = auditKeysSchema.safeParse(env);
+    keys = read.success
+      ? read.data
+      : {
+          name: DEFAULT_AUDIT_LOG_ORIGIN,
+          signer: null,
+          known: [],
+          published: [],
+          problems: problemsOf(read.error),
+        };
     parsed.set(env, keys);
   }
   return keys;

@@ -135,6 +135,20 @@ const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at)",
     ],
   },
+  {
+    // The alarm's jobs as followers (followers.ts), each with its own row of state. A re-hash
+    // under way keeps its progress in its row and goes on from where it stood.
+    version: 5,
+    statements: [
+      `CREATE TABLE followers (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+      ) WITHOUT ROWID`,
+      `INSERT INTO followers (name, state)
+        SELECT 'full-audit', full_audit FROM log_state WHERE id = 1 AND full_audit IS NOT NULL`,
+      "DROP TABLE log_state",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,3 +1,4 @@
+import { problemsOf, wholeNumber } from "../lib/vars.ts";
 import type { PlacementRule } from "./databases.ts";
 import { createDirectoryDb, type Placement, placeByRule, readPlacement } from "./queries/directory.ts";
 
@@ -12,16 +13,17 @@ import { createDirectoryDb, type Placement, placeByRule, readPlacement } from ".
 export const DIRECTORY_CACHE_TTL_MS = 60_000;
 
 /**
- * DIRECTORY_CACHE_SECONDS (default: DIRECTORY_CACHE_TTL_MS), read alike by the Worker and by
- * `npm run org:move`, which must wait at least as long as the Worker trusts the directory. A
- * value that is not a whole number of seconds above 0 is a problem, and the default is answered.
+ * DIRECTORY_CACHE_SECONDS (default: DIRECTORY_CACHE_TTL_MS), read alike by the Worker's
+ * configuration and by `npm run org:move`, which must wait at least as long as the Worker trusts
+ * the directory.
  */
+export const directoryCacheSeconds = wholeNumber("seconds", DIRECTORY_CACHE_TTL_MS / 1000);
+
+/** DIRECTORY_CACHE_SECONDS from its text; a problem is appended to `problems`, and the default answered. */
 export function directoryCacheSecondsOf(value: string | undefined, problems: string[]): number {
-  const text = value?.trim();
-  if (!text) return DIRECTORY_CACHE_TTL_MS / 1000;
-  const seconds = Number(text);
-  if (Number.isInteger(seconds) && seconds > 0) return seconds;
-  problems.push("DIRECTORY_CACHE_SECONDS must be a whole number of seconds above 0");
+  const read = directoryCacheSeconds("DIRECTORY_CACHE_SECONDS").safeParse(value);
+  if (read.success) return read.data;
+  problems.push(...problemsOf(read.error));
   return DIRECTORY_CACHE_TTL_MS / 1000;
 }
 

@@ -1,37 +1,13 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Env } from "../env";
+import type { RateQuota } from "../config";
 import { AppError } from "../lib/errors";
 import { loggableError, logLine } from "../lib/log";
 import type { AppBindings } from "../types";
 
-/** Used when the vars are unset; the values wrangler.toml ships with. */
-const DEFAULT_RATE_LIMIT_REQUESTS = 100;
-const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
-const DEFAULT_ANONYMOUS_REQUESTS = 30;
-
-interface RatePolicy {
+interface RatePolicy extends RateQuota {
   name: string;
-  requests: number;
-  periodSeconds: number;
 }
-
-const positiveInt = (value: string | undefined, fallback: number) => {
-  const parsed = Number(value);
-  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
-};
-
-const callerPolicy = (env: Env): RatePolicy => ({
-  name: "default",
-  requests: positiveInt(env.RATE_LIMIT_REQUESTS, DEFAULT_RATE_LIMIT_REQUESTS),
-  periodSeconds: positiveInt(env.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
-});
-
-const anonymousPolicy = (env: Env): RatePolicy => ({
-  name: "anonymous",
-  requests: positiveInt(env.IP_RATE_LIMIT_REQUESTS, DEFAULT_ANONYMOUS_REQUESTS),
-  periodSeconds: positiveInt(env.IP_RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
-});
 
 const policyHeader = (policy: RatePolicy) =>
   `"${policy.name}";q=${policy.requests};w=${policy.periodSeconds}`;
@@ -78,7 +54,7 @@ const callerKey = (org: string, sub: string) => `${encodeURIComponent(org)}:${en
  * `RateLimit-Policy: "default";q=<requests>;w=<seconds>`.
  */
 export const rateLimit = createMiddleware<AppBindings>(async (c, next) => {
-  const policy = callerPolicy(c.env);
+  const policy: RatePolicy = { name: "default", ...c.var.config.rateLimits.caller };
   c.header("RateLimit-Policy", policyHeader(policy));
   const { org, sub } = c.var.caller;
   await enforce(
@@ -97,7 +73,7 @@ export const rateLimit = createMiddleware<AppBindings>(async (c, next) => {
  * do not share a quota.
  */
 export async function limitAnonymous(c: Context<AppBindings>): Promise<void> {
-  const policy = anonymousPolicy(c.env);
+  const policy: RatePolicy = { name: "anonymous", ...c.var.config.rateLimits.anonymous };
   await enforce(
     c.env.IP_RATE_LIMITER,
     clientKey(c.req.header("CF-Connecting-IP")),

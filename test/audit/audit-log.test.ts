@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AUDIT_CHUNK_ROWS } from "../../src/audit/alarm-work";
 import { ERASED_COLUMNS, linkHash, payloadHash } from "../../src/audit/chain";
 import { type AuditClient, auditClient } from "../../src/audit/client";
+import { AUDIT_CHUNK_ROWS } from "../../src/audit/full-audit";
 import { migrate, SCHEMA_VERSION } from "../../src/audit/migrations";
 import {
   listStatements,

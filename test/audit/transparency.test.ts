@@ -457,6 +457,7 @@ describe("a log that predates its tree", () => {
         "checkpoints",
         "log_state",
         "idempotency_keys",
+        "followers",
         "schema_meta",
       ]) {
         sql.exec(`DROP TABLE IF EXISTS ${table}`);

@@ -1,26 +1,23 @@
 /**
- * The audit object's background work, run by its alarm one chunk at a time with its progress
- * saved after every chunk, so appends and reads are served between chunks:
- * - building the tree of a log that predates it (from its stored payload hashes);
- * - the full re-hash that POST /verify starts: every stored entry's payload → `payload_hash` →
- *   leaf → the tree at the signed size the re-hash started from.
+ * The follower that runs the full re-hash POST /verify starts: every stored entry's payload →
+ * `payload_hash` → leaf → the tree at the signed size the re-hash started from, a chunk per
+ * step, its progress (the right edge of the tree re-built so far, the last chain link) saved
+ * with each chunk, so appends and reads are served between chunks.
  */
+import { toIsoSeconds } from "../lib/time";
 import { DELETION_ACTION, GENESIS_HASH, linkHash, payloadHash, redactionFault } from "./chain";
 import { entryId } from "./entry-id";
+import { readState, type SyncFollower, saveState } from "./followers";
 import { fromHex, leafHash, MerkleFrontier, sameHash, toHex } from "./merkle";
 import { rowsBetween } from "./store";
-import { lastCheckpoint, leavesBetween, logLength, putNodes, readFrontier, treeSize } from "./tree-store";
+import { lastCheckpoint, leavesBetween } from "./tree-store";
 import type { ChainFault, FullAuditStatus } from "./types";
 
 /**
- * Leaves added to a predating log's tree per alarm run, and entries re-hashed per run: each run
- * holds the object for some tens of milliseconds locally (`npm run bench:audit`), then lets the
- * calls waiting for it in (ALARM_PAUSE_MS).
+ * Entries re-hashed per step: a step holds the object for some tens of milliseconds locally
+ * (`npm run bench:audit`), then lets the calls waiting for it in.
  */
-export const BUILD_CHUNK_ROWS = 1000;
 export const AUDIT_CHUNK_ROWS = 250;
-/** Between two alarm runs, so that appends and reads queued behind a run are served first. */
-export const ALARM_PAUSE_MS = 5;
 
 export const NEVER_AUDITED: FullAuditStatus = {
   status: "never",
@@ -42,37 +39,27 @@ interface AuditProgress extends FullAuditStatus {
   signed_root: string;
 }
 
-function readProgress(sql: SqlStorage): AuditProgress | null {
-  const text = sql
-    .exec<{ full_audit: string | null }>("SELECT full_audit FROM log_state WHERE id = 1")
-    .one().full_audit;
-  return text === null ? null : (JSON.parse(text) as AuditProgress);
-}
-
-const saveProgress = (sql: SqlStorage, progress: AuditProgress) =>
-  sql.exec("UPDATE log_state SET full_audit = ? WHERE id = 1", JSON.stringify(progress));
+/** The saved state of the re-hash follower: null until the first re-hash starts. */
+type FullAuditState = AuditProgress | null;
 
 /** The latest re-hash as the API reports it. */
 export function fullAuditStatus(sql: SqlStorage): FullAuditStatus {
-  const progress = readProgress(sql);
+  const progress = readState(sql, fullAudit);
   if (progress === null) return NEVER_AUDITED;
   const { status, tree_size, checked_through, started_at, finished_at, first_bad_seq, reason } = progress;
   return { status, tree_size, checked_through, started_at, finished_at, first_bad_seq, reason };
 }
-
-/** Whether the stored tree is behind the log (a log that predates it, still being built). */
-export const isBuilding = (sql: SqlStorage): boolean => treeSize(sql) < logLength(sql);
 
 /**
  * Starts a re-hash against the latest signed checkpoint, unless one is running. Answers the
  * status, or null when there is no signed tree to check against yet.
  */
 export function startFullAudit(sql: SqlStorage, now: string): FullAuditStatus | null {
-  const running = readProgress(sql);
+  const running = readState(sql, fullAudit);
   if (running?.status === "running") return fullAuditStatus(sql);
   const signed = lastCheckpoint(sql);
   if (signed === null) return null;
-  saveProgress(sql, {
+  saveState(sql, fullAudit, {
     status: "running",
     tree_size: signed.tree_size,
     checked_through: 0,
@@ -167,10 +154,9 @@ function entryFault(
   return null;
 }
 
-/** One chunk of a running re-hash; answers whether more work is left. */
-export function fullAuditStep(sql: SqlStorage, now: string): boolean {
-  const progress = readProgress(sql);
-  if (progress?.status !== "running" || progress.tree_size === null) return false;
+/** One chunk of a running re-hash: its progress after it. */
+function auditChunk(sql: SqlStorage, progress: AuditProgress, now: string): AuditProgress {
+  if (progress.tree_size === null) return progress;
   const target = progress.tree_size;
   const frontier = new MerkleFrontier(
     progress.checked_through,
@@ -199,7 +185,7 @@ export function fullAuditStep(sql: SqlStorage, now: string): boolean {
     };
   }
   const done = fault !== null || frontier.size === target;
-  saveProgress(sql, {
+  return {
     ...progress,
     status: done ? "done" : "running",
     checked_through: frontier.size,
@@ -208,21 +194,15 @@ export function fullAuditStep(sql: SqlStorage, now: string): boolean {
     reason: fault ? `${fault.reason}: ${fault.detail}` : null,
     edge: frontier.subtrees.map((node) => ({ level: node.level, hash: toHex(node.hash) })),
     prev_hash: prevHash,
-  });
-  return !done;
+  };
 }
 
-/** One chunk of building a predating log's tree; answers whether more work is left. */
-export function buildTreeStep(sql: SqlStorage): boolean {
-  const size = treeSize(sql);
-  const length = logLength(sql);
-  if (size >= length) return false;
-  const frontier = readFrontier(sql, size);
-  const nodes: ReturnType<MerkleFrontier["append"]> = [];
-  for (const row of rowsBetween(sql, size, length, BUILD_CHUNK_ROWS)) {
-    if (row.seq !== frontier.size + 1) throw new Error(`The log has a gap before ${entryId(row.seq)}`);
-    nodes.push(...frontier.append(leafHash(row.payload_hash)));
-  }
-  putNodes(sql, nodes);
-  return frontier.size < length;
-}
+/** The re-hash as a follower: due while one is running, a chunk per step. */
+export const fullAudit: SyncFollower<FullAuditState> = {
+  kind: "sync",
+  name: "full-audit",
+  initial: null,
+  due: (_sql, state, now) => (state?.status === "running" ? now : null),
+  step: (sql, state, now) =>
+    state?.status === "running" ? auditChunk(sql, state, toIsoSeconds(new Date(now))) : state,
+};
