@@ -116,7 +116,7 @@ export function formatCosignatureLine(cosignature: Cosignature): string {
 }
 
 /** The name, key ID and bytes of any note signature line (with or without its newline), or null. */
-export function signerOf(line: string): { name: string; keyId: string; bytes: Uint8Array } | null {
+function signerOf(line: string): { name: string; keyId: string; bytes: Uint8Array } | null {
   const match = /^\u2014 (\S+) (\S+)\n?$/u.exec(line);
   if (!match?.[1] || !match[2] || !isKeyName(match[1])) return null;
   const bytes = base64Decode(match[2]);

@@ -23,6 +23,7 @@ import {
   parseTreeSize,
   TLOG_SIZE_CONTENT_TYPE,
 } from "../../src/audit/tlog-witness.ts";
+import { logLine } from "../../src/lib/log.ts";
 import { keysFor, witnessConfig } from "./config.ts";
 import type { WitnessEnv } from "./env.ts";
 
@@ -134,6 +135,17 @@ async function addCheckpoint(request: Request, env: WitnessEnv): Promise<Respons
       return answer(200, outcome.cosignature);
     case 409:
       return answer(409, encodeSizeBody(outcome.size), { "Content-Type": TLOG_SIZE_CONTENT_TYPE });
+    case 422:
+      // The log's key signed a tree the witness will not cosign: kept in the logs, as it may be
+      // the evidence of a rewritten history.
+      logLine("error", "checkpoint refused", {
+        origin: note.origin,
+        old_size: parsed.oldSize,
+        tree_size: note.treeSize,
+        detail: outcome.detail,
+        checkpoint: parsed.checkpoint,
+      });
+      return refuse(422, outcome.detail);
     default:
       return refuse(outcome.status, outcome.detail);
   }
