@@ -42,6 +42,8 @@ export default defineConfig({
   ],
   test: {
     name: "witness",
+    // After the API's suite rather than beside it: its CPU-bound tests keep the machine to themselves.
+    sequence: { groupOrder: 1 },
     include: ["test/**/*.test.ts"],
     // Files share one workerd; each test owns its log origins, so no state leaks.
     isolate: false,
