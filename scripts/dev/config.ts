@@ -14,9 +14,19 @@ export const DEV_DEFAULTS = {
   AUDIT_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIFuwdbVuU/egk8euwmmi3dmI4A+fobtpOhkLW9qrU5mE",
 };
 
-/** Reads KEY=VALUE lines of .dev.vars, if the developer has one. */
-export function readDevVars(): Record<string, string> {
-  const file = join(ROOT, ".dev.vars");
+/**
+ * Local defaults of `npm run witness:dev` (the witness Worker, witness/). The development witness
+ * key is public by design, like the keys above; a deployed witness gets its own with
+ * `npm run audit:keygen -- --witness`. WITNESS_LOGS is derived from the development log key.
+ */
+export const WITNESS_DEV_DEFAULTS = {
+  WITNESS_NAME: "localhost/mentor-activity-witness",
+  WITNESS_SIGNING_KEY: "MC4CAQAwBQYDK2VwBCIEIIHg0E7/4HBd98pwiquJoIF2ySMaimXMKcffyIAGfsUw",
+};
+
+/** Reads KEY=VALUE lines of a .dev.vars (the API's, or another Worker's beside its wrangler.toml), if there is one. */
+export function readDevVars(dir = ROOT): Record<string, string> {
+  const file = join(dir, ".dev.vars");
   if (!existsSync(file)) return {};
   const vars: Record<string, string> = {};
   for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
