@@ -46,6 +46,9 @@ export default defineConfig(async () => {
       setupFiles: ["./test/helpers/apply-migrations.ts"],
       // Files share one workerd per worker thread; each test owns its organisation, so no state leaks.
       isolate: false,
+      // The heaviest tests (a thousand-entry log's proofs) take about a second alone; on a machine
+      // whose cores are busy with other work they can pass the 5 s default without being wrong.
+      testTimeout: 20_000,
       // The API's suite (this configuration) and the witness Worker's (its own, against
       // witness/wrangler.toml) in one run, so `npm test` and CI run both.
       projects: [{ extends: true, test: { name: "api" } }, "./witness/vitest.config.ts"],
