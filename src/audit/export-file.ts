@@ -14,8 +14,8 @@
  * to a signed tree size and its trailer carries that signed checkpoint: anyone with the public
  * key can recompute every leaf and the root and check the signature.
  */
-import { PAYLOAD_FIELDS } from "./chain.ts";
 import { csvValue } from "./export-csv.ts";
+import { PAYLOAD_FIELDS } from "./payload.ts";
 import type { AuditRow } from "./types.ts";
 
 export const EXPORT_FORMATS = ["ndjson", "csv"] as const;
