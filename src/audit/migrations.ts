@@ -135,6 +135,15 @@ const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at)",
     ],
   },
+  {
+    // The payload columns of a `statement_issued` entry (SPEC §16). Older rows hold NULL there,
+    // which the payload leaves out, so their hashes stay valid.
+    version: 5,
+    statements: [
+      "ALTER TABLE entries ADD COLUMN statement_id TEXT",
+      "ALTER TABLE entries ADD COLUMN statement_hash TEXT",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

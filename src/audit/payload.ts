@@ -72,6 +72,8 @@ export const PAYLOAD_FIELDS = [
   "timestamp",
   "recorded_at",
   "member_id",
+  "statement_id",
+  "statement_hash",
 ] as const satisfies readonly (keyof AuditRow)[];
 
 const JSON_FIELDS: ReadonlySet<string> = new Set(["mentor_ids", "changes"]);
