@@ -56,6 +56,23 @@ export const REQUIRED_COLUMNS: ReadonlySet<string> = new Set([
   "hash",
 ]);
 
+/** A row from parsed columns, or null when a column is missing or of the wrong type. */
+export function exportRow(values: Record<string, unknown>): AuditRow | null {
+  const row: Record<string, string | number | null> = {};
+  for (const column of EXPORT_COLUMNS) {
+    const value = values[column];
+    const ok =
+      value === null
+        ? !REQUIRED_COLUMNS.has(column)
+        : INTEGER_COLUMNS.has(column)
+          ? Number.isSafeInteger(value)
+          : typeof value === "string";
+    if (!ok) return null;
+    row[column] = value as string | number | null;
+  }
+  return row as AuditRow;
+}
+
 /** What a file covers, written after its last entry. */
 export interface ExportTrailer {
   /** Entries in the file. */
