@@ -189,6 +189,8 @@ function members(value: unknown, where: string, keys: readonly string[]): Member
 
 function text(value: unknown, where: string, pattern: RegExp = /\S/, shape = "a text"): string {
   if (typeof value !== "string" || !pattern.test(value)) throw new Malformed(`${where} is not ${shape}`);
+  // RFC 8785 has no form for half of a UTF-16 surrogate pair.
+  if (!value.isWellFormed()) throw new Malformed(`${where} holds a broken character`);
   return value;
 }
 
@@ -221,12 +223,13 @@ const HEX_HASH = /^[0-9a-f]{64}$/;
 const MAX_AUDIT_PATH = 64;
 const MAX_MINUTES_PER_ENTRY = 24 * 60;
 
-const isDate = (value: string) =>
-  DATE.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(`${value}T`);
-const isInstant = (value: string) =>
-  INSTANT.test(value) &&
-  !Number.isNaN(Date.parse(value)) &&
-  new Date(value).toISOString() === value.replace("Z", ".000Z");
+/** Whether a date or time in the shapes above names a moment that exists (no 30 February). */
+function exists(iso: string): boolean {
+  const time = Date.parse(iso);
+  return !Number.isNaN(time) && new Date(time).toISOString() === iso;
+}
+const isDate = (value: string) => DATE.test(value) && exists(`${value}T00:00:00.000Z`);
+const isInstant = (value: string) => INSTANT.test(value) && exists(value.replace("Z", ".000Z"));
 
 function isTimeZone(value: string): boolean {
   try {
