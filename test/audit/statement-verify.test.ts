@@ -394,6 +394,8 @@ describe("a statement bundle, checked offline", () => {
       "inclusion",
       "checkpoint",
     ]);
+    expect(new Set(STATEMENT_CHECKS.map((c) => c.exit)).size).toBe(STATEMENT_CHECKS.length);
+    expect(new Set(STATEMENT_CHECKS.map((c) => c.tag)).size).toBe(STATEMENT_CHECKS.length);
     // Signed by a stranger, in another log, with a broken proof and a changed total: the total is first.
     const stranger = await strangerKey();
     const bundle = editable(
