@@ -82,6 +82,7 @@ export async function verifyStatementText(text: string, keys: readonly NoteKey[]
   return verifyStatementBundle(value, keys);
 }
 
+/** Never throws for what it is given; only where the runtime cannot verify Ed25519 (Ed25519Unsupported). */
 export async function verifyStatementBundle(
   value: unknown,
   keys: readonly NoteKey[],

@@ -28,7 +28,13 @@ export async function readVerifierKey(text: string): Promise<NoteKey> {
   return key;
 }
 
-/** Whether `signature` is the Ed25519 signature of `text` (as UTF-8) by `publicKey`. */
+/** The runtime's WebCrypto has no Ed25519 (a browser from before 2025): nothing can be verified. */
+export class Ed25519Unsupported extends Error {}
+
+/**
+ * Whether `signature` is the Ed25519 signature of `text` (as UTF-8) by `publicKey`; throws
+ * Ed25519Unsupported rather than answer false where no signature could be checked at all.
+ */
 export async function verifyEd25519(
   publicKey: Uint8Array,
   signature: Uint8Array,
@@ -42,7 +48,9 @@ export async function verifyEd25519(
       own(signature),
       own(new TextEncoder().encode(text)),
     );
-  } catch {
+  } catch (err) {
+    if (err instanceof Error && err.name === "NotSupportedError")
+      throw new Ed25519Unsupported("This runtime's WebCrypto cannot verify Ed25519 signatures");
     // A public key that is no curve point cannot have signed anything.
     return false;
   }
