@@ -1,7 +1,8 @@
-// Signed statement bundles (SPEC §16) made as the service issues them, with the audit log's own
-// code: the statement's JCS hash and signature note, a log holding its `statement_issued` entry
-// among others, that entry's inclusion proof and a signed checkpoint. For the verifier's tests
-// and the README's worked example; the service issues bundles through its audit object.
+// Signed statement bundles (SPEC §16) in the exact format the verifier checks, made with the audit
+// log's own code: the statement's JCS hash and signature note, a log holding its
+// `statement_issued` entry among others, that entry's inclusion proof and a signed checkpoint.
+// For the verifier's tests and the README's worked example; the log here lives in memory, not in
+// an organisation's audit object.
 import { createHash } from "node:crypto";
 import { GENESIS_HASH, linkHash, payloadHash } from "../../src/audit/chain.ts";
 import { exportLine } from "../../src/audit/export-file.ts";
