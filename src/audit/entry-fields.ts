@@ -25,6 +25,8 @@ export function eventFields(event: ParsedEvent, recordedAt: string): EntryFields
     ip_address: event.ip_address ?? null,
     user_agent: event.user_agent ?? null,
     member_id: event.member_id ?? null,
+    statement_id: null,
+    statement_hash: null,
     target_seq: null,
     annotation: null,
     reviewed_by: null,

@@ -14,8 +14,8 @@
  * to a signed tree size and its trailer carries that signed checkpoint: anyone with the public
  * key can recompute every leaf and the root and check the signature.
  */
-import { PAYLOAD_FIELDS } from "./chain.ts";
 import { csvValue } from "./export-csv.ts";
+import { PAYLOAD_FIELDS } from "./payload.ts";
 import type { AuditRow } from "./types.ts";
 
 export const EXPORT_FORMATS = ["ndjson", "csv"] as const;
@@ -55,6 +55,23 @@ export const REQUIRED_COLUMNS: ReadonlySet<string> = new Set([
   "prev_hash",
   "hash",
 ]);
+
+/** A row from parsed columns, or null when a column is missing or of the wrong type. */
+export function exportRow(values: Record<string, unknown>): AuditRow | null {
+  const row: Record<string, string | number | null> = {};
+  for (const column of EXPORT_COLUMNS) {
+    const value = values[column];
+    const ok =
+      value === null
+        ? !REQUIRED_COLUMNS.has(column)
+        : INTEGER_COLUMNS.has(column)
+          ? Number.isSafeInteger(value)
+          : typeof value === "string";
+    if (!ok) return null;
+    row[column] = value as string | number | null;
+  }
+  return row as AuditRow;
+}
 
 /** What a file covers, written after its last entry. */
 export interface ExportTrailer {

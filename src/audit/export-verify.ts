@@ -11,30 +11,12 @@ import {
   EXPORT_COLUMNS,
   type ExportFormat,
   type ExportTrailer,
-  INTEGER_COLUMNS,
+  exportRow,
   NDJSON_TRAILER_KEY,
-  REQUIRED_COLUMNS,
 } from "./export-file.ts";
 import { leafHash, MerkleFrontier, sameHash, toHex } from "./merkle.ts";
 import { type NoteKey, parseCheckpoint, verifyCheckpoint } from "./signed-note.ts";
 import type { AuditRow, ChainFaultReason } from "./types.ts";
-
-/** A row from parsed columns, or null when a column is missing or of the wrong type. */
-function toRow(values: Record<string, unknown>): AuditRow | null {
-  const row: Record<string, string | number | null> = {};
-  for (const column of EXPORT_COLUMNS) {
-    const value = values[column];
-    const ok =
-      value === null
-        ? !REQUIRED_COLUMNS.has(column)
-        : INTEGER_COLUMNS.has(column)
-          ? Number.isSafeInteger(value)
-          : typeof value === "string";
-    if (!ok) return null;
-    row[column] = value as string | number | null;
-  }
-  return row as AuditRow;
-}
 
 export type ExportFaultReason =
   | ChainFaultReason
@@ -171,7 +153,7 @@ export class ExportVerifier {
       this.trailer = (value as Record<string, unknown>)[NDJSON_TRAILER_KEY] as ExportTrailer;
       return "trailer";
     }
-    return toRow(value as Record<string, unknown>);
+    return exportRow(value as Record<string, unknown>);
   }
 
   private parseCsv(text: string): AuditRow | "trailer" | null {
@@ -185,7 +167,7 @@ export class ExportVerifier {
     }
     const fields = csvFields(text);
     if (fields === null || fields.length !== EXPORT_COLUMNS.length) return null;
-    return toRow(Object.fromEntries(EXPORT_COLUMNS.map((column, i) => [column, fields[i] ?? null])));
+    return exportRow(Object.fromEntries(EXPORT_COLUMNS.map((column, i) => [column, fields[i] ?? null])));
   }
 
   private flush(): void {

@@ -12,6 +12,7 @@
  * consistency proof each read O(log n) nodes.
  */
 import { createHash } from "node:crypto";
+import { inclusionSides } from "./inclusion.ts";
 
 export type Hash = Uint8Array;
 
@@ -104,27 +105,13 @@ export function consistencyProof(reader: NodeReader, from: number, to: number): 
 
 /** Verifies an audit path (RFC 9162 §2.1.3.2). */
 export function verifyInclusion(leaf: Hash, index: number, size: number, proof: Hash[], root: Hash): boolean {
-  if (!(index >= 0 && index < size)) return false;
-  let fn = index;
-  let sn = size - 1;
+  const sides = inclusionSides(index, size, proof.length);
+  if (sides === null) return false;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && sameHash(r, root);
+  proof.forEach((p, i) => {
+    r = sides[i] === "left" ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  return sameHash(r, root);
 }
 
 /** Verifies a consistency proof between two roots (RFC 9162 §2.1.4.2). */

@@ -149,6 +149,15 @@ const MIGRATIONS: readonly Migration[] = [
       "DROP TABLE log_state",
     ],
   },
+  {
+    // The payload columns of a `statement_issued` entry (SPEC §16). Older rows hold NULL there,
+    // which the payload leaves out, so their hashes stay valid.
+    version: 6,
+    statements: [
+      "ALTER TABLE entries ADD COLUMN statement_id TEXT",
+      "ALTER TABLE entries ADD COLUMN statement_hash TEXT",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

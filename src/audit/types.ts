@@ -352,6 +352,9 @@ export type AuditRow = {
   timestamp: string | null;
   recorded_at: string | null;
   member_id: string | null;
+  /** The statement of hours a `statement_issued` entry records (SPEC §16), and its hex SHA-256. */
+  statement_id: string | null;
+  statement_hash: string | null;
   payload_hash: string;
   prev_hash: string;
   hash: string;

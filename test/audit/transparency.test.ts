@@ -582,8 +582,13 @@ class LogWriterV2 {
   }
 
   add(seq: number): void {
-    // The schema of that time had no member_id column.
-    const { member_id: _, ...current } = entryFields({
+    // The schema of that time had no member_id, statement_id or statement_hash column.
+    const {
+      member_id: _member,
+      statement_id: _statement,
+      statement_hash: _statementHash,
+      ...current
+    } = entryFields({
       event_id: `old-${seq}`,
       mentor_id: "mentor-482",
       activity_id: `pa-old-${seq}`,
@@ -591,7 +596,12 @@ class LogWriterV2 {
       recorded_at: "2026-01-01T00:00:00Z",
     });
     const fields = { seq, redacted: 0, ...current, payload_hash: "", prev_hash: this.prev, hash: "" };
-    const payload_hash = payloadHash({ ...fields, member_id: null });
+    const payload_hash = payloadHash({
+      ...fields,
+      member_id: null,
+      statement_id: null,
+      statement_hash: null,
+    });
     const row = { ...fields, payload_hash, hash: linkHash(this.prev, payload_hash) };
     const columns = Object.keys(row) as (keyof typeof row)[];
     this.sql.exec(

@@ -45,6 +45,8 @@ export function entryFields(extra: Partial<EntryFields> = {}): EntryFields {
     annotation: null,
     reviewed_by: null,
     member_id: null,
+    statement_id: null,
+    statement_hash: null,
     timestamp: "2026-03-20T09:00:00Z",
     recorded_at: "2026-03-20T09:00:01Z",
     ...extra,

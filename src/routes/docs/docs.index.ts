@@ -1,7 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 
-/** Where the Worker's static assets serve the reference page's script (see scripts/dev/copy-docs-assets.ts). */
+/** Where the Worker's static assets serve the reference page's script (see scripts/build/assets.ts). */
 const DOCS_SCRIPT_PATH = "/docs/assets/scalar-standalone.js";
 
 function docsCsp(nonce: string): string {
