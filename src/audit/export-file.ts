@@ -56,11 +56,35 @@ export const REQUIRED_COLUMNS: ReadonlySet<string> = new Set([
   "hash",
 ]);
 
-/** A row from parsed columns, or null when a column is missing or of the wrong type. */
+/**
+ * Columns added to the export after its first format, a group per change, oldest first. A file
+ * written before a group was added lacks it and every later one: its CSV header is one of
+ * `exportHeaders()`, and its rows read as null there. That is safe to accept, since a column left
+ * out of a row is left out of its payload too, so a row that dropped a value it held no longer
+ * gives its payload hash.
+ */
+export const LATER_COLUMN_GROUPS: readonly (readonly ExportColumn[])[] = [["statement_id", "statement_hash"]];
+
+const LATER_COLUMNS: ReadonlySet<string> = new Set(LATER_COLUMN_GROUPS.flat());
+
+/** The column lists of every format an export has had, newest (EXPORT_COLUMNS) first. */
+export const EXPORT_COLUMN_LISTS: readonly (readonly ExportColumn[])[] = Array.from(
+  { length: LATER_COLUMN_GROUPS.length + 1 },
+  (_, dropped) => {
+    const absent = new Set(LATER_COLUMN_GROUPS.slice(LATER_COLUMN_GROUPS.length - dropped).flat());
+    return EXPORT_COLUMNS.filter((column) => !absent.has(column));
+  },
+);
+
+/**
+ * A row from parsed columns, or null when a column is missing or of the wrong type. A column
+ * added after the file's format (LATER_COLUMN_GROUPS) may be absent, and reads as null.
+ */
 export function exportRow(values: Record<string, unknown>): AuditRow | null {
   const row: Record<string, string | number | null> = {};
   for (const column of EXPORT_COLUMNS) {
-    const value = values[column];
+    const given = values[column];
+    const value = given === undefined && LATER_COLUMNS.has(column) ? null : given;
     const ok =
       value === null
         ? !REQUIRED_COLUMNS.has(column)

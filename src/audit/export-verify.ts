@@ -8,7 +8,9 @@ import { entryId } from "./entry-id.ts";
 import { csvFields, csvRecordComplete } from "./export-csv.ts";
 import {
   CSV_TRAILER_PREFIX,
+  EXPORT_COLUMN_LISTS,
   EXPORT_COLUMNS,
+  type ExportColumn,
   type ExportFormat,
   type ExportTrailer,
   exportRow,
@@ -79,6 +81,8 @@ export class ExportVerifier {
   private fault: ExportFault | null = null;
   private line = 0;
   private headerSeen: boolean;
+  /** The CSV file's columns, as its header names them (an older file lacks columns added since). */
+  private columns: readonly ExportColumn[] = EXPORT_COLUMNS;
   /** A CSV record whose quoted value spans lines, until its closing quote arrives. */
   private partial: { text: string; line: number } | null = null;
   private signedBy: NoteKey | null = null;
@@ -125,8 +129,9 @@ export class ExportVerifier {
     }
     if (!this.headerSeen) {
       this.headerSeen = true;
-      if (text !== EXPORT_COLUMNS.join(","))
-        this.malformed(line, "The CSV header is not the export's columns");
+      const columns = EXPORT_COLUMN_LISTS.find((list) => list.join(",") === text);
+      if (columns === undefined) this.malformed(line, "The CSV header is not the export's columns");
+      else this.columns = columns;
       return;
     }
     const parsed = this.format === "csv" ? this.parseCsv(text) : this.parseNdjson(text);
@@ -166,8 +171,9 @@ export class ExportVerifier {
       return "trailer";
     }
     const fields = csvFields(text);
-    if (fields === null || fields.length !== EXPORT_COLUMNS.length) return null;
-    return exportRow(Object.fromEntries(EXPORT_COLUMNS.map((column, i) => [column, fields[i] ?? null])));
+    const columns = this.columns;
+    if (fields === null || fields.length !== columns.length) return null;
+    return exportRow(Object.fromEntries(columns.map((column, i) => [column, fields[i] ?? null])));
   }
 
   private flush(): void {

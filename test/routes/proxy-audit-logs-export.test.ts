@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { paths } from "../../clients/typescript/index";
 import { linkHash, payloadHash } from "../../src/audit/chain";
 import { auditClient } from "../../src/audit/client";
+import { csvFields, csvValue } from "../../src/audit/export-csv";
 import {
   EXPORT_COLUMNS,
   type ExportColumn,
@@ -283,6 +284,50 @@ describe("verifying an export file", () => {
     expect(verify(lines.join("\n"), "ndjson", await publicKeys()).fault?.reason).toBe(
       "payload_hash_mismatch",
     );
+  });
+
+  it("reads a file written before the statement columns were added, and still finds a changed field in one", async () => {
+    const later = new Set<string>(["statement_id", "statement_hash"]);
+    const ndjson = (await exported("ndjson"))
+      .trimEnd()
+      .split("\n")
+      .map((line) => {
+        const value = JSON.parse(line) as Record<string, unknown>;
+        for (const column of later) delete value[column];
+        return JSON.stringify(value);
+      });
+    expect(ndjson[0]).not.toContain("statement_id");
+    expect(verify(ndjson.join("\n"), "ndjson", await publicKeys())).toMatchObject({
+      valid: true,
+      verifiable: true,
+    });
+    ndjson[2] = (ndjson[2] ?? "").replace('"mentor_id":null', '"mentor_id":"mentor-999"');
+    expect(verify(ndjson.join("\n"), "ndjson", await publicKeys()).fault).toMatchObject({
+      line: 3,
+      reason: "payload_hash_mismatch",
+    });
+
+    const [header = "", ...records] = (await exported("csv")).trimEnd().split("\n");
+    const columns = header.split(",");
+    const kept = columns.flatMap((column, i) => (later.has(column) ? [] : [i]));
+    const older = [
+      kept.map((i) => columns[i]).join(","),
+      ...records.map((record) => {
+        if (record.startsWith("#")) return record;
+        const fields = csvFields(record) ?? [];
+        return kept.map((i) => csvValue(fields[i] ?? null)).join(",");
+      }),
+    ];
+    expect(older[0]).not.toContain("statement_id");
+    expect(verify(older.join("\n"), "csv", await publicKeys())).toMatchObject({
+      valid: true,
+      verifiable: true,
+    });
+    // A column that every format of the export has may not be left out.
+    const withoutActor = older[0]?.replace(",actor_id,", ",");
+    expect(
+      verify([withoutActor, ...older.slice(1)].join("\n"), "csv", await publicKeys()).fault?.reason,
+    ).toBe("malformed_line");
   });
 
   it("names the row whose field was changed (CSV)", async () => {
