@@ -16,6 +16,11 @@ export interface Env {
    * Never set in a deployment; refused beside JWKS_URL.
    */
   AUDIT_LOG_JURISDICTIONS?: string;
+  /**
+   * `true` under `npm run dev`: no edge stands in front of the Worker, so `CF-Connecting-IP` is
+   * whatever the client wrote and names no one. Never set in a deployment.
+   */
+  LOCAL_DEVELOPMENT?: string;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   ASSETS?: Fetcher;
   /** HS256 secret for bearer tokens (local dev and tests). */

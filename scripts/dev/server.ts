@@ -57,6 +57,9 @@ for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
 // workerd has no Durable Object jurisdictions: an organisation placed on the EU database gets its
 // audit object from the plain namespace here. The Worker refuses this beside JWKS_URL.
 if (!usesJwks && !devVars.AUDIT_LOG_JURISDICTIONS) args.push("--var", "AUDIT_LOG_JURISDICTIONS:ignore");
+// Tells the Worker no edge stands in front of it: wrangler dev passes on a CF-Connecting-IP the
+// client wrote itself, so the Worker records and counts no client address.
+args.push("--var", "LOCAL_DEVELOPMENT:true");
 
 const child = spawn(wrangler, ["dev", ...args], { cwd: ROOT, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

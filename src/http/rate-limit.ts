@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { loggableError, logLine } from "../lib/log";
 import type { AppBindings } from "../types";
+import { clientAddress } from "./request-actor";
 
 /** Used when the vars are unset; the values wrangler.toml ships with. */
 const DEFAULT_RATE_LIMIT_REQUESTS = 100;
@@ -100,7 +101,7 @@ export async function limitAnonymous(c: Context<AppBindings>): Promise<void> {
   const policy = anonymousPolicy(c.env);
   await enforce(
     c.env.IP_RATE_LIMITER,
-    clientKey(c.req.header("CF-Connecting-IP")),
+    clientKey(clientAddress(c)),
     policy,
     `At most ${policy.requests} requests without a valid token per ${policy.periodSeconds} seconds per address`,
   );
