@@ -57,6 +57,8 @@ export interface Config {
   /** Whether Durable Object jurisdictions are ignored (workerd has none; never in a deployment). */
   ignoreJurisdictions: boolean;
   /** The quotas of the two limiters, as their RateLimit headers state them. */
+  /** Under `npm run dev`: a client's `CF-Connecting-IP` is not trusted (src/http/request-actor.ts). */
+  localDevelopment: boolean;
   rateLimits: { caller: RateQuota; anonymous: RateQuota };
   /** The audit log's keys, as its objects read them from their own bindings. */
   audit: AuditKeys;
@@ -121,6 +123,14 @@ const ignoreJurisdictions: VarReader<boolean> = (name) =>
     return z.NEVER;
   });
 
+/** Unset, or `true`: whether the flag is raised. */
+const flag: VarReader<boolean> = (name) =>
+  text(name).transform((value, ctx) => {
+    if (value === undefined || value === "true") return value === "true";
+    ctx.addIssue({ code: "custom", message: `${name} must be unset, or "true"` });
+    return z.NEVER;
+  });
+
 /**
  * Every var of the Worker's configuration, a line each; adding one is a line here and its field
  * in `Config`. The audit log's key vars come with the audit log's part of the schema.
@@ -152,6 +162,12 @@ const CONFIG_VARS = {
    * Never set in a deployment; refused beside JWKS_URL.
    */
   AUDIT_LOG_JURISDICTIONS: ignoreJurisdictions,
+  /**
+   * `true` under `npm run dev`, which sets it: no edge stands in front of the Worker, so
+   * `CF-Connecting-IP` is whatever the client wrote and names no one. Never set in a deployment;
+   * refused beside JWKS_URL.
+   */
+  LOCAL_DEVELOPMENT: flag,
   /** The limiters' `simple.limit` and `simple.period`, repeated for their RateLimit headers; a wrong one shows the default. */
   RATE_LIMIT_REQUESTS: wholeNumberOr("requests", DEFAULT_RATE_LIMIT_REQUESTS),
   RATE_LIMIT_PERIOD_SECONDS: wholeNumberOr("seconds", DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
@@ -193,6 +209,9 @@ function checkTogether(vars: ConfigVars, ctx: z.RefinementCtx): void {
   const problems: string[] = [];
   databasesOf(vars, problems);
   problems.forEach(problem);
+  if (vars.LOCAL_DEVELOPMENT && jwks !== undefined) {
+    problem("LOCAL_DEVELOPMENT is for npm run dev only, and JWKS_URL says this is a deployment");
+  }
   if (vars.AUDIT_LOG_JURISDICTIONS === true && jwks !== undefined) {
     problem(
       "AUDIT_LOG_JURISDICTIONS=ignore is for local workerd only, and JWKS_URL says this is a deployment",
@@ -227,6 +246,7 @@ const configSchema = varsSchema(CONFIG_VARS)
       directoryCacheSeconds: vars.DIRECTORY_CACHE_SECONDS,
       databases,
       ignoreJurisdictions: vars.AUDIT_LOG_JURISDICTIONS,
+      localDevelopment: vars.LOCAL_DEVELOPMENT,
       rateLimits: {
         caller: { requests: vars.RATE_LIMIT_REQUESTS, periodSeconds: vars.RATE_LIMIT_PERIOD_SECONDS },
         anonymous: {

@@ -47,6 +47,7 @@ describe("the configuration schema", () => {
       syncRetentionDays: 90,
       directoryCacheSeconds: 60,
       ignoreJurisdictions: true,
+      localDevelopment: false,
       rateLimits: {
         caller: { requests: 100, periodSeconds: 60 },
         anonymous: { requests: 30, periodSeconds: 60 },
@@ -54,6 +55,29 @@ describe("the configuration schema", () => {
       audit: { name: "mentor-activity-api", problems: [] },
     });
     expect(result.config.databases.placement.candidates).toEqual(["DB_1", "DB_2"]);
+  });
+
+  it("takes LOCAL_DEVELOPMENT as true or unset, and never beside JWKS_URL", () => {
+    const development = parseConfig(configured({ LOCAL_DEVELOPMENT: "true" }));
+    expect(development.ok && development.config.localDevelopment).toBe(true);
+    expect(parseConfig(configured({ LOCAL_DEVELOPMENT: "yes" }))).toEqual({
+      ok: false,
+      problems: ['LOCAL_DEVELOPMENT must be unset, or "true"'],
+    });
+    const deployed = parseConfig(
+      configured({
+        JWT_SECRET: undefined,
+        JWKS_URL: "https://idp.example/jwks.json",
+        JWT_ISSUER: "https://idp.example",
+        JWT_AUDIENCE: "mentor-activity-api",
+        AUDIT_LOG_JURISDICTIONS: undefined,
+        LOCAL_DEVELOPMENT: "true",
+      }),
+    );
+    expect(deployed).toEqual({
+      ok: false,
+      problems: ["LOCAL_DEVELOPMENT is for npm run dev only, and JWKS_URL says this is a deployment"],
+    });
   });
 
   it("shows the default for a limiter's number that is not one, since the binding holds the real quota", () => {

@@ -2,15 +2,38 @@
 // `wrangler dev` (port 8787 unless --port is given), and seeds the demo
 // organisation through the API the first time it finds it empty.
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { SignJWT } from "jose";
 import { DEV_DEFAULTS, devValue, ROOT, readDevVars, wranglerVar } from "./config.ts";
 import { migrateAll } from "./d1.ts";
 import { seedDemo, type TokenFor } from "./demo-seed.ts";
+import { listenRefusals } from "./listen-address.ts";
 
 const args = process.argv.slice(2);
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const devVars = readDevVars();
+const usesJwks = Boolean(devVars.JWKS_URL || wranglerVar("JWKS_URL"));
+
+// Before anything starts: the published development secret stays on this machine.
+const configIndex = args.findIndex((a) => a === "--config" || a === "-c" || a.startsWith("--config="));
+const configArg = args[configIndex] ?? "";
+const configFile =
+  configIndex === -1
+    ? join(ROOT, "wrangler.toml")
+    : resolve(
+        configArg.includes("=") ? configArg.slice(configArg.indexOf("=") + 1) : (args[configIndex + 1] ?? ""),
+      );
+const refusals = listenRefusals(args, {
+  wranglerToml: readFileSync(configFile, "utf8"),
+  developmentSecret: !usesJwks && devValue("JWT_SECRET") === DEV_DEFAULTS.JWT_SECRET,
+});
+if (refusals.length > 0) {
+  for (const refusal of refusals) console.error(`[dev] ${refusal}`);
+  process.exit(1);
+}
 
 // The directory and every database organisations live on, each its own local file.
 const migrated = migrateAll("--local");
@@ -27,8 +50,6 @@ else {
 // Secrets the developer has not put in .dev.vars get the embedded local defaults, except the
 // development JWT_SECRET when tokens come from an identity provider (JWKS_URL): both at once
 // is a configuration the Worker refuses.
-const devVars = readDevVars();
-const usesJwks = Boolean(devVars.JWKS_URL || wranglerVar("JWKS_URL"));
 for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
   if (name === "JWT_SECRET" && usesJwks) continue;
   if (!devVars[name]) args.push("--var", `${name}:${value}`);
@@ -36,6 +57,9 @@ for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
 // workerd has no Durable Object jurisdictions: an organisation placed on the EU database gets its
 // audit object from the plain namespace here. The Worker refuses this beside JWKS_URL.
 if (!usesJwks && !devVars.AUDIT_LOG_JURISDICTIONS) args.push("--var", "AUDIT_LOG_JURISDICTIONS:ignore");
+// Tells the Worker no edge stands in front of it: wrangler dev passes on a CF-Connecting-IP the
+// client wrote itself, so the Worker records and counts no client address.
+args.push("--var", "LOCAL_DEVELOPMENT:true");
 
 const child = spawn(wrangler, ["dev", ...args], { cwd: ROOT, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

@@ -4,6 +4,7 @@ import type { RateQuota } from "../config";
 import { AppError } from "../lib/errors";
 import { loggableError, logLine } from "../lib/log";
 import type { AppBindings } from "../types";
+import { clientAddress } from "./request-actor";
 
 interface RatePolicy extends RateQuota {
   name: string;
@@ -67,7 +68,7 @@ export const rateLimit = createMiddleware<AppBindings>(async (c, next) => {
 });
 
 /**
- * Counts a request that brought no valid token against its client IP (`CF-Connecting-IP`),
+ * Counts a request that brought no valid token against its client IP (`clientAddress`: `CF-Connecting-IP`, none under `npm run dev`),
  * so guessing or replaying tokens is throttled before it costs more; over the quota it is a
  * 429 instead of the 401. Valid callers are never counted here, so people behind one address
  * do not share a quota.
@@ -76,7 +77,7 @@ export async function limitAnonymous(c: Context<AppBindings>): Promise<void> {
   const policy: RatePolicy = { name: "anonymous", ...c.var.config.rateLimits.anonymous };
   await enforce(
     c.env.IP_RATE_LIMITER,
-    clientKey(c.req.header("CF-Connecting-IP")),
+    clientKey(clientAddress(c)),
     policy,
     `At most ${policy.requests} requests without a valid token per ${policy.periodSeconds} seconds per address`,
   );
