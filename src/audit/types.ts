@@ -32,10 +32,14 @@ export interface AuditEventInput {
 }
 
 /**
- * `{field: {from, to}}` with JSON values. Typed `unknown` rather than JsonValue because the
- * RPC stub types cannot expand a recursive type.
+ * A JSON value inside an answer of the audit object. Not JsonValue, because the RPC stub types
+ * cannot expand a recursive type; not `unknown`, because they take a result holding `unknown`
+ * for one that cannot be sent, and type the method that answers it as answering `never`.
  */
-export type AuditChanges = Record<string, { from: unknown; to: unknown }>;
+export type JsonResultValue = string | number | boolean | null | object;
+
+/** `{field: {from, to}}` with JSON values. */
+export type AuditChanges = Record<string, { from: JsonResultValue; to: JsonResultValue }>;
 
 /** An entry of the log as the object answers it. Absent fields are null. */
 export interface AuditEntry {

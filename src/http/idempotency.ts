@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { auditClient } from "../audit/client";
 import type {
   AppendRefusal,
   AppendResult,
@@ -197,7 +196,7 @@ function answerHeld(c: Context<AppBindings>, row: IdempotencyKeyRow, fingerprint
  */
 async function settleD1(c: Context<AppBindings>, request: Extract<KeyedRequest, { keeper: "d1" }>) {
   if (request.replay?.stored || c.error instanceof LeaseLost) return;
-  const db = c.var.db;
+  const db = c.var.org.db;
   // The request's own outcome stands even if the bookkeeping fails: nothing it wrote is left
   // unanswered (a write stores its answer in its batch). The key then stays held until its lease
   // ends, and a retry after that runs again.
@@ -223,7 +222,7 @@ async function settleAuditLog(
 ) {
   if (request.settled || c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) return;
   try {
-    const kept = await auditClient(c.var.audit, c.var.caller.org).keep(request.key, await outcomeOf(c.res));
+    const kept = await c.var.org.log.keep(request.key, await outcomeOf(c.res));
     if (kept.status === "key_reused") {
       const error = keyReused();
       c.res = problemResponse(c, error.code, error.message);
@@ -289,7 +288,7 @@ export function idempotency(options: { keptByAuditLog: readonly RouteRef[] }) {
     }
 
     const now = new Date();
-    const claim = await claimIdempotencyKey(c.var.db, scope, {
+    const claim = await claimIdempotencyKey(c.var.org.db, scope, {
       fingerprint,
       now: toIsoSeconds(now),
       lockedUntil: secondsFrom(now, IDEMPOTENCY_LEASE_SECONDS),

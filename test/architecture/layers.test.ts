@@ -71,16 +71,20 @@ describe("layers of src/", () => {
 });
 
 describe("the organisation's database and audit log (SPEC §13)", () => {
-  /** Reaching a binding instead of what the database middleware chose (auditKeys reads only keys). */
-  const DIRECT = /\bc\.env\b|\benv\.(AUDIT_LOG|DIRECTORY|DB_\d+)\b|databaseBinding\(/;
+  /**
+   * Reaching a binding, or building an audit log client, instead of using what the database
+   * middleware bound to the request (auditKeys reads only keys).
+   */
+  const DIRECT = /\bc\.env\b|\benv\.(AUDIT_LOG|DIRECTORY|DB_\d+)\b|databaseBinding\(|\/audit\/client"/;
   const direct = (text: string) => DIRECT.test(text.replace(/auditKeys\(c\.env\)/g, ""));
 
-  it("would notice a handler that takes the audit namespace from c.env", () => {
-    expect(direct("await auditClient(c.env, caller.org).list(query);")).toBe(true);
-    expect(direct("await auditClient(c.var.audit, caller.org).list(query);")).toBe(false);
+  it("would notice a handler that takes the audit namespace from c.env, or imports the audit client", () => {
+    expect(direct("await auditLogOf(c.env.AUDIT_LOG, caller.org).list(query);")).toBe(true);
+    expect(direct('import { auditLogOf } from "../../audit/client";')).toBe(true);
+    expect(direct("await c.var.org.log.list(query);")).toBe(false);
   });
 
-  it("reach the routes only as c.var.db and c.var.audit, chosen once by the database middleware", () => {
+  it("reach the routes only as c.var.org, bound once by the database middleware", () => {
     const routes = Object.entries(sources).filter(([file]) => layerOf(file) === "routes");
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.filter(([, text]) => direct(text)).map(([file]) => file)).toEqual([]);

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AUDIT_CHUNK_ROWS } from "../../src/audit/alarm-work";
 import { ERASED_COLUMNS, linkHash, payloadHash } from "../../src/audit/chain";
-import { type AuditClient, auditClient } from "../../src/audit/client";
+import { type AuditLogStub, auditLogOf } from "../../src/audit/client";
 import { migrate, SCHEMA_VERSION } from "../../src/audit/migrations";
 import {
   listStatements,
@@ -26,7 +26,7 @@ const ADMIN = {
 };
 
 /** Starts the full re-hash and runs the object's alarm until it is done; answers the verdict. */
-async function fullyVerified(client: AuditClient, stub: DurableObjectStub): Promise<VerifyReport> {
+async function fullyVerified(client: AuditLogStub, stub: DurableObjectStub): Promise<VerifyReport> {
   await client.startVerify();
   for (let run = 0; run < 1000 && (await runDurableObjectAlarm(stub)); run += 1);
   return client.verify();
@@ -37,13 +37,17 @@ function created(result: AppendResult | undefined): AuditEntry {
   return result.entry;
 }
 
-function setup(): { org: string; client: AuditClient; stub: DurableObjectStub } {
+function setup(): { org: string; client: AuditLogStub; stub: DurableObjectStub } {
   const org = newOrg("audit");
-  return { org, client: auditClient(env, org), stub: env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org)) };
+  return {
+    org,
+    client: auditLogOf(env.AUDIT_LOG, org),
+    stub: env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org)),
+  };
 }
 
 /** Appends `count` events, at most 500 per call (the object's limit). */
-async function appendMany(client: AuditClient, count: number, prefix = "evt"): Promise<void> {
+async function appendMany(client: AuditLogStub, count: number, prefix = "evt"): Promise<void> {
   for (let start = 0; start < count; start += 500) {
     const size = Math.min(500, count - start);
     appended(

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import { activities, attributions, batches, idempotencyKeys } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
@@ -29,7 +29,7 @@ async function drain(): Promise<void> {
 
 /** Entries in the organisation's audit log. */
 async function auditEntries(org: string): Promise<number> {
-  return (await auditClient(env, org).list({ limit: 1, offset: 0 })).total;
+  return (await auditLogOf(env.AUDIT_LOG, org).list({ limit: 1, offset: 0 })).total;
 }
 
 /** What a call of the typed client answers, read as text so a replay can be compared byte for byte. */

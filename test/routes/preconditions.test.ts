@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import { api } from "../helpers/client";
 import { testOrg } from "../helpers/org";
 import { activityLogOf, attributionOf } from "../helpers/world";
@@ -89,7 +89,7 @@ describe("412 Precondition Failed carries the current version", () => {
     });
     expect(expectCurrent(put, read.data)).toBe(read.response.headers.get("ETag"));
 
-    await auditClient(env, o.org).append([
+    await auditLogOf(env.AUDIT_LOG, o.org).append([
       { event_id: "e1", action: "proxy_created", actor_id: "coord-007", coordinator_id: "coord-007" },
     ]);
     const entry = { params: { path: { id: "log-001" } } };

@@ -1,7 +1,6 @@
 // The mentor's answer to what was registered in its name (SPEC §11): confirm or dispute.
 
 import type { Context } from "hono";
-import { deliver } from "../../audit/outbox";
 import { allow, covers, ownerFilter } from "../../auth/policy";
 import { answerAttribution, type MentorAnswer } from "../../db/queries/attribution-answers";
 import { batchAnswer } from "../../http/idempotency";
@@ -26,7 +25,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
   const seenEventId = await preconditionEvent(c, id, (found) => {
     if (!covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
   });
-  const result = await answerAttribution(c.var.db, {
+  const result = await answerAttribution(c.var.org.db, {
     orgId: caller.org,
     attributionId: id,
     mentorId: ownerFilter(reach) ?? null,
@@ -47,8 +46,7 @@ async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorA
   }
   const { event, ...written } = result.value;
   // An answer that changed nothing recorded nothing, so there is nothing to deliver.
-  const delivered =
-    event === null || (await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [event]));
+  const delivered = event === null || (await c.var.org.deliver([event]));
   return { body: fromNamed(written), tag: attributionTag(caller.org, written, delivered) };
 }
 

@@ -1,6 +1,4 @@
 import type { Context } from "hono";
-import { auditClient } from "../../audit/client";
-import { deliver } from "../../audit/outbox";
 import type { TrailItem } from "../../audit/types";
 import { type TrailEvent, trailEventOf } from "../../audit/vocabulary";
 import { allow, allowOn, covers, ownerFilter } from "../../auth/policy";
@@ -64,7 +62,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     throw forbidden("A mentor sees only the attributions made to it");
   }
   const { rows, total } = await listAttributions(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     {
       mentorId: ownerFilter(reach) ?? query.mentor_id,
@@ -125,9 +123,10 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const { id } = c.req.valid("param");
   // The record (D1) and its trail (the audit object) are asked for at once, so the request
   // waits for one round trip, not two; a trail read for a record the caller may not see is dropped.
+  const { db, log } = c.var.org;
   const [found, trail] = await Promise.all([
-    getAttribution(c.var.db, caller.org, id),
-    auditClient(c.var.audit, caller.org).trail(id),
+    getAttribution(db, caller.org, id),
+    (async () => await log.trail(id))(),
   ]);
   if (!found || !covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
   const trailComplete = trail.some((item) => eventIdOf(item) === found.row.lastEventId);
@@ -142,7 +141,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   const input = registration(c, body);
   const result = await conflictOnDuplicate(() =>
-    createAttribution(c.var.db, {
+    createAttribution(c.var.org.db, {
       ...input,
       mentorId: body.mentor_id,
       eventId: crypto.randomUUID(),
@@ -167,7 +166,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     }
   }
   const { row, mentorName, coordinatorName, event } = result.value;
-  await deliver(c.var.audit, c.var.db, c.executionCtx, input.orgId, [event]);
+  await c.var.org.deliver([event]);
   return c.json(toAttribution(row, mentorName, coordinatorName), HttpStatus.CREATED);
 };
 
@@ -203,7 +202,7 @@ function currentValue(row: AttributionRow, key: (typeof PATCHABLE)[number]): unk
  * only it, pays one more read to carry the current version.
  */
 export async function changedMeanwhile(c: Context<AppBindings>, id: string) {
-  const now = await getAttribution(c.var.db, c.var.caller.org, id);
+  const now = await getAttribution(c.var.org.db, c.var.caller.org, id);
   return preconditionFailed(
     "The attribution changed while this request ran",
     now ? currentOf(c.var.caller.org, now) : null,
@@ -223,7 +222,7 @@ export async function preconditionEvent(
   const precondition = ifMatchHeader(c);
   if (precondition === undefined) return undefined;
   const { org } = c.var.caller;
-  const found = await getAttribution(c.var.db, org, id);
+  const found = await getAttribution(c.var.org.db, org, id);
   if (!found) throw notFound(`Attribution ${id}`);
   authorize(found);
   requireIfMatch(precondition, attributionTags(org, found), currentOf(org, found));
@@ -235,7 +234,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   const reach = allow(caller, "attributions.write");
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
-  const found = await getAttribution(c.var.db, caller.org, id);
+  const found = await getAttribution(c.var.org.db, caller.org, id);
   if (!found) throw notFound(`Attribution ${id}`);
   if (!covers(reach, found.row.coordinatorId)) throw forbidden(NOT_THE_REGISTRANT);
   const precondition = ifMatchHeader(c);
@@ -261,7 +260,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   }
 
   const result = await conflictOnDuplicate(() =>
-    updateAttribution(c.var.db, {
+    updateAttribution(c.var.org.db, {
       orgId: caller.org,
       attributionId: id,
       activityId: found.row.activityId,
@@ -285,7 +284,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
         throw conflict("The attribution changed while this correction was made; read it and retry");
     }
   }
-  const delivered = await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [result.value.event]);
+  const delivered = await c.var.org.deliver([result.value.event]);
   return c.json(fromNamed(result.value), HttpStatus.OK, {
     ETag: attributionTag(caller.org, result.value, delivered),
   });
@@ -299,7 +298,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const seenEventId = await preconditionEvent(c, id, (found) =>
     allowOn(caller, "attributions.write", found.row.coordinatorId, NOT_THE_REGISTRANT),
   );
-  const result = await deleteAttribution(c.var.db, {
+  const result = await deleteAttribution(c.var.org.db, {
     orgId: caller.org,
     attributionId: id,
     onlyCoordinator: ownerFilter(reach) ?? null,
@@ -318,6 +317,6 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
         throw forbidden(NOT_THE_REGISTRANT);
     }
   }
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [result.value]);
+  await c.var.org.deliver([result.value]);
   return c.json({ message: `Attribution ${id} deleted`, deleted_at: now }, HttpStatus.OK);
 };

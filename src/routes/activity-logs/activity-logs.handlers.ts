@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { deliver } from "../../audit/outbox";
 import { allow, allowOn, covers, ownerFilter, type Reach } from "../../auth/policy";
 import type { Db } from "../../db/client";
 import {
@@ -133,7 +132,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     c.req.valid("query");
   if (mentor_id !== undefined) requireReach(reach, mentor_id, "read");
   const { rows, total } = await listActivities(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     {
       mentorId: mentor_id ?? ownerFilter(reach),
@@ -159,7 +158,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "activity-logs.read");
   const { id } = c.req.valid("param");
-  const row = await getActivity(c.var.db, caller.org, id);
+  const row = await getActivity(c.var.org.db, caller.org, id);
   if (!row || !covers(reach, row.mentorId)) throw missing(id);
   const tag = activityLogTag(caller.org, row);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
@@ -176,7 +175,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const audit = mentorId === caller.sub ? undefined : recordAudit(c);
   const location = `/api/v1/activity-logs/${encodeURIComponent(activityId)}`;
   const result = await createActivityLog(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     entry,
     checkMentor,
@@ -198,7 +197,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     }
   }
   const { row, events, existing } = result.value;
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
+  await c.var.org.deliver(events);
   // Sent again under its client_ref: the entry as stored, nothing written (SPEC §10).
   if (existing) {
     const stored = `/api/v1/activity-logs/${encodeURIComponent(row.activityId)}`;
@@ -219,9 +218,9 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     contactId: input.contact_id,
     occurredAt: input.occurred_at,
   };
-  const seen = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
+  const seen = await checkPrecondition(ifMatchHeader(c), c.var.org.db, caller.org, id, reach);
   const result = await updateActivityLog(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     id,
     changes,
@@ -231,7 +230,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
   );
   if (!result.ok) throw writeRefused(caller.org, result, id, "change", changes.activityType);
   const { row, events } = result.value;
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
+  await c.var.org.deliver(events);
   return c.json(toActivityLog(row), HttpStatus.OK, { ETag: activityLogTag(caller.org, row) });
 };
 
@@ -239,10 +238,17 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "activity-logs.write");
   const { id } = c.req.valid("param");
-  const seen = await checkPrecondition(ifMatchHeader(c), c.var.db, caller.org, id, reach);
-  const result = await deleteActivityLog(c.var.db, caller.org, id, ownerFilter(reach), seen, recordAudit(c));
+  const seen = await checkPrecondition(ifMatchHeader(c), c.var.org.db, caller.org, id, reach);
+  const result = await deleteActivityLog(
+    c.var.org.db,
+    caller.org,
+    id,
+    ownerFilter(reach),
+    seen,
+    recordAudit(c),
+  );
   if (!result.ok) throw writeRefused(caller.org, result, id, "delete");
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
+  await c.var.org.deliver(result.value.events);
   return c.json({ deleted: true as const, log_id: id }, HttpStatus.OK);
 };
 
@@ -255,7 +261,7 @@ export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
   const bounds = custom
     ? { start: from, end: to }
     : periodBounds(period ?? DEFAULT_PERIOD, date ? parseLocalDate(date) : todayIn(tz), tz);
-  const totals = await summarizeActivities(c.var.db, caller.org, mentor_id, {
+  const totals = await summarizeActivities(c.var.org.db, caller.org, mentor_id, {
     from: bounds.start,
     to: bounds.end,
   });
@@ -284,6 +290,6 @@ export const countByType: AppRouteHandler<CountByTypeRoute> = async (c) => {
   const { mentor_id } = c.req.valid("param");
   requireReach(allow(caller, "activity-logs.read"), mentor_id, "read");
   const { from, to } = c.req.valid("query");
-  const counts = await countActivitiesByType(c.var.db, caller.org, mentor_id, { from, to });
+  const counts = await countActivitiesByType(c.var.org.db, caller.org, mentor_id, { from, to });
   return c.json({ mentor_id, counts }, HttpStatus.OK);
 };

@@ -1,5 +1,4 @@
 import type { z } from "@hono/zod-openapi";
-import { deliver } from "../../audit/outbox";
 import { allow, covers } from "../../auth/policy";
 import { type UploadEntry, uploadActivityLogs } from "../../db/queries/activity-uploads";
 import type { RecordAudit } from "../../db/queries/activity-write-statements";
@@ -68,14 +67,14 @@ export const upload: AppRouteHandler<UploadRoute> = async (c) => {
     return entry;
   });
   const { answer, events } = await uploadActivityLogs(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     writes,
     caller.sub,
     audits,
     batchAnswer(c, HttpStatus.OK),
   );
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
+  await c.var.org.deliver(events);
   // Built in SQL field by field as the presenters build them (the route tests compare the two).
   return c.json(answer as z.infer<typeof ActivityLogUploadResultSchema>, HttpStatus.OK);
 };

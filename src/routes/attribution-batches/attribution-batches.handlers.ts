@@ -1,4 +1,3 @@
-import { deliver } from "../../audit/outbox";
 import { allow, ownerFilter } from "../../auth/policy";
 import {
   type BatchOutcome,
@@ -67,7 +66,7 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
   const body = c.req.valid("json");
   const input = registration(c, body);
   const result = await conflictOnDuplicate(() =>
-    createBatchQuery(c.var.db, {
+    createBatchQuery(c.var.org.db, {
       ...input,
       mentorIds: body.mentor_ids,
       submissionEventId: crypto.randomUUID(),
@@ -88,7 +87,7 @@ export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
         throw nobodyToCreate(result.current);
     }
   }
-  await deliver(c.var.audit, c.var.db, c.executionCtx, input.orgId, result.value.events);
+  await c.var.org.deliver(result.value.events);
   return c.json(toBatch(result.value), HttpStatus.CREATED);
 };
 
@@ -98,7 +97,7 @@ export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
   const { batch_id } = c.req.valid("param");
   const result = await conflictOnDuplicate(
     () =>
-      confirmBatchQuery(c.var.db, {
+      confirmBatchQuery(c.var.org.db, {
         orgId: caller.org,
         batchId: batch_id,
         onlyCoordinator: ownerFilter(reach) ?? null,
@@ -119,6 +118,6 @@ export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
         throw nobodyToCreate(result.current);
     }
   }
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
+  await c.var.org.deliver(result.value.events);
   return c.json(toBatch(result.value), HttpStatus.OK);
 };

@@ -1,4 +1,3 @@
-import { deliver } from "../../audit/outbox";
 import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
 import { forgetMemberStatus } from "../../auth/member-status";
 import { allow } from "../../auth/policy";
@@ -45,7 +44,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
   allow(caller, "members.read");
   const { page, limit, role, active, q } = c.req.valid("query");
   const { rows, total } = await listMembers(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     { role, active, q },
     pageOffset({ page, limit }),
@@ -57,7 +56,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "members.read");
   const { member_id } = c.req.valid("param");
-  const row = await getMember(c.var.db, caller.org, member_id);
+  const row = await getMember(c.var.org.db, caller.org, member_id);
   if (!row) throw notFound(`Member ${member_id}`);
   const member = toMember(row);
   const tag = memberTag(caller.org, member);
@@ -70,7 +69,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
   allow(caller, "members.write");
   const { member_id } = c.req.valid("param");
   const input = c.req.valid("json");
-  const db = c.var.db;
+  const db = c.var.org.db;
   const precondition = ifMatchHeader(c);
   let seen: MemberRow | undefined;
   if (precondition !== undefined) {
@@ -95,7 +94,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
   }
   const written = result.value;
   forgetMemberStatus(caller.org, member_id);
-  await deliver(c.var.audit, db, c.executionCtx, caller.org, written.events);
+  await c.var.org.deliver(written.events);
   const member = toMember(written.row);
   const headers = { ETag: memberTag(caller.org, member) };
   return written.created

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { type AuditBinding, auditClient } from "../../audit/client";
 import { entrySeq } from "../../audit/entry-id";
 import { entrySummary } from "../../audit/summary";
 import type {
@@ -11,6 +10,7 @@ import type {
 } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
+import type { Organisation } from "../../http/database";
 import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
 import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
@@ -98,14 +98,13 @@ const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =
  */
 async function checkPrecondition(
   precondition: string | undefined,
-  env: AuditBinding,
-  org: string,
+  org: Organisation,
   id: string,
 ): Promise<void> {
   if (precondition === undefined) return;
-  const found = await auditClient(env, org).get(seqOf(id));
+  const found = await org.log.get(seqOf(id));
   if (!found) throw notFound(`Audit entry ${id}`);
-  const tag = entryTag(org, id, found.annotation);
+  const tag = entryTag(org.id, id, found.annotation);
   // Only admin and compliance write entries, and both see the request data.
   requireIfMatch(precondition, tag, { body: toDetail(found.entry, found.annotation, true), etag: tag });
 }
@@ -124,14 +123,14 @@ interface PageFilters {
 
 /** One page of entries as both list routes answer it. */
 async function entryPage(
-  env: AuditBinding,
+  org: Organisation,
   caller: Caller,
   filters: PageFilters,
   coordinatorId: string | undefined,
 ) {
   const { page, limit, action, ...rest } = filters;
   const reach = allow(caller, "audit-entries.read");
-  const { entries, total } = await auditClient(env, caller.org).list({
+  const { entries, total } = await org.log.list({
     ...rest,
     coordinator_id: coordinatorScope(reach, coordinatorId),
     actions: action === undefined ? undefined : [action],
@@ -142,13 +141,13 @@ async function entryPage(
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { coordinator_id, ...filters } = c.req.valid("query");
-  return c.json(await entryPage(c.var.audit, c.var.caller, filters, coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.var.org, c.var.caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
   const { coordinator_id } = c.req.valid("param");
   return c.json(
-    await entryPage(c.var.audit, c.var.caller, c.req.valid("query"), coordinator_id),
+    await entryPage(c.var.org, c.var.caller, c.req.valid("query"), coordinator_id),
     HttpStatus.OK,
   );
 };
@@ -157,7 +156,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "audit-entries.read");
   const { id } = c.req.valid("param");
-  const found = await auditClient(c.var.audit, caller.org).get(seqOf(id));
+  const found = await c.var.org.log.get(seqOf(id));
   if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
@@ -170,14 +169,14 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
  * own transaction, and answers a retry from there (no D1 round trip at all).
  */
 async function appendOne(c: Context<AppBindings>, event: AuditEventInput): Promise<AppendResult> {
-  const client = auditClient(c.var.audit, c.var.caller.org);
+  const { log } = c.var.org;
   const key = auditLogKey(c);
   if (key !== undefined) {
-    const outcome = await client.appendKeyed(event, key);
+    const outcome = await log.appendKeyed(event, key);
     if (outcome.status === "refused") throw refused(outcome);
     return settleAuditLogKey(c, outcome);
   }
-  const outcome = await client.append([event]);
+  const outcome = await log.append([event]);
   if (outcome.status === "refused") throw refused(outcome);
   const [result] = outcome.results;
   if (result === undefined) throw new Error("The audit log answered no result for one event");
@@ -206,12 +205,8 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
-  const result = await auditClient(c.var.audit, caller.org).annotate(
-    seqOf(id),
-    c.req.valid("json"),
-    requestActor(c),
-  );
+  await checkPrecondition(ifMatchHeader(c), c.var.org, id);
+  const result = await c.var.org.log.annotate(seqOf(id), c.req.valid("json"), requestActor(c));
   switch (result.status) {
     case "refused":
       throw refused(result);
@@ -232,8 +227,8 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
-  const result = await auditClient(c.var.audit, caller.org).redact(seqOf(id), requestActor(c));
+  await checkPrecondition(ifMatchHeader(c), c.var.org, id);
+  const result = await c.var.org.log.redact(seqOf(id), requestActor(c));
   switch (result.status) {
     case "refused":
       throw refused(result);
