@@ -1581,7 +1581,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
@@ -1665,7 +1665,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
@@ -1774,7 +1774,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
