@@ -5,7 +5,7 @@ import { activities, activityTypes, members } from "../schema";
 import { activityWriteStatements, type NewActivityLog, type RecordAudit } from "./activity-write-statements";
 import type { BatchAnswer } from "./idempotency";
 import { type OutboxEvent, toOutboxEvent } from "./outbox";
-import { activityLogJson } from "./representations";
+import { activityLog } from "./representations";
 
 /**
  * A batch upload of entries queued offline (SPEC §10), in one D1 batch whatever its size: the
@@ -92,12 +92,12 @@ export const uploadStatements = {
     sql`(select json_object('results', json_group_array(json(x.result) order by x.k)) from (
       select e.key as k, case
         when ${field("skip")} = 1 then ${result("rejected", sql`null`, sql.raw("json_extract(e.value, '$.refused')"))}
-        when a.activity_id = ${field("id")} then ${result("created", activityLogJson("a"), sql`null`)}
-        when a.activity_id is not null and ${sameContent} then ${result("existing", activityLogJson("a"), sql`null`)}
+        when a.activity_id = ${field("id")} then ${result("created", activityLog.json({ alias: "a" }), sql`null`)}
+        when a.activity_id is not null and ${sameContent} then ${result("existing", activityLog.json({ alias: "a" }), sql`null`)}
         when a.activity_id is not null then ${result(
           "rejected",
-          activityLogJson("a"),
-          sql`json_set(${problem("clientRefConflict")}, '$.current', json(${activityLogJson("a")}))`,
+          activityLog.json({ alias: "a" }),
+          sql`json_set(${problem("clientRefConflict")}, '$.current', json(${activityLog.json({ alias: "a" })}))`,
         )}
         when not exists (select 1 from ${activityTypes} t where t.id = ${field("type")})
           then ${result("rejected", sql`null`, problem("typeUnknown"))}

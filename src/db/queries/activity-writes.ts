@@ -13,13 +13,13 @@ import {
 import type { BatchAnswer } from "./idempotency";
 import { type MentorRefusal, mentorRefusal } from "./members";
 import { type OutboxEvent, type OutboxRaw, toOutboxEvent } from "./outbox";
-import { activityLogJson } from "./representations";
+import { activityLog } from "./representations";
 import { sameRow } from "./unchanged";
 
 /** The entry as the insert wrote it, the answer an Idempotency-Key replays (none when it wrote nothing). */
 const createdAnswer = (orgId: string, entry: NewActivityLog) => ({
   source: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${entry.activityId}`,
-  body: activityLogJson("a"),
+  body: activityLog.json({ alias: "a" }),
 });
 
 export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict" | "client_ref_conflict";

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { ok, type Result, refused } from "../../lib/result";
 import { batchSql, type Db } from "../client";
 import { activities, attributions, auditOutbox } from "../schema";
-import type { AttributionWithNames } from "./attributions";
+import { tagBasisJson } from "./field-map";
 import type { BatchAnswer } from "./idempotency";
 import { memberName } from "./members";
 import {
@@ -13,7 +13,8 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
-import { attributionJson, attributionTagBasis } from "./representations";
+import type { AttributionWithNames } from "./representations";
+import { attributionRepresentation, attributionTag, namedIn } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw } from "./rows";
 
 /**
@@ -106,12 +107,8 @@ export async function answerAttribution(
       from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`,
       ...(input.replay?.statements(db, {
         source: stands,
-        body: attributionJson(
-          "a",
-          memberName(orgId, sql`a.mentor_id`),
-          memberName(orgId, sql`a.coordinator_id`),
-        ),
-        tag: attributionTagBasis("a"),
+        body: attributionRepresentation.json(namedIn(orgId, "a")),
+        tag: tagBasisJson(attributionTag, namedIn(orgId, "a")),
       }) ?? []),
     ],
   );

@@ -3,7 +3,6 @@ import { ok, type Result, refused } from "../../lib/result";
 import { batchSql, type Db } from "../client";
 import { activities, attributions, auditOutbox, members } from "../schema";
 import { activityTypeKnown } from "./activity-types";
-import type { AttributionWithNames } from "./attributions";
 import { bumpCounter, idDay, idExpr } from "./id-counters";
 import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, holdsRole, type MentorRefusal, memberName, mentorRefusal } from "./members";
@@ -15,7 +14,8 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
-import { attributionJson } from "./representations";
+import type { AttributionWithNames } from "./representations";
+import { attributionRepresentation, namedIn } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw } from "./rows";
 
 /**
@@ -161,11 +161,7 @@ export async function createAttribution(
         ${coordinatorOk} as coordinator_ok`,
     ...(input.replay?.statements(db, {
       source: written,
-      body: attributionJson(
-        "a",
-        memberName(orgId, sql`a.mentor_id`),
-        memberName(orgId, sql`a.coordinator_id`),
-      ),
+      body: attributionRepresentation.json(namedIn(orgId, "a")),
     }) ?? []),
   ]);
   input.replay?.settle(results);

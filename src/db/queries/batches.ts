@@ -25,7 +25,7 @@ import {
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
-import { batchJson } from "./representations";
+import { batchRepresentation } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw, type BatchRaw, batchFromRaw } from "./rows";
 
 /**
@@ -266,7 +266,7 @@ export async function createBatch(
     input.replay?.statements(db, {
       source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId}
         and exists (select 1 from ${auditOutbox} where event_id = ${input.submissionEventId})`,
-      body: batchJson("b"),
+      body: batchRepresentation.json({ alias: "b" }),
     }) ?? [];
   const results = await batchSql<unknown[][]>(db, [
     ...head,
@@ -320,7 +320,7 @@ export async function confirmBatch(
     input.replay?.statements(db, {
       source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${owner}
         and b.status = 'confirmed'`,
-      body: batchJson("b"),
+      body: batchRepresentation.json({ alias: "b" }),
     }) ?? [];
   const results = await batchSql<unknown[][]>(db, [
     ...confirmStatements(orgId, batchId, owner, eventId, now, actor),

@@ -8,12 +8,8 @@ import {
   deleteAttribution,
   updateAttribution,
 } from "../../db/queries/attribution-writes";
-import {
-  type AttributionWithNames,
-  attributionSortKey,
-  getAttribution,
-  listAttributions,
-} from "../../db/queries/attributions";
+import { attributionSortKey, getAttribution, listAttributions } from "../../db/queries/attributions";
+import type { AttributionWithNames } from "../../db/queries/representations";
 import type { AttributionRow } from "../../db/schema";
 import { ifMatchHeader, isNotModified, preconditionFailed, requireIfMatch } from "../../http/etag";
 import { batchAnswer } from "../../http/idempotency";

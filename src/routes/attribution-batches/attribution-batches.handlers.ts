@@ -4,6 +4,7 @@ import {
   confirmBatch as confirmBatchQuery,
   createBatch as createBatchQuery,
 } from "../../db/queries/batches";
+import { batchRepresentation } from "../../db/queries/representations";
 import type { BatchItem } from "../../db/schema";
 import { batchAnswer } from "../../http/idempotency";
 import { requestActor } from "../../http/request-actor";
@@ -11,7 +12,6 @@ import { AppError, conflict, forbidden, invalidField, notFound, unknownActivityT
 import { HttpStatus } from "../../lib/http-status";
 import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
-import { toAttribution } from "../activity-attributions/activity-attributions.present";
 import {
   conflictOnDuplicate,
   registration,
@@ -36,31 +36,7 @@ function nobodyToCreate(items: BatchItem[]): AppError {
   );
 }
 
-function toBatch(outcome: BatchOutcome) {
-  const { batch, created } = outcome;
-  return {
-    batch_id: batch.batchId,
-    status: batch.status,
-    coordinator_id: batch.coordinatorId,
-    activity_type_id: batch.activityTypeId,
-    activity_date: batch.activityDate,
-    duration_minutes: batch.durationMinutes,
-    location: batch.location,
-    notes: batch.notes,
-    mentor_count: batch.mentorCount,
-    skipped_count: batch.skippedCount,
-    will_create_count: batch.items.filter((i) => i.status !== "skipped").length,
-    items: batch.items.map((i) => ({
-      mentor_id: i.mentor_id,
-      status: i.status,
-      reason: i.reason,
-      attribution_id: i.attribution_id ?? null,
-    })),
-    attributions: created.map((row) => toAttribution(row, null, null)),
-    created_at: batch.createdAt,
-    confirmed_at: batch.confirmedAt,
-  };
-}
+const toBatch = (outcome: BatchOutcome) => batchRepresentation.of(outcome);
 
 export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
   const body = c.req.valid("json");

@@ -1,43 +1,16 @@
-import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
 import { forgetMemberStatus } from "../../auth/member-status";
 import { allow } from "../../auth/policy";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
 import type { MemberRow } from "../../db/schema";
-import {
-  type CurrentRepresentation,
-  entityTag,
-  ifMatchHeader,
-  isNotModified,
-  preconditionFailed,
-  requireIfMatch,
-} from "../../http/etag";
+import { ifMatchHeader, isNotModified, preconditionFailed, requireIfMatch } from "../../http/etag";
 import { requestActor } from "../../http/request-actor";
 import { notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
+import { currentOf, memberTag, toMember } from "./members.present";
 import type { GetRoute, ListRoute, PutRoute } from "./members.routes";
-
-function toMember(row: MemberRow) {
-  return {
-    member_id: row.memberId,
-    name: row.name,
-    roles: row.roles.filter((r): r is MemberRole => (MEMBER_ROLES as readonly string[]).includes(r)),
-    active: row.active,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
-  };
-}
-
-const memberTag = (org: string, member: ReturnType<typeof toMember>) =>
-  entityTag("member", org, member.member_id, member);
-
-/** The member and its ETag, as a 412 carries them. */
-function currentOf(org: string, row: MemberRow): CurrentRepresentation {
-  const member = toMember(row);
-  return { body: member, etag: memberTag(org, member) };
-}
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = c.var.caller;
@@ -58,10 +31,9 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const { member_id } = c.req.valid("param");
   const row = await getMember(c.var.org.db, caller.org, member_id);
   if (!row) throw notFound(`Member ${member_id}`);
-  const member = toMember(row);
-  const tag = memberTag(caller.org, member);
+  const tag = memberTag(caller.org, row);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
-  return c.json(member, HttpStatus.OK, { ETag: tag });
+  return c.json(toMember(row), HttpStatus.OK, { ETag: tag });
 };
 
 export const put: AppRouteHandler<PutRoute> = async (c) => {
@@ -76,7 +48,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
     // If-Match only ever names an existing member, so this is the one write that reads first.
     const current = await getMember(db, caller.org, member_id);
     if (!current) throw notFound(`Member ${member_id}`);
-    requireIfMatch(precondition, memberTag(caller.org, toMember(current)), currentOf(caller.org, current));
+    requireIfMatch(precondition, memberTag(caller.org, current), currentOf(caller.org, current));
     seen = current;
   }
   // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
@@ -96,7 +68,7 @@ export const put: AppRouteHandler<PutRoute> = async (c) => {
   forgetMemberStatus(caller.org, member_id);
   await c.var.org.deliver(written.events);
   const member = toMember(written.row);
-  const headers = { ETag: memberTag(caller.org, member) };
+  const headers = { ETag: memberTag(caller.org, written.row) };
   return written.created
     ? c.json(member, HttpStatus.CREATED, headers)
     : c.json(member, HttpStatus.OK, headers);
