@@ -114,15 +114,20 @@ export function recordEventPayload(
 
 /**
  * `{field: {from, to}}` of the fields whose value changes, as a JSON object: each entry pairs the
- * stored value (an SQL expression) with the new one, compared null-safely.
+ * stored value (an SQL expression) with the new one, compared null-safely. Every pair is written,
+ * then those that are equal are removed (a path that names no member removes nothing); D1 allows
+ * no compound SELECT of more than five terms, so the pairs are not a union of rows.
  */
 export function changedFields(pairs: readonly { name: string; from: SQL; to: SQL }[]): SQL {
   if (pairs.length === 0) return sql`json_object()`;
-  const rows = pairs.map(
-    (p) =>
-      sql`select ${p.name} as k, json_object('from', ${p.from}, 'to', ${p.to}) as v where ${p.from} is not ${p.to}`,
+  const all = sql.join(
+    pairs.map((p) => sql`${p.name}, json_object('from', ${p.from}, 'to', ${p.to})`),
+    sql`, `,
   );
-  return sql`(select coalesce(json_group_object(k, json(v)), json_object()) from (${sql.join(rows, sql` union all `)}))`;
+  const unchanged = pairs.map(
+    (p) => sql`case when ${p.from} is not ${p.to} then '$.~' else ${`$.${p.name}`} end`,
+  );
+  return sql`json_remove(json_object(${all}), ${sql.join(unchanged, sql`, `)})`;
 }
 
 /**
