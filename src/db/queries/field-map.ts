@@ -75,8 +75,8 @@ export const given = <S, X, K extends keyof S & keyof X>(key: K): Field<S, X, S[
   sql: (source) => sql`${source[key] as SQL}`,
 });
 
-/** The same value whatever the source (part of a tag's version). */
-export const constant = <S, X>(value: boolean): Field<S, X, boolean> => ({
+/** The same value whatever the source. */
+export const constant = <S, X, const V extends boolean>(value: V): Field<S, X, V> => ({
   of: () => value,
   sql: () => sql`json(${value ? "true" : "false"})`,
 });

@@ -15,10 +15,13 @@ import {
   columnFields,
   constant,
   type Field,
+  type FieldMap,
   given,
   objectOrNull,
+  type Representation,
   representation,
   type TagBasis,
+  tagBasisJson,
 } from "./field-map";
 import { memberName } from "./members";
 
@@ -236,3 +239,42 @@ export const memberTag: TagBasis<MemberRow, Aliased, Record<string, never>> = {
   id: member.column("memberId"),
   version: representation<MemberRow, Aliased>()({}),
 };
+
+/** A deletion as its answer names it: what was deleted, and when. */
+export interface Deletion {
+  id: string;
+  at: string;
+}
+
+/** The same in SQL, as the deleting batch knows it. */
+export interface DeletionSource {
+  id: SQL;
+  at: SQL;
+}
+
+/** What deleting an attribution answers. */
+export const attributionDeletion = representation<Deletion, DeletionSource>()({
+  message: {
+    of: (deletion: Deletion) => `Attribution ${deletion.id} deleted`,
+    sql: (source: DeletionSource) => sql`('Attribution ' || ${source.id} || ' deleted')`,
+  },
+  deleted_at: given("at"),
+});
+
+/** What deleting an activity log answers. */
+export const activityLogDeletion = representation<Deletion, DeletionSource>()({
+  deleted: constant(true),
+  log_id: given("id"),
+});
+
+/**
+ * What a write stores for its Idempotency-Key when its response carries the resource and its
+ * ETag: the body from the representation, and the tag's basis beside it.
+ */
+export const withTag = <S, X, F extends FieldMap<S, X>, V extends FieldMap<S, X>>(
+  represented: Representation<S, X, F>,
+  basis: TagBasis<S, X, V>,
+) => ({
+  body: (row: X) => represented.json(row),
+  tag: (row: X) => tagBasisJson(basis, row),
+});
