@@ -1,17 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { ok, refused } from "../../lib/result";
 import { activities, attributions, auditOutbox } from "../schema";
-import { withNamesFromRaw } from "./attribution-writes";
-import { memberName } from "./members";
-import {
-  type ActorContext,
-  attributionEventPayload,
-  insertOutbox,
-  type OutboxRaw,
-  toOutboxEvent,
-} from "./outbox";
+import { attributionEvent, currentWithNames, withNamesFromRaw } from "./attribution-writes";
+import { type ActorContext, toOutboxEvent } from "./outbox";
 import { namedIn } from "./representations";
-import type { AttributionRowRaw } from "./rows";
 import { prepareWrite, rows } from "./write-batch";
 
 /**
@@ -68,28 +60,18 @@ export function answerAttribution(input: AnswerAttributionInput) {
     confirmation_at = ${now}, confirmation_reason = ${answer.reason}, updated_at = ${now}`;
   return prepareWrite({
     steps: {
-      event: rows<OutboxRaw>(
-        insertOutbox(
-          orgId,
-          sql`${eventId}`,
-          attributionEventPayload(
-            orgId,
-            { id: sql`${eventId}`, action: ACTION[answer.status], changes: answerChanges(answer) },
-            input.actor,
-            now,
-          ),
-          now,
-          sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
+      event: attributionEvent(
+        input,
+        ACTION[answer.status],
+        sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
             and ${named} and ${unchanged} and ${changes}`,
-        ),
+        answerChanges(answer),
       ),
       attribution: rows(sql`update ${attributions} set ${answered}, last_event_id = ${eventId}
         where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
       activity: rows(sql`update ${activities} set ${answered}
         where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
-      current: rows<AttributionRowRaw>(sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
-          ${memberName(orgId, sql`a.coordinator_id`)} as coordinator_name
-        from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`),
+      current: currentWithNames(orgId, attributionId),
     },
     outcome: (results) => {
       const row = results.current[0];

@@ -2,18 +2,10 @@ import { sql } from "drizzle-orm";
 import { ok, refused } from "../../lib/result";
 import { activities, attributions, auditOutbox, members } from "../schema";
 import { activityTypeKnown } from "./activity-types";
-import { withNamesFromRaw } from "./attribution-writes";
-import { activeMemberWithRole, holdsRole, type MentorRefusal, memberName, mentorRefusal } from "./members";
-import {
-  type ActorContext,
-  attributionEventPayload,
-  changedFields,
-  insertOutbox,
-  type OutboxRaw,
-  toOutboxEvent,
-} from "./outbox";
+import { attributionEvent, currentWithNames, withNamesFromRaw } from "./attribution-writes";
+import { activeMemberWithRole, holdsRole, type MentorRefusal, mentorRefusal } from "./members";
+import { type ActorContext, changedFields, toOutboxEvent } from "./outbox";
 import { namedIn } from "./representations";
-import type { AttributionRowRaw } from "./rows";
 import { prepareWrite, rows } from "./write-batch";
 
 /**
@@ -145,27 +137,12 @@ export function correctAttribution(input: CorrectAttributionInput) {
   const mentor = patch.mentor_id ?? "";
   return prepareWrite({
     steps: {
-      event: rows<OutboxRaw>(
-        insertOutbox(
-          orgId,
-          sql`${eventId}`,
-          attributionEventPayload(
-            orgId,
-            { id: sql`${eventId}`, action: "proxy_updated", changes: sql`a.changes` },
-            input.actor,
-            now,
-          ),
-          now,
-          corrected,
-        ),
-      ),
+      event: attributionEvent(input, "proxy_updated", corrected, sql`a.changes`),
       attribution: rows(sql`update ${attributions} set ${sql.join(attributionSet, sql`, `)}
         where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
       activity: rows(sql`update ${activities} set ${sql.join(activitySet, sql`, `)}
         where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
-      current: rows<AttributionRowRaw>(sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
-          ${memberName(orgId, sql`a.coordinator_id`)} as coordinator_name
-        from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`),
+      current: currentWithNames(orgId, attributionId),
       checks: rows<CorrectionChecksRaw>(sql`select
           (select active from ${members} where org_id = ${orgId} and member_id = ${mentor}) as mentor_active,
           exists (select 1 from ${members} m where m.org_id = ${orgId} and m.member_id = ${mentor}

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { ActionAbout } from "../../audit/vocabulary";
 import { ok, type Result, refused } from "../../lib/result";
 import { activities, attributions, auditOutbox, members } from "../schema";
 import { activityTypeKnown } from "./activity-types";
@@ -53,6 +54,45 @@ export const withNamesFromRaw = (raw: AttributionRowRaw): AttributionWithNames =
   mentorName: raw.mentor_name,
   coordinatorName: raw.coordinator_name,
 });
+
+/** Who writes an event about an attribution, and when. */
+interface EventWriter {
+  orgId: string;
+  eventId: string;
+  now: string;
+  actor: ActorContext;
+}
+
+/**
+ * The outbox row of the write's event about the attribution row `a` that `source` (a `from …
+ * where …`) yields: none when it yields none, so the event exists exactly when the write happens.
+ */
+export const attributionEvent = (
+  writer: EventWriter,
+  action: ActionAbout<"attribution">,
+  source: SQL,
+  changes?: SQL,
+) =>
+  rows<OutboxRaw>(
+    insertOutbox(
+      writer.orgId,
+      sql`${writer.eventId}`,
+      attributionEventPayload(
+        writer.orgId,
+        { id: sql`${writer.eventId}`, action, changes },
+        writer.actor,
+        writer.now,
+      ),
+      writer.now,
+      source,
+    ),
+  );
+
+/** The attribution as a batch left it, with its names, read as the batch's last step. */
+export const currentWithNames = (orgId: string, attributionId: string) =>
+  rows<AttributionRowRaw>(sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
+      ${memberName(orgId, sql`a.coordinator_id`)} as coordinator_name
+    from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`);
 
 /** The row a write returned with its names, and its outbox event; null when the write did nothing. */
 function writtenWithEvent(
@@ -136,20 +176,7 @@ export function createAttribution(input: CreateAttributionInput) {
         where ${valid}
         returning *, ${memberName(orgId, mentorId)} as mentor_name,
           ${memberName(orgId, coordinatorId)} as coordinator_name`),
-      event: rows<OutboxRaw>(
-        insertOutbox(
-          orgId,
-          sql`${input.eventId}`,
-          attributionEventPayload(
-            orgId,
-            { id: sql`${input.eventId}`, action: "proxy_created" },
-            input.actor,
-            now,
-          ),
-          now,
-          written,
-        ),
-      ),
+      event: attributionEvent(input, "proxy_created", written),
       checks: rows<CreateDiagnosisRaw>(sql`select
           ${activityTypeKnown(activityTypeId)} as type_known,
           (select active from ${members} where org_id = ${orgId} and member_id = ${mentorId}) as mentor_active,
@@ -203,7 +230,7 @@ export function deleteAttribution(input: DeleteAttributionInput) {
 }
 
 function deleteSteps(input: DeleteAttributionInput) {
-  const { orgId, attributionId, eventId, now } = input;
+  const { orgId, attributionId, eventId } = input;
   const allowed = input.onlyCoordinator === null ? sql`1` : sql`a.coordinator_id = ${input.onlyCoordinator}`;
   const unchanged = input.seenEventId === undefined ? sql`1` : sql`a.last_event_id = ${input.seenEventId}`;
   const recorded = sql`exists (select 1 from ${auditOutbox} where event_id = ${eventId})`;
@@ -212,15 +239,11 @@ function deleteSteps(input: DeleteAttributionInput) {
       sql`select coordinator_id, last_event_id from ${attributions}
         where org_id = ${orgId} and attribution_id = ${attributionId}`,
     ),
-    event: rows<OutboxRaw>(
-      insertOutbox(
-        orgId,
-        sql`${eventId}`,
-        attributionEventPayload(orgId, { id: sql`${eventId}`, action: "proxy_deleted" }, input.actor, now),
-        now,
-        sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId} and ${allowed}
-          and ${unchanged}`,
-      ),
+    event: attributionEvent(
+      input,
+      "proxy_deleted",
+      sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId} and ${allowed}
+        and ${unchanged}`,
     ),
     activity: rows(
       sql`delete from ${activities} where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,

@@ -115,6 +115,16 @@ export interface TagBasis<S, X, V extends FieldMap<S, X>> {
   readonly version: Representation<S, X, V>;
 }
 
+/** The basis of the tag of a resource whose representation says its version itself (its `updated_at`). */
+export const bodyTag = <S, X>(
+  kind: string,
+  id: Field<S, X, string>,
+): TagBasis<S, X, Record<string, never>> => ({
+  kind,
+  id,
+  version: representation<S, X>()({}),
+});
+
 /** The basis of a tag in SQL: `{kind, id, version}`, as a replay reads it back. */
 export const tagBasisJson = <S, X, V extends FieldMap<S, X>>(basis: TagBasis<S, X, V>, source: X): SQL =>
   sql`json_object('kind', ${basis.kind}, 'id', ${basis.id.sql(source)}, 'version', ${basis.version.json(source)})`;

@@ -12,6 +12,7 @@ import {
 } from "../schema";
 import {
   type Aliased,
+  bodyTag,
   columnFields,
   constant,
   type Field,
@@ -92,11 +93,7 @@ export const activityLog = representation<ActivityRow, Aliased>()({
 });
 
 /** An activity log's tag hashes its representation alone. */
-export const activityLogTag: TagBasis<ActivityRow, Aliased, Record<string, never>> = {
-  kind: "activity",
-  id: activity.column("activityId"),
-  version: representation<ActivityRow, Aliased>()({}),
-};
+export const activityLogTag = bodyTag("activity", activity.column("activityId"));
 
 const attribution = columnFields<typeof attributions, AttributionWithNames, AttributionSource>(
   attributions,
@@ -234,11 +231,7 @@ export function memberRepresentation<R extends string>(known: readonly R[]) {
 }
 
 /** A member's tag hashes its representation alone. */
-export const memberTag: TagBasis<MemberRow, Aliased, Record<string, never>> = {
-  kind: "member",
-  id: member.column("memberId"),
-  version: representation<MemberRow, Aliased>()({}),
-};
+export const memberTag = bodyTag("member", member.column("memberId"));
 
 /** A deletion as its answer names it: what was deleted, and when. */
 export interface Deletion {

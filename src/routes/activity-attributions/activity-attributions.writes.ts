@@ -5,13 +5,14 @@ import { covers, ownerFilter } from "../../auth/policy";
 import { correctAttribution } from "../../db/queries/attribution-corrections";
 import { createAttribution, deleteAttribution } from "../../db/queries/attribution-writes";
 import {
+  type AttributionWithNames,
   attributionDeletion,
   attributionRepresentation,
   attributionTag as attributionTagBasis,
   withTag,
 } from "../../db/queries/representations";
 import type { Refusing } from "../../http/refusals";
-import { runWrite } from "../../http/write";
+import { runWrite, type WriteInput } from "../../http/write";
 import { HttpStatus } from "../../lib/http-status";
 import type { AppRouteHandler } from "../../types";
 import { attributionPrecondition } from "./activity-attributions.precondition";
@@ -21,6 +22,17 @@ import type { CreateRoute, RemoveRoute, UpdateRoute } from "./activity-attributi
 
 const NOT_THE_REGISTRANT =
   "Only the coordinator who registered this attribution, or an admin, may correct or delete it";
+
+/** The attribution a correction or deletion is aimed at, as the caller reaches it and its precondition read it. */
+const targetOf = (w: WriteInput<AttributionWithNames>, attributionId: string) => ({
+  orgId: w.orgId,
+  attributionId,
+  onlyCoordinator: ownerFilter(w.reach) ?? null,
+  seenEventId: w.seen?.row.lastEventId,
+  eventId: w.eventId,
+  now: w.now,
+  actor: w.actor,
+});
 
 /** An attribution is corrected or deleted by the coordinator who registered it, or by an admin. */
 const byRegistrant = (id: string) =>
@@ -68,17 +80,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
     action: "attributions.write",
     precondition: byRegistrant(id),
     about,
-    statements: (w) =>
-      correctAttribution({
-        orgId: w.orgId,
-        attributionId: id,
-        onlyCoordinator: ownerFilter(w.reach) ?? null,
-        seenEventId: w.seen?.row.lastEventId,
-        patch: body,
-        eventId: w.eventId,
-        now: w.now,
-        actor: w.actor,
-      }),
+    statements: (w) => correctAttribution({ ...targetOf(w, id), patch: body }),
     answer: { status: HttpStatus.OK, ...withTag(attributionRepresentation, attributionTagBasis) },
     respond: ({ value, delivered }) =>
       c.json(fromNamed(value), HttpStatus.OK, { ETag: attributionTag(c.var.org.id, value, delivered) }),
@@ -91,16 +93,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     action: "attributions.write",
     precondition: byRegistrant(id),
     about: { target: `Attribution ${id}`, notYours: NOT_THE_REGISTRANT },
-    statements: (w) =>
-      deleteAttribution({
-        orgId: w.orgId,
-        attributionId: id,
-        onlyCoordinator: ownerFilter(w.reach) ?? null,
-        seenEventId: w.seen?.row.lastEventId,
-        eventId: w.eventId,
-        now: w.now,
-        actor: w.actor,
-      }),
+    statements: (w) => deleteAttribution(targetOf(w, id)),
     answer: { status: HttpStatus.OK, body: attributionDeletion.json },
     respond: ({ value }) => c.json(attributionDeletion.of(value), HttpStatus.OK),
   });

@@ -24,6 +24,16 @@ const pathOf = (id: string) => `/api/v1/activity-logs/${encodeURIComponent(id)}`
 /** The actor and event of a write that may be done to someone else's entry. */
 const auditOf = <Seen>(w: WriteInput<Seen>) => ({ eventId: w.eventId, actor: w.actor, now: w.now });
 
+/** The entry a change or delete is aimed at, as the caller reaches it and its precondition read it. */
+const targetOf = (w: WriteInput<ActivityRow>, activityId: string) => ({
+  db: w.db,
+  orgId: w.orgId,
+  activityId,
+  ownerId: ownerFilter(w.reach),
+  seen: w.seen,
+  audit: auditOf(w),
+});
+
 /** What a refused change or delete found: the entry as it now is, and the attribution owning it. */
 const found = (current: ActivityRow | null, orgId: string): RefusalFacts => ({
   current: current ? currentOf(orgId, current) : null,
@@ -82,18 +92,7 @@ export const update: AppRouteHandler<UpdateRoute> = async (c) => {
       activityType: { path: "activity_type", value: input.activity_type ?? "" },
       verb: "change",
     },
-    statements: (w) =>
-      updateActivityLog(
-        {
-          db: w.db,
-          orgId: w.orgId,
-          activityId: id,
-          ownerId: ownerFilter(w.reach),
-          seen: w.seen,
-          audit: auditOf(w),
-        },
-        changes,
-      ),
+    statements: (w) => updateActivityLog(targetOf(w, id), changes),
     found,
     answer: { status: HttpStatus.OK, ...withTag(activityLog, activityLogTagBasis) },
     respond: ({ value }) =>
@@ -107,15 +106,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
     action: "activity-logs.write",
     precondition: activityLogPrecondition(id),
     about: { target: `Activity log ${id}`, verb: "delete" },
-    statements: (w) =>
-      deleteActivityLog({
-        db: w.db,
-        orgId: w.orgId,
-        activityId: id,
-        ownerId: ownerFilter(w.reach),
-        seen: w.seen,
-        audit: auditOf(w),
-      }),
+    statements: (w) => deleteActivityLog(targetOf(w, id)),
     found,
     answer: { status: HttpStatus.OK, body: activityLogDeletion.json },
     respond: ({ value }) => c.json(activityLogDeletion.of(value), HttpStatus.OK),
