@@ -60,7 +60,7 @@ export class LeaseLost extends AppError {
 }
 
 /** Turns the lease check's abort into `LeaseLost`; any other failure is rethrown as it is. */
-export function leaseLostAsConflict(err: unknown): never {
+function leaseLostAsConflict(err: unknown): never {
   if (err instanceof Error && err.message.includes(LEASE_LOST)) throw new LeaseLost();
   throw err;
 }

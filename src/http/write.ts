@@ -4,10 +4,11 @@ import type { Db } from "../db/client";
 import type { AnswerBody } from "../db/queries/idempotency";
 import type { ActorContext } from "../db/queries/outbox";
 import {
-  NO_ADDITIONS,
+  type BatchParticipant,
   type PreparedWrite,
   runWrite as runBatch,
   type Steps,
+  type Written,
 } from "../db/queries/write-batch";
 import type { AppError } from "../lib/errors";
 import type { Result } from "../lib/result";
@@ -52,6 +53,15 @@ export interface Write<Seen, S extends Steps, V, R extends Refusal, C, X, Out> {
   readonly respond: (written: { value: V; delivered: boolean }) => Out;
 }
 
+/**
+ * What every write batch of this request carries besides the write's own statements: the one
+ * place they are chosen. With an Idempotency-Key, its lease check and the answer it replays.
+ */
+function participantsOf<X>(c: Context<AppBindings>, answer: AnswerBody<X>): BatchParticipant<X>[] {
+  const keyed = batchAnswer(c, answer);
+  return keyed ? [keyed] : [];
+}
+
 const isUniqueViolation = (err: unknown) =>
   err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
 
@@ -80,17 +90,14 @@ export async function runWrite<Seen, S extends Steps, V, R extends Refusal, C, X
     now: nowIso(),
     eventId: crypto.randomUUID(),
   });
-  const answer = batchAnswer(c, write.answer);
-  let ran: Awaited<ReturnType<typeof runBatch<S, V, R, C, X>>>;
+  let outcome: Result<Written<V>, R, C>;
   try {
-    ran = await runBatch(org.db, prepared, answer?.additions(org.db, prepared.answer) ?? NO_ADDITIONS);
+    outcome = await runBatch(org.db, prepared, participantsOf(c, write.answer));
   } catch (err) {
     // A unique index refused the write: someone registered the same thing first, even within this batch.
     if (isUniqueViolation(err)) throw refusal("duplicate", write.about);
     throw err;
   }
-  answer?.settle(ran.added);
-  const { outcome } = ran;
   if (!outcome.ok) throw await refused(c, write, outcome);
   const delivered = await org.deliver(outcome.value.events);
   return write.respond({ value: outcome.value.value, delivered });

@@ -91,9 +91,10 @@ describe("attribution writes use indexes", () => {
     let lastEventId = "";
     let batchId = "";
     const statements = await recordAll(async (db) => {
-      const created = (
-        await runWrite(db, createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }))
-      ).outcome;
+      const created = await runWrite(
+        db,
+        createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }),
+      );
       if (!created.ok) throw new Error("setup: create failed");
       ({ attributionId, lastEventId } = created.value.value.row);
       await runWrite(db, createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }));
@@ -126,16 +127,14 @@ describe("attribution writes use indexes", () => {
           eventId: crypto.randomUUID(),
         }),
       );
-      const confirmed = (
-        await runWrite(
-          db,
-          answerAttribution({
-            ...answer,
-            answer: { status: "confirmed", reason: null },
-            eventId: crypto.randomUUID(),
-          }),
-        )
-      ).outcome;
+      const confirmed = await runWrite(
+        db,
+        answerAttribution({
+          ...answer,
+          answer: { status: "confirmed", reason: null },
+          eventId: crypto.randomUUID(),
+        }),
+      );
       if (!confirmed.ok) throw new Error("setup: confirmation failed");
       await runWrite(
         db,
@@ -146,18 +145,16 @@ describe("attribution writes use indexes", () => {
           eventId: crypto.randomUUID(),
         }),
       );
-      const batch = (
-        await runWrite(
-          db,
-          createBatch({
-            ...fields,
-            activityTypeId: "one-on-one",
-            mentorIds: ["m-1", "m-3", "nobody"],
-            submissionEventId: crypto.randomUUID(),
-            confirmEventId: null,
-          }),
-        )
-      ).outcome;
+      const batch = await runWrite(
+        db,
+        createBatch({
+          ...fields,
+          activityTypeId: "one-on-one",
+          mentorIds: ["m-1", "m-3", "nobody"],
+          submissionEventId: crypto.randomUUID(),
+          confirmEventId: null,
+        }),
+      );
       if (!batch.ok) throw new Error("setup: batch failed");
       batchId = batch.value.value.batch.batchId;
       await runWrite(

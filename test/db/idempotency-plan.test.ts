@@ -79,10 +79,7 @@ async function keyed<S extends Steps, V, R extends string, C, X>(
   body: (row: X) => SQL,
   status = 201,
 ) {
-  const answer = new BatchAnswer(await leaseFor(db, org, key), { status, body });
-  const ran = await runWrite(db, write, answer.additions(db, write.answer));
-  answer.settle(ran.added);
-  return ran.outcome;
+  return runWrite(db, write, [new BatchAnswer(await leaseFor(db, org, key), { status, body })]);
 }
 
 describe("the statements of an Idempotency-Key use indexes", () => {

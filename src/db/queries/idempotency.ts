@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm"
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../client";
 import { type IdempotencyKeyRow, idempotencyKeys, orgFreezes } from "../schema";
-import { type AnswerSource, type BatchAdditions, query } from "./write-batch";
+import { type AnswerSource, type BatchAdditions, type BatchParticipant, query } from "./write-batch";
 
 export interface IdempotencyScope {
   orgId: string;
@@ -168,7 +168,7 @@ const decidedBy = (lease: IdempotencyLease) =>
  *    decided just before it and completed after it. A refused write yields no source row and
  *    stores nothing; its refusal is then stored like any other 4xx.
  */
-export class BatchAnswer<X> {
+export class BatchAnswer<X> implements BatchParticipant<X> {
   #stored = false;
   readonly lease: IdempotencyLease;
   readonly answer: AnswerBody<X>;
@@ -222,7 +222,7 @@ export class BatchAnswer<X> {
     };
   }
 
-  /** Takes the results of the additions, once the batch ran. */
+  /** Takes the batch's results, once it ran. */
   settle(added: Record<string, unknown>): void {
     const stored = added.idempotencyAnswer;
     this.#stored = Array.isArray(stored) && stored.length > 0;

@@ -46,7 +46,7 @@ export type StepResults<S extends Steps> = {
 };
 
 /** Runs the steps as one batch, in their order; answers each one's result by its name. */
-export async function runSteps<S extends Steps>(db: Db, steps: S): Promise<StepResults<S>> {
+async function runSteps<S extends Steps>(db: Db, steps: S): Promise<StepResults<S>> {
   const named = Object.entries(steps).filter(
     (entry): entry is [string, Step<unknown>] => entry[1] !== undefined,
   );
@@ -104,9 +104,9 @@ export const prepareWrite = <S extends Steps, V, R extends string, C, X>(
 ): PreparedWrite<S, V, R, C, X> => write;
 
 /**
- * The statements a request adds to its write's batch. `guards` run first (the Idempotency-Key's
- * lease check: any of them may abort the whole batch); `decision` runs just before the step the
- * write names, when it names one; `after` run last, and read what the batch left.
+ * Statements added around a write's own: `guards` run first (any of them may abort the whole
+ * batch); `decision` runs just before the step the write names, when it names one; `after` run
+ * last, and read what the batch left.
  */
 export interface BatchAdditions {
   readonly guards: Steps;
@@ -114,7 +114,15 @@ export interface BatchAdditions {
   readonly after: Steps;
 }
 
-export const NO_ADDITIONS: BatchAdditions = { guards: {}, decision: {}, after: {} };
+/**
+ * What a request brings to every write batch it sends, whatever the write: its statements
+ * around the write's own, and what it makes of their results once the batch ran. The
+ * Idempotency-Key's answer is one (its lease check first, its answer after the write).
+ */
+export interface BatchParticipant<X> {
+  additions(db: Db, source: AnswerSource<X, PropertyKey>): BatchAdditions;
+  settle(added: Record<string, unknown>): void;
+}
 
 /** The write's steps with `decision` placed right before the step `before` (or at the end). */
 function placed(steps: Steps, decision: Steps, before: PropertyKey | undefined): Steps {
@@ -127,25 +135,22 @@ function placed(steps: Steps, decision: Steps, before: PropertyKey | undefined):
 }
 
 /**
- * Runs a prepared write as one D1 batch, with the statements every write batch carries around
- * its own, and answers what the write's results say, and the results of the additions by name.
- * This is the one place statements common to every write go.
+ * Runs a prepared write as one D1 batch with the statements its request's participants add
+ * around it, hands each participant the results, and answers what the write's results say.
  */
 export async function runWrite<S extends Steps, V, R extends string, C, X>(
   db: Db,
   write: PreparedWrite<S, V, R, C, X>,
-  additions: BatchAdditions = NO_ADDITIONS,
-): Promise<{ outcome: Result<Written<V>, R, C>; added: Record<string, unknown> }> {
+  participants: readonly BatchParticipant<X>[] = [],
+): Promise<Result<Written<V>, R, C>> {
+  const additions = participants.map((p) => p.additions(db, write.answer));
+  const group = (part: keyof BatchAdditions): Steps => Object.assign({}, ...additions.map((a) => a[part]));
   const steps = {
-    ...additions.guards,
-    ...placed(write.steps, additions.decision, write.answer.decidedBefore?.step),
-    ...additions.after,
+    ...group("guards"),
+    ...placed(write.steps, group("decision"), write.answer.decidedBefore?.step),
+    ...group("after"),
   };
   const results = await runSteps(db, steps);
-  const added = Object.fromEntries(
-    [additions.guards, additions.decision, additions.after].flatMap((group) =>
-      Object.keys(group).map((name) => [name, results[name]]),
-    ),
-  );
-  return { outcome: write.outcome(results as StepResults<S>), added };
+  for (const participant of participants) participant.settle(results);
+  return write.outcome(results as StepResults<S>);
 }
