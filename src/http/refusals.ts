@@ -1,14 +1,6 @@
 import type { MentorRefusal } from "../db/queries/members";
 import type { BatchItem } from "../db/schema";
-import {
-  AppError,
-  conflict,
-  forbidden,
-  invalidField,
-  mentorRefusal,
-  notFound,
-  unknownActivityType,
-} from "../lib/errors";
+import { AppError, conflict, forbidden, invalidField, notFound } from "../lib/errors";
 import { type CurrentRepresentation, preconditionFailed } from "./etag";
 
 /**
@@ -66,9 +58,16 @@ function named(value: NamedValue | undefined, what: string): NamedValue {
   return value;
 }
 
+/** Why a member named as a mentor cannot be one, on whichever field named it. */
+const MENTOR_REFUSALS: Record<MentorRefusal, (memberId: string) => string> = {
+  mentor_unknown: (id) => `No member ${id} in this organisation`,
+  not_a_mentor: (id) => `Member ${id} does not hold the mentor role`,
+  mentor_inactive: (id) => `Member ${id} is inactive`,
+};
+
 const mentor = (reason: MentorRefusal) => (about: Refusing) => {
   const { path, value } = named(about.mentor, "mentor");
-  return mentorRefusal(path, value, reason);
+  return invalidField(path, MENTOR_REFUSALS[reason](value));
 };
 
 const REFUSALS = {
@@ -81,7 +80,7 @@ const REFUSALS = {
   conflict: () => conflict("The entry or its references changed while this request ran; try again"),
   type_unknown: (about: Refusing) => {
     const { path, value } = named(about.activityType, "activity type");
-    return unknownActivityType(path, value);
+    return invalidField(path, `Unknown activity type ${value}; see GET /api/v1/activity-types`);
   },
   mentor_unknown: mentor("mentor_unknown"),
   not_a_mentor: mentor("not_a_mentor"),
