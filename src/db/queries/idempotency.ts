@@ -223,8 +223,8 @@ export class BatchAnswer<X> implements BatchParticipant<X> {
   }
 
   /** Takes the batch's results, once it ran. */
-  settle(added: Record<string, unknown>): void {
-    const stored = added.idempotencyAnswer;
+  settle(results: Record<string, unknown>): void {
+    const stored = results.idempotencyAnswer;
     this.#stored = Array.isArray(stored) && stored.length > 0;
   }
 

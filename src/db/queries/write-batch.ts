@@ -121,7 +121,7 @@ export interface BatchAdditions {
  */
 export interface BatchParticipant<X> {
   additions(db: Db, source: AnswerSource<X, PropertyKey>): BatchAdditions;
-  settle(added: Record<string, unknown>): void;
+  settle(results: Record<string, unknown>): void;
 }
 
 /** The write's steps with `decision` placed right before the step `before` (or at the end). */

@@ -80,6 +80,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const { id } = c.req.valid("param");
   // The record (D1) and its trail (the audit object) are asked for at once, so the request
   // waits for one round trip, not two; a trail read for a record the caller may not see is dropped.
+  // The stub's call is awaited where it is made, inside its own function (see AuditLogStub).
   const { db, log } = c.var.org;
   const [found, trail] = await Promise.all([
     getAttribution(db, caller.org, id),
