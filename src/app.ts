@@ -62,8 +62,8 @@ function registerOpenApi(app: AppOpenAPI): void {
         "Errors are application/problem+json (RFC 9457). Times are ISO 8601 UTC with second precision; " +
         "input may carry any offset and is normalised. Lists take `page` (from 1) and `limit` and answer " +
         "`{data, pagination: {page, limit, total}}`, newest first.\n\n" +
-        "Every POST takes an optional `Idempotency-Key`; a retry with the same key and request replays " +
-        "the first response with `Idempotent-Replayed: true`. Single-resource GETs send a strong `ETag` and " +
+        "Every POST, PUT and DELETE takes an optional `Idempotency-Key`; a retry with the same key and request " +
+        "replays the first response with `Idempotent-Replayed: true`. Single-resource GETs send a strong `ETag` and " +
         "answer `If-None-Match` with 304; their PUT and DELETE honour `If-Match` (412 when stale). Each " +
         'caller has a request quota, stated on every /api/v1 response as `RateLimit-Policy: "default";q=…;w=…`; ' +
         'over it the answer is 429 with `Retry-After` and `RateLimit: "default";r=0;t=…`.' +
@@ -104,8 +104,14 @@ export function buildApp(): AppOpenAPI {
   app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", database);
   app.use("/api/v1/*", activeMember);
-  // The system POST writes only to the audit object, which keeps its keys with the appends.
-  app.use("/api/v1/*", idempotency({ keptByAuditLog: [proxyAuditLogRoutes.create] }));
+  // The writes to the audit object alone keep their keys there: the system POST with its append,
+  // an annotation or a deletion by a second call after it.
+  app.use(
+    "/api/v1/*",
+    idempotency({
+      keptByAuditLog: [proxyAuditLogRoutes.create, proxyAuditLogRoutes.annotate, proxyAuditLogRoutes.remove],
+    }),
+  );
   for (const router of apiRouters) app.route("/", router);
   registerOpenApi(app);
   return app;

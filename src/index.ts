@@ -1,5 +1,5 @@
 import { buildApp } from "./app";
-import { auditBindingFor } from "./audit/client";
+import { type AuditLogNamespace, auditLogsIn } from "./audit/client";
 import { drainOutbox } from "./audit/outbox";
 import { configOf } from "./config";
 import { createDb } from "./db/client";
@@ -20,14 +20,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const app = buildApp();
 
 /** One database's scheduled work: its audit outbox, its expired idempotency keys, its old tombstones. */
-async function tendDatabase(
-  env: Env,
-  binding: string,
-  audit: ReturnType<typeof auditBindingFor>,
-  tombstonesBefore: string,
-) {
+async function tendDatabase(env: Env, binding: string, logs: AuditLogNamespace, tombstonesBefore: string) {
   const db = createDb(databaseBinding(env as unknown as Record<string, unknown>, binding));
-  const result = await drainOutbox(audit, db);
+  const result = await drainOutbox(logs, db);
   if (result.delivered > 0 || result.failed > 0) {
     logLine("info", "audit outbox drained", { database: binding, ...result });
   }
@@ -60,7 +55,7 @@ export default {
         await tendDatabase(
           env,
           entry.binding,
-          auditBindingFor(env, entry.jurisdiction, ignoreJurisdictions),
+          auditLogsIn(env.AUDIT_LOG, entry.jurisdiction, ignoreJurisdictions),
           tombstonesBefore,
         );
       } catch (err) {

@@ -1581,7 +1581,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
@@ -1665,7 +1665,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
@@ -1774,7 +1774,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and proxy_disputed (the mentor's answer; its actor is the mentor), an admin's activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another producer's action; entry_annotated and entry_deleted are the log's own records
+             * @description What the entry records. This service writes `proxy_created`: a coordinator registered an activity for a mentor (singly or in a confirmed batch); `proxy_updated`: a registration was corrected; `changes` holds each changed field; `proxy_deleted`: a registration and its activity were deleted; `proxy_confirmed`: the mentor confirmed an activity registered in its name (its actor is the mentor); `proxy_disputed`: the mentor disputed an activity registered in its name, with its reason (its actor is the mentor); `bulk_submission`: a coordinator submitted a bulk batch; `bulk_confirmed`: a bulk batch was confirmed and its attributions created; `activity_log_created`: an admin created an activity log in a mentor's name; `activity_log_updated`: an admin changed a mentor's activity log; `activity_log_deleted`: an admin deleted a mentor's activity log; `member_created`: a member was created; `member_updated`: a member's name, roles or status changed; `entry_annotated`: the audit log's own record of an annotation of one of its entries; `entry_deleted`: the audit log's own record of the deletion (redaction) of one of its entries. Any other action is another producer's.
              * @example proxy_created
              */
             action: string;
@@ -2319,6 +2319,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -2405,6 +2407,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
+            409: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
@@ -2433,6 +2448,17 @@ export interface operations {
             };
             /** @description The request body is not application/json */
             415: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -2918,7 +2944,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -3134,7 +3160,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -3443,6 +3469,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -3535,11 +3563,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3574,6 +3604,17 @@ export interface operations {
             };
             /** @description The request body is not application/json */
             415: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -3630,6 +3671,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -3696,11 +3739,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3724,6 +3769,17 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -3888,7 +3944,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -4050,7 +4106,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -4338,7 +4394,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -4628,6 +4684,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -4701,11 +4759,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4740,6 +4800,17 @@ export interface operations {
             };
             /** @description The request body is not application/json */
             415: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -4796,6 +4867,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -4862,6 +4935,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
+            409: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description If-Match does not match the current ETag; nothing changed. `current` holds the resource as it is now and the ETag header its tag (both absent when the resource is gone) */
             412: {
                 headers: {
@@ -4879,6 +4965,17 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -4933,10 +5030,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
-                "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -5150,10 +5247,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
-                "idempotency-key"?: string;
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -5785,7 +5882,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -6280,7 +6377,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A creating write stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time. Keys belong to the caller within its organisation. */
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
                 "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
@@ -6699,6 +6796,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -6772,11 +6871,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6811,6 +6912,17 @@ export interface operations {
             };
             /** @description The request body is not application/json */
             415: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -6867,6 +6979,8 @@ export interface operations {
             header?: {
                 /** @description Write only if the resource's current ETag is one of these (or `*`: it exists); otherwise 412 and nothing changes. A missing resource is 404 either way. */
                 "if-match"?: string;
+                /** @description Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1..255 printable ASCII characters, as a structured-field string or bare. A retry with the same key and the same method, path and body within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with `Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the key unless the write committed. A write to the database stores its answer in the same transaction as the write, so a retry after any failure either replays it or runs the write for the first time; an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call after the write. Keys belong to the caller within its organisation. */
+                "idempotency-key"?: string;
                 /** @description The X-D1-Bookmark of the last answer received: the request then reads at least that database state. A value not shaped as a bookmark is 400. */
                 "x-d1-bookmark"?: string;
             };
@@ -6933,11 +7047,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state */
+            /** @description The request conflicts with the current state; or the first request with this Idempotency-Key is still running (retry after `Retry-After` seconds: a request that died gives its key up after its lease); or a retry took the key over from this request, which then wrote nothing */
             409: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    /** @description With a request still running: seconds until its lease ends and a retry may take the key over */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6961,6 +7077,17 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    "X-D1-Bookmark": components["headers"]["D1Bookmark"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];

@@ -1,5 +1,5 @@
 import { nowIso } from "../lib/time";
-import type { AuditClient } from "./client";
+import type { AuditLogStub } from "./client";
 import { type ExportFormat, exportHeader, exportLine, exportTrailerLine } from "./export-file";
 import type { AuditExportRange, AuditExportSpan } from "./types";
 
@@ -12,7 +12,7 @@ export const EXPORT_CHUNK_ROWS = 500;
  * A failure mid-stream ends the body without its trailer, which the verifier reports.
  */
 export function exportStream(
-  client: AuditClient,
+  log: Pick<AuditLogStub, "exportChunk">,
   span: AuditExportSpan,
   range: AuditExportRange,
   format: ExportFormat,
@@ -34,7 +34,7 @@ export function exportStream(
           }
         }
         const chunk =
-          cursor < span.last_seq ? await client.exportChunk(cursor, span.last_seq, EXPORT_CHUNK_ROWS) : [];
+          cursor < span.last_seq ? await log.exportChunk(cursor, span.last_seq, EXPORT_CHUNK_ROWS) : [];
         const last = chunk.at(-1);
         if (last === undefined) {
           const trailer = exportTrailerLine(format, {

@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import type { OutboxEvent } from "../db/queries/outbox";
 import { clearOutbox, markOutboxFailed, pendingOutbox } from "../db/queries/outbox";
 import { loggableError, logLine } from "../lib/log";
-import { type AuditBinding, auditClient } from "./client";
+import { type AuditLogNamespace, type AuditLogStub, auditLogOf } from "./client";
 import type { AuditEventInput } from "./types";
 
 /** How many outbox rows one scheduled run drains, and of one organisation at most. */
@@ -24,15 +24,15 @@ interface Deferrer {
  * event IDs it holds, so a later retry cannot write twice.
  */
 export async function deliver(
-  env: AuditBinding,
+  log: AuditLogStub,
   db: Db,
   defer: Deferrer,
   orgId: string,
-  events: OutboxEvent[],
+  events: readonly OutboxEvent[],
 ): Promise<boolean> {
   if (events.length === 0) return true;
   try {
-    const outcome = await auditClient(env, orgId).append(events.map(toInput));
+    const outcome = await log.append(events.map(toInput));
     if (outcome.status === "refused") throw new Error(`${outcome.reason}: ${outcome.detail}`);
   } catch (err) {
     logLine("warn", "audit append failed; left in outbox", {
@@ -54,10 +54,13 @@ export async function deliver(
 
 /**
  * Drains one database's undelivered audit events, each organisation's in the order they were
- * written, one append per organisation, into the audit objects `env` reaches (those of the
+ * written, one append per organisation, into the audit objects of `logs` (those of the
  * database's jurisdiction).
  */
-export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivered: number; failed: number }> {
+export async function drainOutbox(
+  logs: AuditLogNamespace,
+  db: Db,
+): Promise<{ delivered: number; failed: number }> {
   const rows = await pendingOutbox(db, DRAIN_BATCH_SIZE, DRAIN_PER_ORGANISATION);
   const byOrg = new Map<string, typeof rows>();
   for (const row of rows) {
@@ -68,9 +71,9 @@ export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivere
   let delivered = 0;
   let failed = 0;
   for (const [orgId, list] of byOrg) {
-    const client = auditClient(env, orgId);
+    const log = auditLogOf(logs, orgId);
     try {
-      const outcome = await client.append(list.map(toInput));
+      const outcome = await log.append(list.map(toInput));
       if (outcome.status === "refused") {
         // The object appends nothing for now (no key, or a tree it cannot trust): all wait.
         failed += list.length;
@@ -92,7 +95,7 @@ export async function drainOutbox(env: AuditBinding, db: Db): Promise<{ delivere
     }
     for (const row of list) {
       try {
-        const outcome = await client.append([toInput(row)]);
+        const outcome = await log.append([toInput(row)]);
         if (outcome.status === "refused") throw new Error(`${outcome.reason}: ${outcome.detail}`);
         await clearOutbox(db, [row.eventId]);
         delivered += 1;

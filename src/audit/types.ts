@@ -1,3 +1,11 @@
+import type { ProducedAction } from "./vocabulary.ts";
+
+/**
+ * An action of the vocabulary (`AUDIT_ACTIONS` in vocabulary.ts), or another producer's own
+ * (`^[a-z][a-z0-9_]{2,63}$`, as events.ts checks it).
+ */
+export type EventActionName = ProducedAction | (string & Record<never, never>);
+
 /** A JSON value as stored in an audit entry (`changes` values). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -5,8 +13,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface AuditEventInput {
   /** Idempotency key, unique per organisation. */
   event_id: string;
-  /** proxy_created | proxy_updated | proxy_deleted | bulk_submission | bulk_confirmed | any ^[a-z][a-z0-9_]{2,63}$ */
-  action: string;
+  action: EventActionName;
   actor_id: string;
   /** The actor's name at the time of the event. */
   actor_name?: string | null;
@@ -32,10 +39,14 @@ export interface AuditEventInput {
 }
 
 /**
- * `{field: {from, to}}` with JSON values. Typed `unknown` rather than JsonValue because the
- * RPC stub types cannot expand a recursive type.
+ * A JSON value inside an answer of the audit object. Not JsonValue, because the RPC stub types
+ * cannot expand a recursive type; not `unknown`, because they take a result holding `unknown`
+ * for one that cannot be sent, and type the method that answers it as answering `never`.
  */
-export type AuditChanges = Record<string, { from: unknown; to: unknown }>;
+export type JsonResultValue = string | number | boolean | null | object;
+
+/** `{field: {from, to}}` with JSON values. */
+export type AuditChanges = Record<string, { from: JsonResultValue; to: JsonResultValue }>;
 
 /** An entry of the log as the object answers it. Absent fields are null. */
 export interface AuditEntry {
@@ -220,97 +231,17 @@ export interface AuditExportSpan {
   unverifiable_reason: string | null;
 }
 
-/** Why a chain walk (the full re-hash, an export check) failed. */
-export const CHAIN_FAULT_REASONS = [
-  "sequence_gap",
-  "prev_hash_mismatch",
-  "payload_hash_mismatch",
-  "hash_mismatch",
-  "unrecorded_redaction",
-  "redacted_entry_not_erased",
-  "deletion_record_mismatch",
-  "leaf_mismatch",
-  "root_mismatch",
-] as const;
-
-export type ChainFaultReason = (typeof CHAIN_FAULT_REASONS)[number];
-
-export interface ChainFault {
-  /** The first sequence number that fails; null when the fault is not tied to one entry. */
-  seq: number | null;
-  reason: ChainFaultReason;
-  detail: string;
-}
-
-/** The latest full re-hash (POST /verify), as the alarm leaves it after each chunk. */
-export interface FullAuditStatus {
-  status: "never" | "running" | "done";
-  /** The signed tree size the re-hash checks against. */
-  tree_size: number | null;
-  /** Entries re-hashed so far. */
-  checked_through: number;
-  started_at: string | null;
-  finished_at: string | null;
-  first_bad_seq: number | null;
-  reason: string | null;
-}
-
-/** GET /verify: the state of the log, answered in O(log n). */
-export interface VerifyReport {
-  valid: boolean;
-  tree_size: number;
-  root_hash: string | null;
-  /** The latest checkpoint's signature verifies and the stored nodes give its root. */
-  checkpoint_valid: boolean;
-  /** Why the checkpoint does not hold, when it does not. */
-  checkpoint_problem: string | null;
-  /** The tree of a log that predates it is still being built; proofs wait until it is done. */
-  building: { tree_size: number; log_length: number } | null;
-  full_audit: FullAuditStatus;
-}
-
-/** A signed checkpoint as the API shows it. */
-export interface SignedCheckpoint {
-  tree_size: number;
-  root_hash: string;
-  signed_at: string;
-  key_id: string;
-  checkpoint: string;
-}
-
-/** Why the object cannot serve a proof or a signed state right now. */
-export type Unavailable =
-  | { status: "building"; detail: string }
-  | { status: "unsigned"; detail: string }
-  | { status: "untrusted"; detail: string };
-
-export type CheckpointResult =
-  | { status: "ok"; checkpoint: SignedCheckpoint }
-  | { status: "none" }
-  | Unavailable;
-
-export type InclusionResult =
-  | {
-      status: "ok";
-      /** Who may read the entry: its coordinator, and whether it was redacted. */
-      coordinator_id: string | null;
-      redacted: boolean;
-      leaf_index: number;
-      leaf_hash: string;
-      tree_size: number;
-      root_hash: string;
-      audit_path: string[];
-      checkpoint: string;
-      nodes_read: number;
-    }
-  | { status: "not_found" }
-  | { status: "bad_size"; detail: string }
-  | Unavailable;
-
-export type ConsistencyResult =
-  | { status: "ok"; from: number; to: number; proof: string[]; nodes_read: number }
-  | { status: "bad_size"; field: "from" | "to"; detail: string }
-  | Unavailable;
+export type {
+  ChainFault,
+  ChainFaultReason,
+  CheckpointResult,
+  ConsistencyResult,
+  FullAuditStatus,
+  InclusionResult,
+  SignedCheckpoint,
+  Unavailable,
+  VerifyReport,
+} from "./proof-types.ts";
 
 /** What a call that appends answers when the object will not append now. */
 export interface AppendRefusal {

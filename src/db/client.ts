@@ -27,14 +27,19 @@ export async function batchSql<T extends unknown[][] = SqlRow[][]>(
   db: Db,
   statements: readonly SQLWrapper[],
 ): Promise<T> {
+  const results = await batchResults(db, statements);
+  // The caller states the row shape of each statement it wrote.
+  return results.map((result) => result.results) as T;
+}
+
+/** Runs statements (raw `sql` or drizzle queries) as one D1 batch; answers D1's result of each. */
+export async function batchResults(db: Db, statements: readonly SQLWrapper[]): Promise<D1Result<SqlRow>[]> {
   const client = db.$client;
   const prepared = statements.map((statement) => {
     const query = dialect.sqlToQuery(statement.getSQL());
     return client.prepare(query.sql).bind(...query.params);
   });
-  const results = await client.batch<SqlRow>(prepared).catch(leaseLostAsConflict);
-  // The caller states the row shape of each statement it wrote.
-  return results.map((result) => result.results) as T;
+  return client.batch<SqlRow>(prepared).catch(leaseLostAsConflict);
 }
 
 /** What the lease check of an answering write batch raises (`idempotency_leases`, migration 0011). */
@@ -55,7 +60,7 @@ export class LeaseLost extends AppError {
 }
 
 /** Turns the lease check's abort into `LeaseLost`; any other failure is rethrown as it is. */
-export function leaseLostAsConflict(err: unknown): never {
+function leaseLostAsConflict(err: unknown): never {
   if (err instanceof Error && err.message.includes(LEASE_LOST)) throw new LeaseLost();
   throw err;
 }

@@ -48,7 +48,7 @@ export const authenticate = createMiddleware<AppBindings>(async (c, next) => {
 export const activeMember = createMiddleware<AppBindings>(async (c, next) => {
   const caller = c.var.caller;
   const isService = caller.roles.length > 0 && caller.roles.every((r) => r === "system");
-  if (!isService && (await isDeactivated(c.var.db, caller))) {
+  if (!isService && (await isDeactivated(c.var.org.db, caller))) {
     throw forbidden("Your member record is inactive");
   }
   await next();

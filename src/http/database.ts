@@ -1,22 +1,39 @@
 import { createMiddleware } from "hono/factory";
-import { type AuditBinding, auditBindingFor } from "../audit/client";
+import { type AuditLogStub, auditLogOf, auditLogsIn } from "../audit/client";
+import { deliver } from "../audit/outbox";
 import { createDb, type Db } from "../db/client";
 import { databaseBinding } from "../db/databases";
 import { cachedPlacement, forgetPlacement, lookUpPlacement } from "../db/placement";
 import type { Placement } from "../db/queries/directory";
+import type { OutboxEvent } from "../db/queries/outbox";
 import { AppError, invalidField, isOrganisationFrozen } from "../lib/errors";
 import { logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
 
+/**
+ * The caller's organisation as the request reaches it, bound once right after the directory
+ * lookup: handlers use what is here and build no client of their own.
+ */
+export interface Organisation {
+  /** The organisation's ID (the token's `org`). */
+  readonly id: string;
+  /** Its database, inside the request's D1 session: every query of the request goes through it. */
+  readonly db: Db;
+  /** The binding name of its database (`DB_1`, …). */
+  readonly database: string;
+  /** Its audit log, in its jurisdiction: every audit call of the request goes through it. */
+  readonly log: AuditLogStub;
+  /**
+   * Appends events a write committed (with their outbox rows) to the audit log, clearing the
+   * rows after the response; false when the log could not take them and they wait in the outbox.
+   */
+  deliver(events: readonly OutboxEvent[]): Promise<boolean>;
+}
+
 /** What the database middleware puts on the request's context. */
 export interface DatabaseVariables {
-  /** The request's database, inside its D1 session: every query of the request goes through it. */
-  db: Db;
-  /** The binding name of the organisation's database (`DB_1`, …). */
-  database: string;
-  /** The audit objects of the organisation's jurisdiction: every audit call of the request uses it. */
-  audit: AuditBinding;
+  org: Organisation;
 }
 
 /**
@@ -119,8 +136,8 @@ async function lookUp(
  * Opens the request's database, once, right after the token is verified: the organisation's
  * own (from the directory, cached per isolate, so a cached organisation costs no round trip and
  * no await here), inside a D1 session started from the caller's bookmark. Writes always reach the
- * primary. Everything after this middleware, the member check included, uses `c.var.db`, and
- * every audit call `c.var.audit`.
+ * primary. Everything after this middleware, the member check included, reaches the
+ * organisation through `c.var.org`.
  */
 export const database = createMiddleware<AppBindings>(async (c, next) => {
   const requested = requestedBookmark(c.req.header(BOOKMARK_HEADER));
@@ -134,9 +151,19 @@ export const database = createMiddleware<AppBindings>(async (c, next) => {
   }
   const d1 = databaseBinding(c.env as unknown as Record<string, unknown>, placement.database);
   const session = d1.withSession(sessionStart(requested, placement.database));
-  c.set("db", createDb(sessionDatabase(d1, session)));
-  c.set("database", placement.database);
-  c.set("audit", auditBindingFor(c.env, placement.jurisdiction, config.ignoreJurisdictions));
+  const db = createDb(sessionDatabase(d1, session));
+  const log = auditLogOf(
+    auditLogsIn(c.env.AUDIT_LOG, placement.jurisdiction, config.ignoreJurisdictions),
+    caller.org,
+  );
+  c.set("org", {
+    id: caller.org,
+    db,
+    database: placement.database,
+    log,
+    // The execution context is asked for when a write delivers, not before.
+    deliver: (events) => deliver(log, db, c.executionCtx, caller.org, events),
+  });
   await next();
   // The database refused a write because the organisation is moving or has moved: the next
   // request of this isolate asks the directory again, and so finds the new database after the flip.

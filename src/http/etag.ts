@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { FieldMap, TagBasis } from "../db/queries/field-map";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "./digest";
 
@@ -15,6 +16,25 @@ const TAG_HEX_DIGITS = 32;
 export function entityTag(kind: string, orgId: string, id: string, representation: unknown): string {
   const digest = sha256Hex(`${kind}\n${orgId}\n${id}\n${JSON.stringify(representation)}`);
   return `"${digest.slice(0, TAG_HEX_DIGITS)}"`;
+}
+
+/**
+ * The tag of a resource from its tag basis: its representation `body` and the fields of its
+ * version (some overridden, as an attribution served before its trail is complete), hashed as
+ * a replay hashes the body and basis its write batch stored.
+ */
+export function tagOf<S, X, V extends FieldMap<S, X>>(
+  basis: TagBasis<S, X, V>,
+  orgId: string,
+  source: S,
+  body: object,
+  version: Record<string, unknown> = {},
+): string {
+  return entityTag(basis.kind, orgId, basis.id.of(source), {
+    ...body,
+    ...basis.version.of(source),
+    ...version,
+  });
 }
 
 const TAG_LIST_ITEM = /\s*(?:(W\/)?("[\x21\x23-\x7e\x80-\xff]*")|(\*))\s*(?:,|$)/y;

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { auditClient } from "../audit/client";
 import type {
   AppendRefusal,
   AppendResult,
@@ -11,6 +10,7 @@ import type {
 } from "../audit/types";
 import { LeaseLost } from "../db/client";
 import {
+  type AnswerBody,
   BatchAnswer,
   claimIdempotencyKey,
   type IdempotencyLease,
@@ -49,14 +49,14 @@ const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 
 /** How the request with an Idempotency-Key keeps its answer. */
 type KeyedRequest =
-  /** In D1: the key is claimed first, and a creating write stores its answer in its own batch. */
-  | { keeper: "d1"; lease: IdempotencyLease; replay: BatchAnswer | null }
+  /** In D1: the key is claimed first, and a write stores its answer in its own batch. */
+  | { keeper: "d1"; lease: IdempotencyLease; replay: { readonly stored: boolean } | null }
   /** In the audit object, for a route that writes only there: with the append, in its transaction. */
   | { keeper: "audit-log"; key: AuditIdempotencyKey; settled: boolean };
 
 /** What the idempotency middleware puts on the request's context. */
 export interface IdempotencyVariables {
-  /** Set on a POST that carries an Idempotency-Key. */
+  /** Set on a write (POST, PUT, DELETE) that carries an Idempotency-Key. */
   idempotency: KeyedRequest | undefined;
 }
 
@@ -130,20 +130,19 @@ const respond = (c: Context<AppBindings>, response: KeptResponse) =>
   c.newResponse(response.body, response.status as ContentfulStatusCode, response.headers);
 
 /**
- * The answer a creating write stores in its own D1 batch when the request carries an
- * Idempotency-Key (undefined otherwise), with the status and the headers the route answers; the
- * body is built by the write in SQL. Pass it to the write query, which appends
- * `BatchAnswer.statements` to its batch and settles it with the batch's results.
+ * The answer a write stores in its own D1 batch when the request carries an Idempotency-Key
+ * (undefined otherwise), with the status and the headers the route answers and its body in SQL.
+ * The write executor adds its statements to the write's batch and settles it with their results.
  */
-export function batchAnswer(
-  c: Context<AppBindings>,
-  status: number,
-  headers: Record<string, string> = {},
-): BatchAnswer | undefined {
+export function batchAnswer<X>(c: Context<AppBindings>, answer: AnswerBody<X>): BatchAnswer<X> | undefined {
   const request = c.var.idempotency;
   if (request?.keeper !== "d1") return undefined;
-  request.replay = new BatchAnswer(request.lease, status, { "content-type": "application/json", ...headers });
-  return request.replay;
+  const replay = new BatchAnswer(request.lease, {
+    ...answer,
+    headers: { "content-type": "application/json", ...answer.headers },
+  });
+  request.replay = replay;
+  return replay;
 }
 
 /** The key of a request whose answer the audit object keeps (the system `POST`), or undefined. */
@@ -197,7 +196,7 @@ function answerHeld(c: Context<AppBindings>, row: IdempotencyKeyRow, fingerprint
  */
 async function settleD1(c: Context<AppBindings>, request: Extract<KeyedRequest, { keeper: "d1" }>) {
   if (request.replay?.stored || c.error instanceof LeaseLost) return;
-  const db = c.var.db;
+  const db = c.var.org.db;
   // The request's own outcome stands even if the bookkeeping fails: nothing it wrote is left
   // unanswered (a write stores its answer in its batch). The key then stays held until its lease
   // ends, and a retry after that runs again.
@@ -213,6 +212,15 @@ async function settleD1(c: Context<AppBindings>, request: Extract<KeyedRequest, 
 }
 
 /**
+ * Answers `response` instead of the handler's. Hono carries the headers of the response it
+ * replaces over to the new one, so the handler's own (its ETag, its Location) are dropped first.
+ */
+function answerInstead(c: Context<AppBindings>, response: Response): void {
+  for (const name of REPLAYED_HEADERS) c.res.headers.delete(name);
+  c.res = response;
+}
+
+/**
  * After the handler of a request whose key the audit object keeps: unless the object kept the
  * answer with the append, the outcome (below 500) is kept now, in one object call that answers
  * what the key already holds instead, if anything.
@@ -223,12 +231,12 @@ async function settleAuditLog(
 ) {
   if (request.settled || c.res.status >= HttpStatus.INTERNAL_SERVER_ERROR) return;
   try {
-    const kept = await auditClient(c.var.audit, c.var.caller.org).keep(request.key, await outcomeOf(c.res));
+    const kept = await c.var.org.log.keep(request.key, await outcomeOf(c.res));
     if (kept.status === "key_reused") {
       const error = keyReused();
-      c.res = problemResponse(c, error.code, error.message);
+      answerInstead(c, problemResponse(c, error.code, error.message));
     } else if (kept.status === "held") {
-      c.res = respond(c, replayed(kept.response));
+      answerInstead(c, respond(c, replayed(kept.response)));
     }
   } catch (err) {
     logLine("warn", "idempotency key not kept by the audit log; a retry runs again", {
@@ -244,11 +252,15 @@ interface RouteRef {
   path: string;
 }
 
+/** The methods that honour an Idempotency-Key: every write. */
+const KEYED_METHODS = new Set(["POST", "PUT", "DELETE"]);
+
 /**
- * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header); other methods
- * are idempotent by themselves and pass through. Runs after
- * authentication: keys belong to the caller within its organisation. Without the
- * header it does nothing and costs no round trip.
+ * `Idempotency-Key` on POST, PUT and DELETE (draft-ietf-httpapi-idempotency-key-header): PUT and
+ * DELETE are idempotent in their effect, but not in their answer (a retried DELETE would answer
+ * 404, a retried correction another ETag), which is what a key makes repeatable. Runs after
+ * authentication: keys belong to the caller within its organisation. Without the header it does
+ * nothing and costs no round trip.
  *
  * Every response below 500 is stored and replayed, 4xx included: the outcome of a
  * request the server judged is the outcome, and a retry that answered differently
@@ -257,17 +269,23 @@ interface RouteRef {
  * able to retry; a key whose write committed keeps its answer, so the retry replays it.
  *
  * Keys are claimed in D1 before the handler runs, except for `keptByAuditLog`: routes that write
- * only to the audit object keep their keys there, with the append, and need no claim.
+ * only to the audit object keep their keys there and need no claim; the system POST keeps its
+ * answer with its append, the others (annotate, redact) by a second call after the handler, which
+ * answers a retry with the first answer, though a retry's write has then been made (an annotation
+ * is appended again; a redaction finds nothing left to redact).
  */
 export function idempotency(options: { keptByAuditLog: readonly RouteRef[] }) {
+  const keptByAuditLog = options.keptByAuditLog.map((route) => ({
+    method: route.method.toUpperCase(),
+    // A path parameter (`{id}`) stands for one segment.
+    path: new RegExp(`^${route.path.replace(/\{[^/}]+\}/g, "[^/]+")}$`),
+  }));
   const inAuditLog = (c: Context<AppBindings>) =>
-    options.keptByAuditLog.some(
-      (route) => route.method.toUpperCase() === c.req.method && route.path === c.req.path,
-    );
+    keptByAuditLog.some((route) => route.method === c.req.method && route.path.test(c.req.path));
 
   return createMiddleware<AppBindings>(async (c, next) => {
     const header = c.req.header(IDEMPOTENCY_KEY_HEADER);
-    if (c.req.method !== "POST" || header === undefined) return next();
+    if (!KEYED_METHODS.has(c.req.method) || header === undefined) return next();
     const caller = c.get("caller");
     const scope: IdempotencyScope = {
       orgId: caller.org,
@@ -289,7 +307,7 @@ export function idempotency(options: { keptByAuditLog: readonly RouteRef[] }) {
     }
 
     const now = new Date();
-    const claim = await claimIdempotencyKey(c.var.db, scope, {
+    const claim = await claimIdempotencyKey(c.var.org.db, scope, {
       fingerprint,
       now: toIsoSeconds(now),
       lockedUntil: secondsFrom(now, IDEMPOTENCY_LEASE_SECONDS),

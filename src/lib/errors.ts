@@ -124,24 +124,6 @@ export const invalidFields = (errors: FieldError[], detail = "The request is inv
 export const invalidField = (path: string, message: string, options: { detail?: string } = {}): AppError =>
   invalidFields([{ path, message }], options.detail ?? message);
 
-/** The one wording of a reference to a type the catalogue lacks, on whichever field named it. */
-export const unknownActivityType = (path: string, activityType: string): AppError =>
-  invalidField(path, `Unknown activity type ${activityType}; see GET /api/v1/activity-types`);
-
-/** The one wording of why a member named as a mentor cannot be one. */
-export function mentorRefusal(
-  path: string,
-  memberId: string,
-  reason: "mentor_unknown" | "not_a_mentor" | "mentor_inactive",
-): AppError {
-  const message = {
-    mentor_unknown: `No member ${memberId} in this organisation`,
-    not_a_mentor: `Member ${memberId} does not hold the mentor role`,
-    mentor_inactive: `Member ${memberId} is inactive`,
-  }[reason];
-  return invalidField(path, message);
-}
-
 /** The one wording of a time range given backwards; both bounds are named, since either may be wrong. */
 export const RANGE_ORDER_MESSAGE = "from must not be after to";
 export const rangeOrderErrors = (): FieldError[] => [

@@ -103,7 +103,7 @@ export const bodyErrors = {
 };
 
 /**
- * The request header of every POST. Only documented here: the idempotency
+ * The request header of every write (POST, PUT, DELETE). Only documented here: the idempotency
  * middleware reads and checks it before the route's validator runs.
  */
 export const IdempotencyHeaders = z.object({
@@ -116,14 +116,15 @@ export const IdempotencyHeaders = z.object({
         "as a structured-field string or bare. A retry with the same key and the same method, path and body " +
         "within 24 hours replays the first response (status, body, Content-Type, Location, ETag) with " +
         "`Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the " +
-        "key unless the write committed. A creating write stores its answer in the same transaction as the " +
-        "write, so a retry after any failure either replays it or runs the write for the first time. Keys " +
-        "belong to the caller within its organisation.",
+        "key unless the write committed. A write to the database stores its answer in the same transaction " +
+        "as the write, so a retry after any failure either replays it or runs the write for the first time; " +
+        "an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call " +
+        "after the write. Keys belong to the caller within its organisation.",
       example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
     }),
 });
 
-/** What a POST with an Idempotency-Key can answer besides its own statuses. */
+/** What a write with an Idempotency-Key can answer besides its own statuses. */
 export const idempotencyErrors = {
   [HttpStatus.CONFLICT]: {
     ...problemResponseOf(
@@ -192,8 +193,8 @@ export const ConditionalGetHeaders = z.object({
   }),
 });
 
-/** Request header of a PUT or DELETE of a single resource. */
-export const ConditionalWriteHeaders = z.object({
+/** The precondition header of a write to a single resource. */
+const ConditionalWriteHeaders = z.object({
   "if-match": z
     .string()
     .optional()
@@ -204,6 +205,9 @@ export const ConditionalWriteHeaders = z.object({
       example: '"3f1c0a9e5b7d2c4e8a6f1b0d9c3e7a52"',
     }),
 });
+
+/** Request headers of a PUT or DELETE of a single resource: If-Match, and the Idempotency-Key of every write. */
+export const ConditionalKeyedWriteHeaders = ConditionalWriteHeaders.extend(IdempotencyHeaders.shape);
 
 export const notModifiedResponse = {
   [HttpStatus.NOT_MODIFIED]: {

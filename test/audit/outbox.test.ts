@@ -2,7 +2,7 @@ import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import { auditOutbox } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
@@ -33,7 +33,7 @@ async function drain(): Promise<void> {
 }
 
 const entriesOf = async (org: string) =>
-  (await auditClient(env, org).list({ limit: 100, offset: 0 })).entries.filter(
+  (await auditLogOf(env.AUDIT_LOG, org).list({ limit: 100, offset: 0 })).entries.filter(
     (e) => e.action === "proxy_created",
   );
 
@@ -202,7 +202,7 @@ describe("the drain across organisations", () => {
     expect(await outboxSize(o.db, o.org)).toBe(4);
 
     await drain();
-    const { entries } = await auditClient(env, o.org).list({ limit: 10, offset: 0, order: "asc" });
+    const { entries } = await auditLogOf(env.AUDIT_LOG, o.org).list({ limit: 10, offset: 0, order: "asc" });
     expect(entries.map((e) => e.action)).toEqual([
       "bulk_submission",
       "proxy_created",

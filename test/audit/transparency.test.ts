@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AuditLog } from "../../src/audit/audit-log.do";
 import { linkHash, payloadHash } from "../../src/audit/chain";
-import { type AuditClient, auditClient } from "../../src/audit/client";
+import { type AuditLogStub, auditLogOf } from "../../src/audit/client";
 import { leafHash, MerkleFrontier } from "../../src/audit/merkle";
 import { migrate } from "../../src/audit/migrations";
 import {
@@ -28,13 +28,17 @@ const TEST_PUBLIC_KEY = "LlOe5yKmgKxZV/lDcm9exQ1rsJvICYGTcSiJdBnnLbI=";
 /** A second key, for the rotation: base64 PKCS#8 and its public key. */
 const NEXT_SIGNING_KEY = "MC4CAQAwBQYDK2VwBCIEIDG5ZiNYl5mFKWrk2XnHPP8SLc8q+QVe88Ptyo0uoYxJ";
 
-function setup(): { org: string; client: AuditClient; stub: DurableObjectStub<AuditLog> } {
+function setup(): { org: string; client: AuditLogStub; stub: DurableObjectStub<AuditLog> } {
   const org = newOrg("tlog");
-  return { org, client: auditClient(env, org), stub: env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org)) };
+  return {
+    org,
+    client: auditLogOf(env.AUDIT_LOG, org),
+    stub: env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(org)),
+  };
 }
 
 /** Appends `count` events in calls of at most 500; each call signs a checkpoint of its tree. */
-async function appendMany(client: AuditClient, count: number, prefix: string, perCall = 500): Promise<void> {
+async function appendMany(client: AuditLogStub, count: number, prefix: string, perCall = 500): Promise<void> {
   for (let start = 0; start < count; start += perCall) {
     const size = Math.min(perCall, count - start);
     appended(
@@ -444,7 +448,7 @@ describe("key rotation", () => {
 describe("a log that predates its tree", () => {
   it("builds the tree in chunks by alarm, accepting appends unsigned meanwhile, then signs and proves", async () => {
     const o = await testOrg("legacy");
-    const client = auditClient(env, o.org);
+    const client = auditLogOf(env.AUDIT_LOG, o.org);
     const stub = env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName(o.org));
     await client.verify();
     // The schema of a log written before the tree existed, with 4,500 entries in it.

@@ -2,14 +2,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { answerAttribution } from "../../src/db/queries/attribution-answers";
-import {
-  createAttribution,
-  deleteAttribution,
-  updateAttribution,
-} from "../../src/db/queries/attribution-writes";
+import { correctAttribution } from "../../src/db/queries/attribution-corrections";
+import { createAttribution, deleteAttribution } from "../../src/db/queries/attribution-writes";
 import { getAttribution } from "../../src/db/queries/attributions";
 import { confirmBatch, createBatch } from "../../src/db/queries/batches";
 import { type ActorContext, clearOutbox, pendingOutbox } from "../../src/db/queries/outbox";
+import { runWrite } from "../../src/db/queries/write-batch";
 import { newOrg } from "../helpers/api";
 import { placeOrg } from "../helpers/databases";
 import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/instrumented-d1";
@@ -90,30 +88,30 @@ describe("attribution writes use indexes", () => {
       actor,
     };
     let attributionId = "";
-    let activityId = "";
     let lastEventId = "";
     let batchId = "";
     const statements = await recordAll(async (db) => {
-      const created = await createAttribution(db, {
-        ...fields,
-        mentorId: "m-1",
-        eventId: crypto.randomUUID(),
-      });
+      const created = await runWrite(
+        db,
+        createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }),
+      );
       if (!created.ok) throw new Error("setup: create failed");
-      ({ attributionId, activityId, lastEventId } = created.value.row);
-      await createAttribution(db, { ...fields, mentorId: "m-1", eventId: crypto.randomUUID() });
+      ({ attributionId, lastEventId } = created.value.value.row);
+      await runWrite(db, createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }));
       await getAttribution(db, org, attributionId);
-      await updateAttribution(db, {
-        orgId: org,
-        attributionId,
-        activityId,
-        seenEventId: lastEventId,
-        patch: { mentor_id: "m-2", notes: "changed" },
-        changes: { mentor_id: { from: "m-1", to: "m-2" } },
-        eventId: crypto.randomUUID(),
-        now: "2026-03-26T11:00:00Z",
-        actor,
-      });
+      await runWrite(
+        db,
+        correctAttribution({
+          orgId: org,
+          attributionId,
+          onlyCoordinator: "coord-1",
+          seenEventId: lastEventId,
+          patch: { mentor_id: "m-2", notes: "changed" },
+          eventId: crypto.randomUUID(),
+          now: "2026-03-26T11:00:00Z",
+          actor,
+        }),
+      );
       const answer = {
         orgId: org,
         attributionId,
@@ -121,55 +119,76 @@ describe("attribution writes use indexes", () => {
         now: "2026-03-26T12:00:00Z",
         actor: { ...actor, actor_id: "m-2" },
       };
-      await answerAttribution(db, {
-        ...answer,
-        answer: { status: "disputed", reason: "Not me" },
-        eventId: crypto.randomUUID(),
-      });
-      const confirmed = await answerAttribution(db, {
-        ...answer,
-        answer: { status: "confirmed", reason: null },
-        eventId: crypto.randomUUID(),
-      });
+      await runWrite(
+        db,
+        answerAttribution({
+          ...answer,
+          answer: { status: "disputed", reason: "Not me" },
+          eventId: crypto.randomUUID(),
+        }),
+      );
+      const confirmed = await runWrite(
+        db,
+        answerAttribution({
+          ...answer,
+          answer: { status: "confirmed", reason: null },
+          eventId: crypto.randomUUID(),
+        }),
+      );
       if (!confirmed.ok) throw new Error("setup: confirmation failed");
-      await answerAttribution(db, {
-        ...answer,
-        answer: { status: "confirmed", reason: null },
-        seenEventId: confirmed.value.row.lastEventId,
-        eventId: crypto.randomUUID(),
-      });
-      const batch = await createBatch(db, {
-        ...fields,
-        activityTypeId: "one-on-one",
-        mentorIds: ["m-1", "m-3", "nobody"],
-        submissionEventId: crypto.randomUUID(),
-        confirmEventId: null,
-      });
+      await runWrite(
+        db,
+        answerAttribution({
+          ...answer,
+          answer: { status: "confirmed", reason: null },
+          seenEventId: confirmed.value.value.row.lastEventId,
+          eventId: crypto.randomUUID(),
+        }),
+      );
+      const batch = await runWrite(
+        db,
+        createBatch({
+          ...fields,
+          activityTypeId: "one-on-one",
+          mentorIds: ["m-1", "m-3", "nobody"],
+          submissionEventId: crypto.randomUUID(),
+          confirmEventId: null,
+        }),
+      );
       if (!batch.ok) throw new Error("setup: batch failed");
-      batchId = batch.value.batch.batchId;
-      await confirmBatch(db, {
-        orgId: org,
-        batchId,
-        onlyCoordinator: "coord-1",
-        eventId: crypto.randomUUID(),
-        now: fields.now,
-        actor,
-      });
-      await createBatch(db, {
-        ...fields,
-        activityTypeId: "check_in",
-        mentorIds: ["m-2"],
-        submissionEventId: crypto.randomUUID(),
-        confirmEventId: crypto.randomUUID(),
-      });
-      await deleteAttribution(db, {
-        orgId: org,
-        attributionId,
-        onlyCoordinator: "coord-1",
-        eventId: crypto.randomUUID(),
-        now: fields.now,
-        actor,
-      });
+      batchId = batch.value.value.batch.batchId;
+      await runWrite(
+        db,
+        confirmBatch({
+          orgId: org,
+          batchId,
+          onlyCoordinator: "coord-1",
+          eventId: crypto.randomUUID(),
+          now: fields.now,
+          actor,
+        }),
+      );
+      await runWrite(
+        db,
+        createBatch({
+          ...fields,
+          activityTypeId: "check_in",
+          mentorIds: ["m-2"],
+          submissionEventId: crypto.randomUUID(),
+          confirmEventId: crypto.randomUUID(),
+        }),
+      );
+      await runWrite(
+        db,
+        deleteAttribution({
+          orgId: org,
+          attributionId,
+          onlyCoordinator: "coord-1",
+          eventId: crypto.randomUUID(),
+          now: fields.now,
+          actor,
+        }),
+      );
       const pending = await pendingOutbox(db, 500, 100);
       await clearOutbox(
         db,

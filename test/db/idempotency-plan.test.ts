@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { SQL } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client";
 import { createActivityLog } from "../../src/db/queries/activity-writes";
@@ -13,6 +14,12 @@ import {
   storeIdempotentResponse,
 } from "../../src/db/queries/idempotency";
 import type { ActorContext } from "../../src/db/queries/outbox";
+import {
+  activityLog,
+  attributionRepresentation,
+  batchRepresentation,
+} from "../../src/db/queries/representations";
+import { type PreparedWrite, runWrite, type Steps } from "../../src/db/queries/write-batch";
 import { newOrg } from "../helpers/api";
 import { placeOrg } from "../helpers/databases";
 import { queryPlan, type RecordedStatement, recordingD1 } from "../helpers/instrumented-d1";
@@ -52,15 +59,27 @@ const actor: ActorContext = {
 };
 const NOW = "2026-03-26T10:00:00Z";
 
-/** A key claimed for this org, and the answer a write batch stores for it. */
-async function answerFor(db: Db, org: string, key: string, status = 201): Promise<BatchAnswer> {
+/** A key claimed for this org. */
+async function leaseFor(db: Db, org: string, key: string) {
   const claim = await claimIdempotencyKey(
     db,
     { orgId: org, callerId: "coord-1", key },
     { fingerprint: "f", now: NOW, lockedUntil: "2026-03-26T10:00:10Z", expiresAt: "2026-03-27T10:00:00Z" },
   );
   if (!claim.claimed) throw new Error("setup: the key was held");
-  return new BatchAnswer(claim.lease, status, { "content-type": "application/json" });
+  return claim.lease;
+}
+
+/** Runs a write with the answer its batch stores for a key claimed for it; answers its outcome. */
+async function keyed<S extends Steps, V, R extends string, C, X>(
+  db: Db,
+  org: string,
+  key: string,
+  write: PreparedWrite<S, V, R, C, X>,
+  body: (row: X) => SQL,
+  status = 201,
+) {
+  return runWrite(db, write, [new BatchAnswer(await leaseFor(db, org, key), { status, body })]);
 }
 
 describe("the statements of an Idempotency-Key use indexes", () => {
@@ -92,62 +111,88 @@ describe("the statements of an Idempotency-Key use indexes", () => {
     };
     const log: RecordedStatement[] = [];
     const db = createDb(recordingD1(env.DB_1, log));
-    const created = await createAttribution(db, {
-      ...fields,
-      mentorId: "m-1",
-      eventId: crypto.randomUUID(),
-      replay: await answerFor(db, org, "create"),
-    });
-    if (!created.ok) throw new Error("setup: create failed");
-    await answerAttribution(db, {
-      orgId: org,
-      attributionId: created.value.row.attributionId,
-      mentorId: "m-1",
-      answer: { status: "disputed", reason: "Not me" },
-      eventId: crypto.randomUUID(),
-      now: NOW,
-      actor: { ...actor, actor_id: "m-1" },
-      replay: await answerFor(db, org, "dispute", 200),
-    });
-    const batch = await createBatch(db, {
-      ...fields,
-      activityTypeId: "check_in",
-      mentorIds: ["m-1", "m-2", "nobody"],
-      submissionEventId: crypto.randomUUID(),
-      confirmEventId: null,
-      replay: await answerFor(db, org, "batch"),
-    });
-    if (!batch.ok) throw new Error("setup: batch failed");
-    await confirmBatch(db, {
-      orgId: org,
-      batchId: batch.value.batch.batchId,
-      onlyCoordinator: "coord-1",
-      eventId: crypto.randomUUID(),
-      now: NOW,
-      actor,
-      replay: await answerFor(db, org, "confirm", 200),
-    });
-    await createActivityLog(
+    const created = await keyed(
       db,
       org,
-      {
-        activityId: "log_0123456789abcdef",
-        mentorId: "m-2",
-        activityType: "check_in",
-        description: "Call",
-        contactId: null,
-        durationMinutes: null,
-        occurredAt: NOW,
-        createdBy: "m-2",
-        clientRef: null,
-      },
-      false,
-      undefined,
-      await answerFor(db, org, "log"),
+      "create",
+      createAttribution({ ...fields, mentorId: "m-1", eventId: crypto.randomUUID() }),
+      attributionRepresentation.json,
     );
-    const refused = await answerFor(db, org, "refused", 400);
-    await storeIdempotentResponse(db, refused.lease, { status: 400, headers: {}, body: "{}" });
-    await releaseIdempotencyKey(db, (await answerFor(db, org, "failed")).lease);
+    if (!created.ok) throw new Error("setup: create failed");
+    await keyed(
+      db,
+      org,
+      "dispute",
+      answerAttribution({
+        orgId: org,
+        attributionId: created.value.value.row.attributionId,
+        mentorId: "m-1",
+        answer: { status: "disputed", reason: "Not me" },
+        eventId: crypto.randomUUID(),
+        now: NOW,
+        actor: { ...actor, actor_id: "m-1" },
+      }),
+      attributionRepresentation.json,
+      200,
+    );
+    const batch = await keyed(
+      db,
+      org,
+      "batch",
+      createBatch({
+        ...fields,
+        activityTypeId: "check_in",
+        mentorIds: ["m-1", "m-2", "nobody"],
+        submissionEventId: crypto.randomUUID(),
+        confirmEventId: null,
+      }),
+      batchRepresentation.json,
+    );
+    if (!batch.ok) throw new Error("setup: batch failed");
+    await keyed(
+      db,
+      org,
+      "confirm",
+      confirmBatch({
+        orgId: org,
+        batchId: batch.value.value.batch.batchId,
+        onlyCoordinator: "coord-1",
+        eventId: crypto.randomUUID(),
+        now: NOW,
+        actor,
+      }),
+      batchRepresentation.json,
+      200,
+    );
+    await keyed(
+      db,
+      org,
+      "log",
+      createActivityLog(
+        db,
+        org,
+        {
+          activityId: "log_0123456789abcdef",
+          mentorId: "m-2",
+          activityType: "check_in",
+          description: "Call",
+          contactId: null,
+          durationMinutes: null,
+          occurredAt: NOW,
+          createdBy: "m-2",
+          clientRef: null,
+        },
+        false,
+        undefined,
+      ),
+      activityLog.json,
+    );
+    await storeIdempotentResponse(db, await leaseFor(db, org, "refused"), {
+      status: 400,
+      headers: {},
+      body: "{}",
+    });
+    await releaseIdempotencyKey(db, await leaseFor(db, org, "failed"));
     await deleteExpiredIdempotencyKeys(db, NOW, 10);
 
     const answers = log.filter((s) => /^update "idempotency_keys" set "response_status"/.test(s.sql));

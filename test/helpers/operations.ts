@@ -100,7 +100,11 @@ export interface AuditObjectWrite {
    * transaction, or (for a request that writes nothing D1 could store it with) D1 stores it
    * after the request.
    */
-  keyed?: "answer kept with the append" | "answer stored after the request";
+  keyed?:
+    | "answer kept with the append"
+    | "answer stored after the request"
+    /** Kept by the object in a second call after the write (annotate, redact): the write itself is not held to once. */
+    | "answer kept by the object after the write";
 }
 
 /** Another organisation's ID, sent by an allowed caller of one organisation. */
@@ -385,6 +389,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
     }),
     writes: {
       in: "D1",
+      keyed: "answer in the write batch",
       effect: "creates",
       idOf: (answer) => answer.member_id,
       written: (o) => memberIds(o, eq(members.name, NEW_MEMBER.name)),
@@ -580,6 +585,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
     othersAnswered: { notFound: "nor by trying to change one" },
     writes: {
       in: "D1",
+      keyed: "answer in the write batch",
       effect: "changes",
       written: (o) => selfLogIds(o, eq(activities.description, CORRECTED_DESCRIPTION)),
       answers: "representation and its ETag",
@@ -609,6 +615,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
     othersAnswered: { notFound: "nor by trying to delete one" },
     writes: {
       in: "D1",
+      keyed: "answer in the write batch",
       effect: "changes",
       written: (o) => deletedIds(o, "activity_log"),
       answers: "summary",
@@ -767,6 +774,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
     },
     writes: {
       in: "D1",
+      keyed: "answer in the write batch",
       effect: "changes",
       written: (o) => attributionIds(o, eq(attributions.notes, CORRECTED_NOTES)),
       answers: "representation and its ETag",
@@ -789,6 +797,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
     },
     writes: {
       in: "D1",
+      keyed: "answer in the write batch",
       effect: "changes",
       written: (o) => deletedIds(o, "attribution"),
       answers: "summary",
@@ -1005,7 +1014,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
           }),
       };
     },
-    writes: { in: "audit object" },
+    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
     roundTrips: [{ row: "proxy-audit annotate", as: "admin" }],
@@ -1021,7 +1030,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
         send: (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
       };
     },
-    writes: { in: "audit object" },
+    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
     roundTrips: [{ row: "proxy-audit delete", as: "admin" }],

@@ -915,8 +915,8 @@ describe("OpenAPI document", () => {
       // 200: an entry sent again under its client_ref (SPEC §10).
       createActivityLog: "200,201,400,401,403,409,413,415,422,429,500,503",
       uploadActivityLogs: "200,400,401,403,409,413,415,422,429,500,503",
-      updateActivityLog: "200,400,401,403,404,409,412,413,415,429,500,503",
-      deleteActivityLog: "200,400,401,403,404,409,412,413,429,500,503",
+      updateActivityLog: "200,400,401,403,404,409,412,413,415,422,429,500,503",
+      deleteActivityLog: "200,400,401,403,404,409,412,413,422,429,500,503",
       getActivitySummary: "200,400,401,403,429,500,503",
       countActivitiesByType: "200,400,401,403,429,500,503",
     });

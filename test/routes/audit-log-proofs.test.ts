@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components } from "../../clients/typescript/index";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import { parseCheckpoint, parseVerifierKey, verifyCheckpoint } from "../../src/audit/signed-note";
 import type { AuditEventInput } from "../../src/audit/types";
 import { api } from "../helpers/client";
@@ -31,7 +31,7 @@ const event = (id: string, coordinator: string): AuditEventInput => ({
  */
 async function signedLog(): Promise<TestOrg & { payloadHashes: string[] }> {
   const o = await testOrg("proofs");
-  const client = auditClient(env, o.org);
+  const client = auditLogOf(env.AUDIT_LOG, o.org);
   await client.append([event("a", "coord-007"), event("b", "coord-007")]);
   await client.append([event("c", "coord-119")]);
   await client.append([event("d", "coord-007"), event("e", "coord-119")]);

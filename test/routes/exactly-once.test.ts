@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
-import { auditClient } from "../../src/audit/client";
-import { attributions, idempotencyKeys } from "../../src/db/schema";
+import { auditLogOf } from "../../src/audit/client";
+import { activities, attributions, batches, idempotencyKeys } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
@@ -38,7 +38,7 @@ async function drain(): Promise<void> {
 
 /** Entries in the organisation's audit log. */
 async function auditEntries(org: string): Promise<number> {
-  return (await auditClient(env, org).list({ limit: 1, offset: 0 })).total;
+  return (await auditLogOf(env.AUDIT_LOG, org).list({ limit: 1, offset: 0 })).total;
 }
 
 /** What the Worker answered: its status and headers, its body as sent, and the problem if it failed. */

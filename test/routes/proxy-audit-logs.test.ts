@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { components, paths } from "../../clients/typescript/index";
-import { auditClient } from "../../src/audit/client";
+import { auditLogOf } from "../../src/audit/client";
 import type { AuditEventInput } from "../../src/audit/types";
 import { call, json } from "../helpers/api";
 import { api } from "../helpers/client";
@@ -73,7 +73,7 @@ async function seeded(): Promise<TestOrg> {
       occurred_at: "2026-03-27T10:00:00Z",
     },
   ];
-  await auditClient(env, o.org).append(events);
+  await auditLogOf(env.AUDIT_LOG, o.org).append(events);
   return o;
 }
 

@@ -1,11 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Problem } from "../../lib/errors";
-import { batchSql, type Db } from "../client";
+import { ok, type Result } from "../../lib/result";
+import type { Db } from "../client";
 import { activities, activityTypes, members } from "../schema";
 import { activityWriteStatements, type NewActivityLog, type RecordAudit } from "./activity-write-statements";
-import type { BatchAnswer } from "./idempotency";
-import { type OutboxEvent, toOutboxEvent } from "./outbox";
-import { activityLogJson } from "./representations";
+import { type OutboxRaw, toOutboxEvent } from "./outbox";
+import { activityLog } from "./representations";
+import { prepareWrite, query, rows, type Step, type Written } from "./write-batch";
 
 /**
  * A batch upload of entries queued offline (SPEC §10), in one D1 batch whatever its size: the
@@ -92,12 +93,12 @@ export const uploadStatements = {
     sql`(select json_object('results', json_group_array(json(x.result) order by x.k)) from (
       select e.key as k, case
         when ${field("skip")} = 1 then ${result("rejected", sql`null`, sql.raw("json_extract(e.value, '$.refused')"))}
-        when a.activity_id = ${field("id")} then ${result("created", activityLogJson("a"), sql`null`)}
-        when a.activity_id is not null and ${sameContent} then ${result("existing", activityLogJson("a"), sql`null`)}
+        when a.activity_id = ${field("id")} then ${result("created", activityLog.json({ alias: "a" }), sql`null`)}
+        when a.activity_id is not null and ${sameContent} then ${result("existing", activityLog.json({ alias: "a" }), sql`null`)}
         when a.activity_id is not null then ${result(
           "rejected",
-          activityLogJson("a"),
-          sql`json_set(${problem("clientRefConflict")}, '$.current', json(${activityLogJson("a")}))`,
+          activityLog.json({ alias: "a" }),
+          sql`json_set(${problem("clientRefConflict")}, '$.current', json(${activityLog.json({ alias: "a" })}))`,
         )}
         when not exists (select 1 from ${activityTypes} t where t.id = ${field("type")})
           then ${result("rejected", sql`null`, problem("typeUnknown"))}
@@ -119,31 +120,37 @@ export interface UploadAnswer {
 /**
  * Writes the entries in one batch and answers every entry's result (in request order), with the
  * audit events of the entries written for someone else (`audits`, by entry: an admin's upload).
- * With `replay`, the batch also stores that answer for the request's Idempotency-Key.
  */
-export async function uploadActivityLogs(
+export function uploadActivityLogs(
   db: Db,
   orgId: string,
   entries: readonly UploadEntry[],
   createdBy: string,
   audits: ReadonlyMap<UploadEntry, RecordAudit>,
-  replay?: BatchAnswer,
-): Promise<{ answer: UploadAnswer; events: OutboxEvent[] }> {
+) {
   const input = JSON.stringify(entries.map(entryJson));
   const answer = uploadStatements.answer(orgId, input);
-  const eventStatements = [...audits].map(([entry, audit]) =>
-    activityWriteStatements.createdEvent(db, orgId, entry, audit),
+  const eventSteps: Record<`event ${number}`, Step<OutboxRaw[]>> = Object.fromEntries(
+    [...audits].map(([entry, audit], i) => [
+      `event ${i}`,
+      query(activityWriteStatements.createdEvent(db, orgId, entry, audit)),
+    ]),
   );
-  const [, results, ...rest] = await batchSql(db, [
-    uploadStatements.insert(orgId, input, createdBy),
-    sql`select ${answer} as answer`,
-    ...eventStatements,
+  const eventNames = Object.keys(eventSteps) as (keyof typeof eventSteps)[];
+  const steps: { inserted: Step<unknown[]>; answer: Step<{ answer: string }[]> } & typeof eventSteps = {
+    inserted: rows(uploadStatements.insert(orgId, input, createdBy)),
+    answer: rows<{ answer: string }>(sql`select ${answer} as answer`),
+    ...eventSteps,
+  };
+  return prepareWrite({
+    steps,
+    outcome: (results): Result<Written<UploadAnswer>, never> => {
+      const text = results.answer[0]?.answer;
+      if (typeof text !== "string") throw new Error("the upload answered no results");
+      const events = eventNames.flatMap((name) => results[name] ?? []).map(toOutboxEvent);
+      return ok({ value: JSON.parse(text) as UploadAnswer, events });
+    },
     // The answer is stored whatever each entry's fate: a resend answers the same results.
-    ...(replay?.statements(db, { source: sql`from (select 1) where 1`, body: answer }) ?? []),
-  ]);
-  replay?.settle(rest);
-  const events = rest.slice(0, eventStatements.length) as { event_id: string; payload: string }[][];
-  const text = (results?.[0] as { answer?: unknown } | undefined)?.answer;
-  if (typeof text !== "string") throw new Error("the upload answered no results");
-  return { answer: JSON.parse(text) as UploadAnswer, events: events.flat().map(toOutboxEvent) };
+    answer: { from: sql`from (select 1)`, row: { results: answer } },
+  });
 }

@@ -64,7 +64,7 @@ const byId = (orgId: string, activityId: string) =>
  * Only entries made through activity logs are theirs to change: proxy and bulk
  * entries belong to an attribution. `ownerId` confines the write to one mentor's entries.
  */
-const ownSelfEntry = (
+export const ownSelfEntry = (
   orgId: string,
   activityId: string,
   ownerId: string | undefined,

@@ -1,75 +1,76 @@
-import { sql } from "drizzle-orm";
-import { ok, type Result, refused } from "../../lib/result";
-import { type Db, leaseLostAsConflict } from "../client";
+import { and, sql } from "drizzle-orm";
+import { ok, refused } from "../../lib/result";
+import type { Db } from "../client";
 import { type ActivityRow, activities } from "../schema";
+import { activityTypeKnown } from "./activity-types";
 import {
   type ActivityLogChanges,
   activityWriteStatements,
   type NewActivityLog,
+  ownSelfEntry,
   type RecordAudit,
   SELF,
   sameEntry,
 } from "./activity-write-statements";
-import type { BatchAnswer } from "./idempotency";
 import { type MentorRefusal, mentorRefusal } from "./members";
-import { type OutboxEvent, type OutboxRaw, toOutboxEvent } from "./outbox";
-import { activityLogJson } from "./representations";
+import { toOutboxEvent } from "./outbox";
+import type { Deletion, DeletionSource } from "./representations";
 import { sameRow } from "./unchanged";
-
-/** The entry as the insert wrote it, the answer an Idempotency-Key replays (none when it wrote nothing). */
-const createdAnswer = (orgId: string, entry: NewActivityLog) => ({
-  source: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${entry.activityId}`,
-  body: activityLogJson("a"),
-});
+import { prepareWrite, query } from "./write-batch";
 
 export type CreateActivityLogRefusal = MentorRefusal | "type_unknown" | "conflict" | "client_ref_conflict";
+
+/** A self entry as a create left it: written now, or found under its client_ref with the same content. */
+export interface CreatedActivityLog {
+  row: ActivityRow;
+  existing: boolean;
+}
 
 /**
  * Writes a `self` entry. With `requireActiveMentor`, the mentor must be an active member holding
  * the mentor role; the reason a create wrote nothing is read in the same batch. Under a
  * client_ref the mentor already used, it writes nothing and answers the stored entry:
  * `existing` when it holds the same content, refused `client_ref_conflict` (with it) otherwise.
+ * With `audit` (an entry written for someone else) its audit event is written in the same batch.
  */
-export async function createActivityLog(
+export function createActivityLog(
   db: Db,
   orgId: string,
   entry: NewActivityLog,
   requireActiveMentor: boolean,
-  audit?: RecordAudit,
-  replay?: BatchAnswer,
-): Promise<
-  Result<
-    { row: ActivityRow; events: OutboxEvent[]; existing: boolean },
-    CreateActivityLogRefusal,
-    ActivityRow | undefined
-  >
-> {
+  audit: RecordAudit | undefined,
+) {
   const statements = activityWriteStatements;
   const clientRef = entry.clientRef;
-  const [inserted, checks, stored, ...rest] = await db
-    .batch([
-      statements.insert(db, orgId, entry, requireActiveMentor),
-      statements.createChecks(db, orgId, entry),
+  return prepareWrite({
+    steps: {
+      inserted: query(statements.insert(db, orgId, entry, requireActiveMentor)),
+      checks: query(statements.createChecks(db, orgId, entry)),
       // With no client_ref this reads nothing: no row has a null one equal to anything.
-      statements.byClientRef(db, orgId, entry.mentorId, clientRef ?? ""),
-      ...(audit ? [statements.createdEvent(db, orgId, entry, audit)] : []),
-      ...(replay?.statements(db, createdAnswer(orgId, entry)) ?? []),
-    ])
-    .catch(leaseLostAsConflict);
-  const events = audit ? (rest.shift() as OutboxRaw[]) : [];
-  replay?.settle(rest);
-  const row = inserted[0];
-  if (row) return ok({ row, events: events.map(toOutboxEvent), existing: false });
-  const held = clientRef === null ? undefined : stored[0];
-  if (held) {
-    return sameEntry(held, entry)
-      ? ok({ row: held, events: [], existing: true })
-      : refused("client_ref_conflict", held);
-  }
-  const check = checks[0];
-  if (!check?.typeKnown) return refused("type_unknown");
-  const mentor = requireActiveMentor ? mentorRefusal(check) : null;
-  return refused(mentor ?? "conflict");
+      stored: query(statements.byClientRef(db, orgId, entry.mentorId, clientRef ?? "")),
+      event: audit ? query(statements.createdEvent(db, orgId, entry, audit)) : undefined,
+    },
+    outcome: (results) => {
+      const row = results.inserted[0];
+      const events = (results.event ?? []).map(toOutboxEvent);
+      if (row) return ok({ value: { row, existing: false }, events });
+      const held = clientRef === null ? undefined : results.stored[0];
+      if (held) {
+        return sameEntry(held, entry)
+          ? ok({ value: { row: held, existing: true }, events: [] })
+          : refused<CreateActivityLogRefusal, ActivityRow | undefined>("client_ref_conflict", held);
+      }
+      const check = results.checks[0];
+      if (!check?.typeKnown) return refused("type_unknown", undefined);
+      const mentor = requireActiveMentor ? mentorRefusal(check) : null;
+      return refused(mentor ?? "conflict", undefined);
+    },
+    // The entry as the insert wrote it; a resend under its client_ref wrote nothing and stores nothing here.
+    answer: {
+      from: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${entry.activityId}`,
+      row: { alias: "a" },
+    },
+  });
 }
 
 /** Why an update or delete of an entry wrote nothing. */
@@ -99,45 +100,76 @@ function writeRefusal(
   return "conflict";
 }
 
-/** Changes a `self` entry (of `ownerId` when given, as it was read (`seen`) when given). */
-export async function updateActivityLog(
-  db: Db,
-  orgId: string,
-  activityId: string,
-  changes: ActivityLogChanges,
-  ownerId: string | undefined,
-  seen: ActivityRow | undefined,
-  audit: RecordAudit,
-): Promise<Result<{ row: ActivityRow; events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
-  const statements = activityWriteStatements;
-  const [events, updated, current] = await db.batch([
-    statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seen),
-    statements.update(db, orgId, activityId, changes, ownerId, seen),
-    statements.current(db, orgId, activityId, changes.activityType),
-  ]);
-  const row = updated[0];
-  if (row) return ok({ row, events: events.map(toOutboxEvent) });
-  const now = current[0];
-  const entry = now?.row ?? null;
-  return refused(writeRefusal(entry, ownerId, seen, Boolean(now?.typeKnown)), entry);
+/** What an update or delete of an entry is aimed at. */
+export interface ActivityLogTarget {
+  db: Db;
+  orgId: string;
+  activityId: string;
+  /** Set when the caller may only write this mentor's entries. */
+  ownerId: string | undefined;
+  /** The entry as the caller's precondition read it, when it sent one. */
+  seen: ActivityRow | undefined;
+  audit: RecordAudit;
 }
 
-/** Deletes a `self` entry (of `ownerId` when given, as it was read (`seen`) when given). */
-export async function deleteActivityLog(
-  db: Db,
-  orgId: string,
-  activityId: string,
-  ownerId: string | undefined,
-  seen: ActivityRow | undefined,
-  audit: RecordAudit,
-): Promise<Result<{ events: OutboxEvent[] }, ActivityLogWriteRefusal, ActivityRow | null>> {
+/**
+ * Changes a `self` entry. Nothing records whether a change happened once the batch is over (a
+ * mentor's own change writes no event), so its Idempotency-Key answer is decided by the update's
+ * own conditions, right before it.
+ */
+export function updateActivityLog(target: ActivityLogTarget, changes: ActivityLogChanges) {
+  const { db, orgId, activityId, ownerId, seen, audit } = target;
   const statements = activityWriteStatements;
-  const [events, deleted, current] = await db.batch([
-    statements.deletedEvent(db, orgId, activityId, audit, ownerId, seen),
-    statements.delete(db, orgId, activityId, ownerId, seen),
-    statements.current(db, orgId, activityId, undefined),
-  ]);
-  if (deleted[0]) return ok({ events: events.map(toOutboxEvent) });
-  const entry = current[0]?.row ?? null;
-  return refused(writeRefusal(entry, ownerId, seen, true), entry);
+  return prepareWrite({
+    steps: {
+      event: query(statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seen)),
+      update: query(statements.update(db, orgId, activityId, changes, ownerId, seen)),
+      current: query(statements.current(db, orgId, activityId, changes.activityType)),
+    },
+    outcome: (results) => {
+      const row = results.update[0];
+      if (row) return ok({ value: row, events: results.event.map(toOutboxEvent) });
+      const now = results.current[0];
+      const entry = now?.row ?? null;
+      return refused(writeRefusal(entry, ownerId, seen, Boolean(now?.typeKnown)), entry);
+    },
+    answer: {
+      from: sql`from ${activities} a where a.org_id = ${orgId} and a.activity_id = ${activityId}`,
+      row: { alias: "a" },
+      decidedBefore: {
+        step: "update",
+        where: sql`from ${activities} where ${and(
+          ownSelfEntry(orgId, activityId, ownerId, seen),
+          changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
+        )}`,
+      },
+    },
+  });
+}
+
+/** Deletes a `self` entry; its answer is decided right before the delete, by the delete's own conditions. */
+export function deleteActivityLog(target: ActivityLogTarget) {
+  const { db, orgId, activityId, ownerId, seen, audit } = target;
+  const statements = activityWriteStatements;
+  return prepareWrite({
+    steps: {
+      event: query(statements.deletedEvent(db, orgId, activityId, audit, ownerId, seen)),
+      delete: query(statements.delete(db, orgId, activityId, ownerId, seen)),
+      current: query(statements.current(db, orgId, activityId, undefined)),
+    },
+    outcome: (results) => {
+      const deleted: Deletion = { id: activityId, at: audit.now };
+      if (results.delete[0]) return ok({ value: deleted, events: results.event.map(toOutboxEvent) });
+      const entry = results.current[0]?.row ?? null;
+      return refused(writeRefusal(entry, ownerId, seen, true), entry);
+    },
+    answer: {
+      from: sql`from (select 1)`,
+      row: { id: sql`${activityId}`, at: sql`${audit.now}` } satisfies DeletionSource,
+      decidedBefore: {
+        step: "delete",
+        where: sql`from ${activities} where ${ownSelfEntry(orgId, activityId, ownerId, seen)}`,
+      },
+    },
+  });
 }

@@ -1,20 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
-import { ok, type Result, refused } from "../../lib/result";
-import { batchSql, type Db } from "../client";
+import { ok, refused } from "../../lib/result";
 import { activities, attributions, auditOutbox } from "../schema";
-import type { AttributionWithNames } from "./attributions";
-import type { BatchAnswer } from "./idempotency";
-import { memberName } from "./members";
-import {
-  type ActorContext,
-  attributionEventPayload,
-  insertOutbox,
-  type OutboxEvent,
-  type OutboxRaw,
-  toOutboxEvent,
-} from "./outbox";
-import { attributionJson, attributionTagBasis } from "./representations";
-import { type AttributionRowRaw, attributionFromRaw } from "./rows";
+import { attributionEvent, currentWithNames, withNamesFromRaw } from "./attribution-writes";
+import { type ActorContext, toOutboxEvent } from "./outbox";
+import { namedIn } from "./representations";
+import { prepareWrite, rows } from "./write-batch";
 
 /**
  * The mentor's answer to an attribution made in its name (SPEC §11): it confirms it, or disputes
@@ -32,16 +22,11 @@ export interface AnswerAttributionInput {
   mentorId: string | null;
   answer: MentorAnswer;
   /** Set by a conditional answer (If-Match): the `last_event_id` the attribution must still have. */
-  seenEventId?: string;
+  seenEventId?: string | undefined;
   eventId: string;
   now: string;
   actor: ActorContext;
-  /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
-  replay?: BatchAnswer | undefined;
 }
-
-/** The attribution as the answer left it, and the event it recorded (null when it changed nothing). */
-export type AnswerWrite = AttributionWithNames & { event: OutboxEvent | null };
 
 export type AnswerRefusal = "not_found" | "stale";
 
@@ -65,10 +50,7 @@ const ACTION = { confirmed: "proxy_confirmed", disputed: "proxy_disputed" } as c
  * statement reads the attribution as the batch left it, which tells a refusal from an answer that
  * changed nothing (confirming a confirmed one, or disputing again for the same reason).
  */
-export async function answerAttribution(
-  db: Db,
-  input: AnswerAttributionInput,
-): Promise<Result<AnswerWrite, AnswerRefusal>> {
+export function answerAttribution(input: AnswerAttributionInput) {
   const { orgId, attributionId, answer, eventId, now } = input;
   const named = input.mentorId === null ? sql`1` : sql`a.mentor_id = ${input.mentorId}`;
   const unchanged = input.seenEventId === undefined ? sql`1` : sql`a.last_event_id = ${input.seenEventId}`;
@@ -76,58 +58,39 @@ export async function answerAttribution(
   const recorded = sql`exists (select 1 from ${auditOutbox} where event_id = ${eventId})`;
   const answered = sql`confirmation_status = ${answer.status}, confirmation_by = ${input.actor.actor_id},
     confirmation_at = ${now}, confirmation_reason = ${answer.reason}, updated_at = ${now}`;
-
-  // The answer stands (and is stored for the Idempotency-Key) when the mentor's answer was
-  // recorded, or changed nothing on the version the request's precondition named.
-  const stands = sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
-    and ${named} and (${recorded} or ${unchanged})`;
-  const results = await batchSql<[OutboxRaw[], unknown[], unknown[], AttributionRowRaw[], ...unknown[][]]>(
-    db,
-    [
-      insertOutbox(
-        orgId,
-        sql`${eventId}`,
-        attributionEventPayload(
-          orgId,
-          { id: sql`${eventId}`, action: ACTION[answer.status], changes: answerChanges(answer) },
-          input.actor,
-          now,
-        ),
-        now,
+  return prepareWrite({
+    steps: {
+      event: attributionEvent(
+        input,
+        ACTION[answer.status],
         sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
-        and ${named} and ${unchanged} and ${changes}`,
+            and ${named} and ${unchanged} and ${changes}`,
+        answerChanges(answer),
       ),
-      sql`update ${attributions} set ${answered}, last_event_id = ${eventId}
-      where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
-      sql`update ${activities} set ${answered}
-      where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`,
-      sql`select a.*, ${memberName(orgId, sql`a.mentor_id`)} as mentor_name,
-        ${memberName(orgId, sql`a.coordinator_id`)} as coordinator_name
-      from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}`,
-      ...(input.replay?.statements(db, {
-        source: stands,
-        body: attributionJson(
-          "a",
-          memberName(orgId, sql`a.mentor_id`),
-          memberName(orgId, sql`a.coordinator_id`),
-        ),
-        tag: attributionTagBasis("a"),
-      }) ?? []),
-    ],
-  );
-  input.replay?.settle(results);
-
-  const [outbox, , , current] = results;
-  const row = current[0];
-  if (!row || (input.mentorId !== null && row.mentor_id !== input.mentorId)) return refused("not_found");
-  const event = outbox[0];
-  if (!event && input.seenEventId !== undefined && row.last_event_id !== input.seenEventId) {
-    return refused("stale");
-  }
-  return ok({
-    row: attributionFromRaw(row),
-    mentorName: row.mentor_name,
-    coordinatorName: row.coordinator_name,
-    event: event ? toOutboxEvent(event) : null,
+      attribution: rows(sql`update ${attributions} set ${answered}, last_event_id = ${eventId}
+        where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
+      activity: rows(sql`update ${activities} set ${answered}
+        where org_id = ${orgId} and attribution_id = ${attributionId} and ${recorded}`),
+      current: currentWithNames(orgId, attributionId),
+    },
+    outcome: (results) => {
+      const row = results.current[0];
+      if (!row || (input.mentorId !== null && row.mentor_id !== input.mentorId)) {
+        return refused<AnswerRefusal>("not_found");
+      }
+      const event = results.event[0];
+      if (!event && input.seenEventId !== undefined && row.last_event_id !== input.seenEventId) {
+        return refused("stale");
+      }
+      // An answer that changed nothing recorded nothing, so there is nothing to deliver.
+      return ok({ value: withNamesFromRaw(row), events: event ? [toOutboxEvent(event)] : [] });
+    },
+    // The answer stands (and is stored for the Idempotency-Key) when the mentor's answer was
+    // recorded, or changed nothing on the version the request's precondition named.
+    answer: {
+      from: sql`from ${attributions} a where a.org_id = ${orgId} and a.attribution_id = ${attributionId}
+        and ${named} and (${recorded} or ${unchanged})`,
+      row: namedIn(orgId, "a"),
+    },
   });
 }

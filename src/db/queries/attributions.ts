@@ -1,23 +1,10 @@
 import { and, between, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { SortKey } from "../../lib/cursor";
 import type { Db } from "../client";
-import {
-  type AttributionRow,
-  attributions,
-  attributionTotals,
-  type ConfirmationStatus,
-  members,
-} from "../schema";
+import { attributions, attributionTotals, type ConfirmationStatus, members } from "../schema";
+import type { AttributionWithNames } from "./representations";
 
 /** Reads of attributions; their writes are in attribution-writes.ts. */
-
-/** An attribution with the current names of its mentor and coordinator. */
-export interface AttributionWithNames {
-  row: AttributionRow;
-  mentorName: string | null;
-  coordinatorName: string | null;
-}
-
 const mentorMember = sql.raw("mm");
 const coordinatorMember = sql.raw("cm");
 

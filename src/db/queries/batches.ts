@@ -1,32 +1,21 @@
 import { type SQL, sql } from "drizzle-orm";
-import { ok, type Result, refused } from "../../lib/result";
-import { batchSql, type Db } from "../client";
-import {
-  type AttributionRow,
-  activities,
-  attributions,
-  auditOutbox,
-  type BatchItem,
-  type BatchRow,
-  batches,
-  members,
-} from "../schema";
+import { ok, refused } from "../../lib/result";
+import { activities, attributions, auditOutbox, type BatchItem, batches, members } from "../schema";
 import { activityTypeKnown } from "./activity-types";
 import { type AttributionFields, duplicateOf } from "./attribution-writes";
 import { bumpCounter, counterValue, idDay } from "./id-counters";
-import type { BatchAnswer } from "./idempotency";
 import { activeMemberWithRole, holdsRole } from "./members";
 import {
   type ActorContext,
   attributionEventPayload,
   batchEventPayload,
   insertOutbox,
-  type OutboxEvent,
   type OutboxRaw,
   toOutboxEvent,
 } from "./outbox";
-import { batchJson } from "./representations";
+import type { BatchWithAttributions } from "./representations";
 import { type AttributionRowRaw, attributionFromRaw, type BatchRaw, batchFromRaw } from "./rows";
+import { prepareWrite, rows, type Written } from "./write-batch";
 
 /**
  * Bulk registration in set-based SQL: the per-mentor decision (will_create or
@@ -89,20 +78,15 @@ export interface CreateBatchInput extends AttributionFields {
   confirmEventId: string | null;
   now: string;
   actor: ActorContext;
-  /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
-  replay?: BatchAnswer | undefined;
 }
 
-export interface BatchOutcome {
-  batch: BatchRow;
-  created: AttributionRow[];
-  events: OutboxEvent[];
-}
+/** A batch as a write left it, with the attributions it created. */
+export type BatchOutcome = BatchWithAttributions;
 
 export type CreateBatchRefusal = "type_unknown" | "coordinator_not_active" | "all_skipped";
 
 /** The statements that confirm a pending batch; they change nothing once it is confirmed. */
-function confirmStatements(
+function confirmSteps(
   orgId: string,
   batchId: SQL,
   guard: SQL,
@@ -128,79 +112,92 @@ function confirmStatements(
   const createdEventId = sql`${eventId} || ':' || a.attribution_id`;
   const creatable = sql`from ${batches} b, json_each(b.items) j
     where ${pendingBatch} and json_extract(j.value, '$.status') = 'will_create'`;
-  return [
-    sql`update ${batches} set items = ${decisionFor(orgId, "batches", eventId)} where ${pendingRow}`,
-    sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)} where ${pendingRow}`,
-    bumpCounter(orgId, "attr", day, toCreate),
-    bumpCounter(orgId, "pact", day, toCreate),
-    sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
+  return {
+    decision: rows(
+      sql`update ${batches} set items = ${decisionFor(orgId, "batches", eventId)} where ${pendingRow}`,
+    ),
+    skipped: rows(
+      sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)} where ${pendingRow}`,
+    ),
+    attributionIds: rows(bumpCounter(orgId, "attr", day, toCreate)),
+    activityIds: rows(bumpCounter(orgId, "pact", day, toCreate)),
+    activities:
+      rows(sql`insert into ${activities} (org_id, activity_id, mentor_id, activity_type, description, contact_id,
         duration_minutes, location, notes, occurred_at, entry_mode, attribution_id, batch_id, confirmation_status,
         created_by, created_at, updated_at)
       select ${orgId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.activity_type_id, ${description}, null,
         b.duration_minutes, b.location, b.notes, b.activity_date, 'bulk', ${attributionId}, b.batch_id,
         'pending', ${actor.actor_id}, ${now}, ${now}
-      ${creatable}`,
-    sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
+      ${creatable}`),
+    attributions:
+      rows(sql`insert into ${attributions} (org_id, attribution_id, activity_id, mentor_id, coordinator_id,
         activity_type_id, activity_date, duration_minutes, location, notes, proxy, entry_mode, batch_id, confirmation_status,
         created_by, last_event_id, created_at, updated_at)
       select ${orgId}, ${attributionId}, ${activityId}, json_extract(j.value, '$.mentor_id'), b.coordinator_id,
         b.activity_type_id, b.activity_date, b.duration_minutes, b.location, b.notes,
         json_extract(j.value, '$.mentor_id') <> b.coordinator_id, 'bulk', b.batch_id, 'pending',
         ${actor.actor_id}, ${eventId}, ${now}, ${now}
-      ${creatable}`,
-    insertOutbox(
-      orgId,
-      createdEventId,
-      attributionEventPayload(orgId, { id: createdEventId, action: "proxy_created" }, actor, now),
-      now,
-      sql`from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
+      ${creatable}`),
+    createdEvents: rows(
+      insertOutbox(
+        orgId,
+        createdEventId,
+        attributionEventPayload(orgId, { id: createdEventId, action: "proxy_created" }, actor, now),
+        now,
+        sql`from ${attributions} a where a.org_id = ${orgId} and a.last_event_id = ${eventId}`,
+      ),
     ),
-    insertOutbox(
-      orgId,
-      sql`${eventId}`,
-      batchEventPayload(orgId, { id: eventId, action: "bulk_confirmed" }, actor, now),
-      now,
-      sql`from ${batches} b where ${pendingBatch}`,
+    confirmedEvent: rows(
+      insertOutbox(
+        orgId,
+        sql`${eventId}`,
+        batchEventPayload(orgId, { id: eventId, action: "bulk_confirmed" }, actor, now),
+        now,
+        sql`from ${batches} b where ${pendingBatch}`,
+      ),
     ),
-    sql`update ${batches} set status = 'confirmed', confirmed_at = ${now},
+    confirmed: rows(sql`update ${batches} set status = 'confirmed', confirmed_at = ${now},
         items = (select json_group_array(case when json_extract(j.value, '$.status') = 'will_create'
             then json_set(j.value, '$.status', 'created', '$.attribution_id',
               (select a.attribution_id from ${attributions} a where a.org_id = ${orgId}
                 and a.batch_id = ${batchId} and a.mentor_id = json_extract(j.value, '$.mentor_id')))
             else json(j.value) end)
           from json_each(${batches.items}) j)
-      where ${pendingRow}`,
-  ];
+      where ${pendingRow}`),
+  };
 }
 
-function resultStatements(orgId: string, batchId: SQL, eventIds: string[], confirmEventId: string | null) {
-  return [
-    sql`select * from ${batches} where org_id = ${orgId} and batch_id = ${batchId}`,
+/** The batch as the write left it, the attributions it created and the events it recorded. */
+function resultSteps(orgId: string, batchId: SQL, eventIds: string[], confirmEventId: string | null) {
+  return {
+    batch: rows<BatchRaw>(sql`select * from ${batches} where org_id = ${orgId} and batch_id = ${batchId}`),
     // Unordered, so SQLite reads the batch index rather than walking the organisation's keys in order.
-    sql`select *, null as mentor_name, null as coordinator_name from ${attributions}
-      where org_id = ${orgId} and batch_id = ${batchId}`,
-    sql`select event_id, payload from ${auditOutbox}
+    created: rows<AttributionRowRaw>(sql`select *, null as mentor_name, null as coordinator_name
+      from ${attributions} where org_id = ${orgId} and batch_id = ${batchId}`),
+    events: rows<OutboxRaw>(sql`select event_id, payload from ${auditOutbox}
       where event_id in (select value from json_each(${JSON.stringify(eventIds)})
         ${
           confirmEventId
             ? sql`union all select ${confirmEventId} || ':' || a.attribution_id from ${attributions} a
                 where a.org_id = ${orgId} and a.last_event_id = ${confirmEventId}`
             : sql``
-        })`,
-  ];
+        })`),
+  };
 }
 
-function toOutcome(
-  batchRows: BatchRaw[],
-  created: AttributionRowRaw[],
-  events: OutboxRaw[],
-): BatchOutcome | null {
-  const batch = batchRows[0];
+type ResultRows = { batch: BatchRaw[]; created: AttributionRowRaw[]; events: OutboxRaw[] };
+
+function toOutcome(results: ResultRows): Written<BatchOutcome> | null {
+  const batch = results.batch[0];
   if (!batch) return null;
   return {
-    batch: batchFromRaw(batch),
-    created: created.map(attributionFromRaw).sort((x, y) => x.attributionId.localeCompare(y.attributionId)),
-    events: orderEvents(events).map(toOutboxEvent),
+    value: {
+      batch: batchFromRaw(batch),
+      created: results.created
+        .map(attributionFromRaw)
+        .sort((x, y) => x.attributionId.localeCompare(y.attributionId)),
+    },
+    events: orderEvents(results.events).map(toOutboxEvent),
   };
 }
 
@@ -214,10 +211,7 @@ function orderEvents(events: OutboxRaw[]): OutboxRaw[] {
 }
 
 /** Records a batch with its per-mentor decisions (and confirms it when asked), in one D1 batch. */
-export async function createBatch(
-  db: Db,
-  input: CreateBatchInput,
-): Promise<Result<BatchOutcome, CreateBatchRefusal, BatchItem[]>> {
+export function createBatch(input: CreateBatchInput) {
   const { orgId, now, actor } = input;
   const day = idDay(now);
   const typeKnown = activityTypeKnown(input.activityTypeId);
@@ -239,111 +233,108 @@ export async function createBatch(
   const eventIds = [input.submissionEventId, ...(input.confirmEventId ? [input.confirmEventId] : [])];
   // A batch ID expression reads today's counter, which may point at an earlier batch when this
   // one is invalid, so every statement is guarded by `valid` as well.
-
-  const head = [
-    bumpCounter(orgId, "batch", day, sql`1`, valid),
-    sql`insert into ${batches} (org_id, batch_id, coordinator_id, created_by, activity_type_id, activity_date,
-        duration_minutes, location, notes, mentor_ids, items, mentor_count, skipped_count, status, created_at)
+  const submit = {
+    batchId: rows(bumpCounter(orgId, "batch", day, sql`1`, valid)),
+    submitted:
+      rows(sql`insert into ${batches} (org_id, batch_id, coordinator_id, created_by, activity_type_id,
+        activity_date, duration_minutes, location, notes, mentor_ids, items, mentor_count, skipped_count, status,
+        created_at)
       select ${orgId}, ${batchId}, ${input.coordinatorId}, ${actor.actor_id}, ${input.activityTypeId},
         ${input.activityDate}, ${input.durationMinutes}, ${input.location}, ${input.notes}, ${ids}, ${items},
         ${input.mentorIds.length}, 0, 'pending', ${now}
-      where ${valid}`,
-    sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)}
-      where org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${valid}`,
-    insertOutbox(
-      orgId,
-      sql`${input.submissionEventId}`,
-      batchEventPayload(orgId, { id: input.submissionEventId, action: "bulk_submission" }, actor, now),
-      now,
-      sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
+      where ${valid}`),
+    submittedSkipped: rows(sql`update ${batches} set skipped_count = ${skippedIn(sql`${batches.items}`)}
+      where org_id = ${orgId} and batch_id = ${batchId} and status = 'pending' and ${valid}`),
+    submissionEvent: rows(
+      insertOutbox(
+        orgId,
+        sql`${input.submissionEventId}`,
+        batchEventPayload(orgId, { id: input.submissionEventId, action: "bulk_submission" }, actor, now),
+        now,
+        sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${valid}`,
+      ),
     ),
-  ];
+  };
   const confirm = input.confirmEventId
-    ? confirmStatements(orgId, batchId, valid, input.confirmEventId, now, actor)
-    : [];
-  // The batch was recorded exactly when its submission event was.
-  const replay =
-    input.replay?.statements(db, {
-      source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId}
+    ? confirmSteps(orgId, batchId, valid, input.confirmEventId, now, actor)
+    : undefined;
+  return prepareWrite({
+    steps: {
+      ...submit,
+      ...confirm,
+      ...resultSteps(orgId, batchId, eventIds, input.confirmEventId),
+      checks: rows<{ type_known: number; coordinator_ok: number; items: string }>(
+        sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok, ${items} as items`,
+      ),
+    },
+    outcome: (results) => {
+      const check = results.checks[0];
+      if (!check?.type_known) return refused<CreateBatchRefusal, BatchItem[]>("type_unknown", []);
+      if (!check.coordinator_ok) return refused("coordinator_not_active", []);
+      const decision = JSON.parse(check.items) as BatchItem[];
+      if (!decision.some((item) => item.status === "will_create")) return refused("all_skipped", decision);
+      const outcome = toOutcome(results);
+      if (!outcome) throw new Error("batch insert returned no row");
+      return ok(outcome);
+    },
+    // The batch was recorded exactly when its submission event was.
+    answer: {
+      from: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId}
         and exists (select 1 from ${auditOutbox} where event_id = ${input.submissionEventId})`,
-      body: batchJson("b"),
-    }) ?? [];
-  const results = await batchSql<unknown[][]>(db, [
-    ...head,
-    ...confirm,
-    ...resultStatements(orgId, batchId, eventIds, input.confirmEventId),
-    sql`select ${typeKnown} as type_known, ${coordinatorOk} as coordinator_ok, ${items} as items`,
-    ...replay,
-  ]);
-  input.replay?.settle(results);
-  const tail = results.slice(-4 - replay.length, results.length - replay.length) as [
-    BatchRaw[],
-    AttributionRowRaw[],
-    OutboxRaw[],
-    { type_known: number; coordinator_ok: number; items: string }[],
-  ];
-  const check = tail[3][0];
-  if (!check?.type_known) return refused("type_unknown", []);
-  if (!check.coordinator_ok) return refused("coordinator_not_active", []);
-  const decision = JSON.parse(check.items) as BatchItem[];
-  if (!decision.some((item) => item.status === "will_create")) return refused("all_skipped", decision);
-  const outcome = toOutcome(tail[0], tail[1], tail[2]);
-  if (!outcome) throw new Error("batch insert returned no row");
-  return ok(outcome);
+      row: { alias: "b" },
+    },
+  });
 }
+
+export interface ConfirmBatchInput {
+  orgId: string;
+  batchId: string;
+  /** Set when the caller may only confirm its own batches. */
+  onlyCoordinator: string | null;
+  eventId: string;
+  now: string;
+  actor: ActorContext;
+}
+
+export type ConfirmBatchRefusal = "not_found" | "forbidden" | "all_skipped";
 
 /**
  * Confirms a pending batch: creates every will_create attribution with its
  * activity and audit events. On a confirmed batch it changes nothing and answers
  * the batch as it is, with no events. A caller confined to its own batches is refused another's.
  */
-export async function confirmBatch(
-  db: Db,
-  input: {
-    orgId: string;
-    batchId: string;
-    /** Set when the caller may only confirm its own batches. */
-    onlyCoordinator: string | null;
-    eventId: string;
-    now: string;
-    actor: ActorContext;
-    /** The answer a retry with the request's Idempotency-Key replays, stored by the same batch. */
-    replay?: BatchAnswer | undefined;
-  },
-): Promise<Result<BatchOutcome, "not_found" | "forbidden" | "all_skipped", BatchItem[]>> {
+export function confirmBatch(input: ConfirmBatchInput) {
   const { orgId, now, actor, eventId } = input;
   const batchId = sql`${input.batchId}`;
   // Unqualified, so it names the batch row in every statement it guards.
   const owner = input.onlyCoordinator === null ? sql`1` : sql`coordinator_id = ${input.onlyCoordinator}`;
-  // A confirmed batch of the caller's is the answer, whether this request or an earlier one confirmed it.
-  const replay =
-    input.replay?.statements(db, {
-      source: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${owner}
+  return prepareWrite({
+    steps: {
+      ...confirmSteps(orgId, batchId, owner, eventId, now, actor),
+      ...resultSteps(orgId, batchId, [eventId], eventId),
+      decided: rows<{
+        items: string;
+      }>(sql`select ${decisionFor(orgId, "b", eventId)} as items from ${batches} b
+        where b.org_id = ${orgId} and b.batch_id = ${batchId}`),
+    },
+    outcome: (results) => {
+      const outcome = toOutcome(results);
+      if (!outcome) return refused<ConfirmBatchRefusal, BatchItem[]>("not_found", []);
+      const { batch } = outcome.value;
+      if (input.onlyCoordinator !== null && batch.coordinatorId !== input.onlyCoordinator) {
+        return refused("forbidden", []);
+      }
+      if (batch.status === "pending") {
+        // Still pending after a confirmation by its owner: its fresh decision created nobody.
+        return refused("all_skipped", JSON.parse(results.decided[0]?.items ?? "[]") as BatchItem[]);
+      }
+      return ok(outcome);
+    },
+    // A confirmed batch of the caller's is the answer, whether this request or an earlier one confirmed it.
+    answer: {
+      from: sql`from ${batches} b where b.org_id = ${orgId} and b.batch_id = ${batchId} and ${owner}
         and b.status = 'confirmed'`,
-      body: batchJson("b"),
-    }) ?? [];
-  const results = await batchSql<unknown[][]>(db, [
-    ...confirmStatements(orgId, batchId, owner, eventId, now, actor),
-    ...resultStatements(orgId, batchId, [eventId], eventId),
-    sql`select ${decisionFor(orgId, "b", eventId)} as items from ${batches} b
-      where b.org_id = ${orgId} and b.batch_id = ${batchId}`,
-    ...replay,
-  ]);
-  input.replay?.settle(results);
-  const tail = results.slice(-4 - replay.length, results.length - replay.length) as [
-    BatchRaw[],
-    AttributionRowRaw[],
-    OutboxRaw[],
-    { items: string }[],
-  ];
-  const outcome = toOutcome(tail[0], tail[1], tail[2]);
-  if (!outcome) return refused("not_found", []);
-  if (input.onlyCoordinator !== null && outcome.batch.coordinatorId !== input.onlyCoordinator) {
-    return refused("forbidden", []);
-  }
-  if (outcome.batch.status === "pending") {
-    // Still pending after a confirmation by its owner: its fresh decision created nobody.
-    return refused("all_skipped", JSON.parse(tail[3][0]?.items ?? "[]") as BatchItem[]);
-  }
-  return ok(outcome);
+      row: { alias: "b" },
+    },
+  });
 }

@@ -1,7 +1,8 @@
-import { and, eq, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../client";
 import { type IdempotencyKeyRow, idempotencyKeys, orgFreezes } from "../schema";
+import { type AnswerSource, type BatchAdditions, type BatchParticipant, query } from "./write-batch";
 
 export interface IdempotencyScope {
   orgId: string;
@@ -133,60 +134,97 @@ const idempotencyLeases = sqliteTable("idempotency_leases", {
   claimId: text("claim_id").notNull(),
 });
 
-/** What a write batch stores as its answer, built in SQL from what the batch wrote. */
-export interface AnswerSource {
-  /** `from … where …`: one row when the write happened, none when it was refused. */
-  source: SQL;
-  /** The response body as JSON text, over the source's aliases. */
-  body: SQL;
+/** What a write batch stores as its answer: status and headers as the route gives them, and the body in SQL. */
+export interface AnswerBody<X> {
+  /** The status; `created` and `otherwise` when the write may create or change (see `AnswerSource`). */
+  readonly status: number | { readonly created: number; readonly otherwise: number };
+  readonly headers?: Record<string, string>;
+  /** The response body as JSON text, from the answer's row. */
+  readonly body: (row: X) => SQL;
   /** When the replayed ETag is derived from the body: `json_object('kind', …, 'id', …, 'version', …)`. */
-  tag?: SQL;
+  readonly tag?: (row: X) => SQL;
 }
+
+/** The key as a decision before the write left it: still this claim's, decided, without its body yet. */
+const decidedBy = (lease: IdempotencyLease) =>
+  and(
+    byScope(lease),
+    eq(idempotencyKeys.claimId, lease.claimId),
+    isNotNull(idempotencyKeys.responseStatus),
+    isNull(idempotencyKeys.responseBody),
+  );
 
 /**
  * The answer of an idempotent request, stored by the write batch that it answers, so that the
- * write and the response a retry replays commit together or not at all. A write query that takes
- * one appends `statements(…)` to the end of its batch and hands the batch's results to `settle`:
+ * write and the response a retry replays commit together or not at all. It adds to the batch
+ * (`runWrite`):
  *
- * 1. the lease check (`idempotency_leases`, migration 0011), which aborts the whole batch unless
- *    this request's claim still holds the key, so a request that outlived its lease, whose key a
- *    retry has taken over, writes nothing;
+ * 1. the lease check (`idempotency_leases`, migration 0011), first, which aborts the whole batch
+ *    unless this request's claim still holds the key, so a request that outlived its lease, whose
+ *    key a retry has taken over, writes nothing;
  * 2. the answer: status and headers as the route gives them, the body (and the ETag's basis) built
- *    in SQL from the rows the batch wrote, as their audit payloads are. A refused write yields no
- *    source row and stores nothing; its refusal is then stored like any other 4xx.
+ *    in SQL from the rows the batch wrote, as their audit payloads are, where the write's source
+ *    finds its row: after the write, or, for a write that leaves no trace of having happened,
+ *    decided just before it and completed after it. A refused write yields no source row and
+ *    stores nothing; its refusal is then stored like any other 4xx.
  */
-export class BatchAnswer {
+export class BatchAnswer<X> implements BatchParticipant<X> {
   #stored = false;
   readonly lease: IdempotencyLease;
-  readonly status: number;
-  readonly headers: Record<string, string>;
+  readonly answer: AnswerBody<X>;
 
-  constructor(lease: IdempotencyLease, status: number, headers: Record<string, string>) {
+  constructor(lease: IdempotencyLease, answer: AnswerBody<X>) {
     this.lease = lease;
-    this.status = status;
-    this.headers = headers;
+    this.answer = answer;
   }
 
-  statements(db: Db, answer: AnswerSource) {
-    const held = heldBy(this.lease);
-    return [
-      db.insert(idempotencyLeases).values(this.lease),
-      db
+  #status(created: SQL | undefined): number | SQL {
+    const { status } = this.answer;
+    if (typeof status === "number") return status;
+    if (created === undefined) return status.otherwise;
+    return sql`(case when ${created} then ${status.created} else ${status.otherwise} end)`;
+  }
+
+  additions(db: Db, source: AnswerSource<X, PropertyKey>): BatchAdditions {
+    const { lease, answer } = this;
+    const body = sql`(select ${answer.body(source.row)} ${source.from} limit 1)`;
+    const tag =
+      answer.tag === undefined ? null : sql`(select ${answer.tag(source.row)} ${source.from} limit 1)`;
+    const guards = { idempotencyLease: query(db.insert(idempotencyLeases).values(lease)) };
+    const stored = { stored: idempotencyKeys.responseStatus };
+    const decided = source.decidedBefore;
+    if (decided === undefined) {
+      const store = db
         .update(idempotencyKeys)
         .set({
-          responseStatus: this.status,
-          responseHeaders: this.headers,
-          responseBody: sql`(select ${answer.body} ${answer.source} limit 1)`,
-          responseTag: answer.tag === undefined ? null : sql`(select ${answer.tag} ${answer.source} limit 1)`,
+          responseStatus: this.#status(undefined),
+          responseHeaders: answer.headers ?? {},
+          responseBody: body,
+          responseTag: tag,
         })
-        .where(and(held, sql`exists (select 1 ${answer.source})`))
-        .returning({ stored: idempotencyKeys.responseStatus }),
-    ] as const;
+        .where(and(heldBy(lease), sql`exists (select 1 ${source.from})`))
+        .returning(stored);
+      return { guards, decision: {}, after: { idempotencyAnswer: query(store) } };
+    }
+    const decide = db
+      .update(idempotencyKeys)
+      .set({ responseStatus: this.#status(decided.created), responseHeaders: answer.headers ?? {} })
+      .where(and(heldBy(lease), sql`exists (select 1 ${decided.where})`));
+    const complete = db
+      .update(idempotencyKeys)
+      .set({ responseBody: body, responseTag: tag })
+      .where(decidedBy(lease))
+      .returning(stored);
+    return {
+      guards,
+      decision: { idempotencyDecision: query(decide) },
+      after: { idempotencyAnswer: query(complete) },
+    };
   }
 
-  /** Takes the results of the batch whose last statements `statements` made. */
-  settle(results: readonly unknown[]): void {
-    const stored = results.at(-1);
+  /** Takes the batch's results, once it ran. */
+  settle(results: Record<string, unknown>): void {
+    const stored = results.idempotencyAnswer;
     this.#stored = Array.isArray(stored) && stored.length > 0;
   }
 

@@ -1,17 +1,11 @@
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { ok, type Result, refused } from "../../lib/result";
+import { ok, refused } from "../../lib/result";
 import type { Db } from "../client";
 import { auditOutbox, type MemberRow, members } from "../schema";
-import {
-  type ActorContext,
-  changedFields,
-  type OutboxEvent,
-  type OutboxRaw,
-  recordEventPayload,
-  toOutboxEvent,
-} from "./outbox";
+import { type ActorContext, changedFields, recordEventPayload, toOutboxEvent } from "./outbox";
 import { unchangedSince } from "./unchanged";
+import { prepareWrite, query } from "./write-batch";
 
 export interface MemberFilter {
   role?: string;
@@ -190,61 +184,67 @@ export interface MemberAudit {
   now: string;
 }
 
+/** A member as a write left it, and whether the write created it. */
+export interface WrittenMember {
+  row: MemberRow;
+  created: boolean;
+}
+
 /**
- * Creates or replaces a member; answers the stored row, whether it was new, and the audit event
- * of the change (with `audit`). With `seen` it only replaces the member as it was read,
- * and is refused as stale when someone changed (or deleted) it in between.
+ * Creates or replaces a member, with the audit event of the change. With `seen` it only replaces
+ * the member as it was read, and is refused as stale (with the member as it now is) when someone
+ * changed it in between. Whether the upsert lands, and whether it creates, is known only before
+ * it runs, so its Idempotency-Key answer is decided there, by the upsert's own condition.
  */
-export async function upsertMember(
+export function upsertMember(
   db: Db,
   orgId: string,
   memberId: string,
   input: MemberInput,
-  seen?: MemberRow,
-  audit?: MemberAudit,
-): Promise<Result<{ row: MemberRow; created: boolean; events: OutboxEvent[] }, "stale", MemberRow | null>> {
+  seen: MemberRow | undefined,
+  audit: MemberAudit,
+) {
   const now = sql`(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))`;
-  const existing = db
-    .select({ memberId: members.memberId })
-    .from(members)
-    .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)));
-  const upsert = db
-    .insert(members)
-    .values({ orgId, memberId, ...input })
-    .onConflictDoUpdate({
-      target: [members.orgId, members.memberId],
-      set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
-      setWhere: seen === undefined ? undefined : unchangedSince(members, seen),
-    })
-    .returning();
-  // The member as it is after the batch: what a refused conditional write answers with (SPEC §10).
-  const after = db
-    .select()
-    .from(members)
-    .where(and(eq(members.orgId, orgId), eq(members.memberId, memberId)));
-  let before: { memberId: string }[];
-  let written: MemberRow[];
-  let current: MemberRow[];
-  let events: OutboxRaw[] = [];
-  if (audit) {
-    const [created, updated] = memberEvent(db, orgId, memberId, input, audit, seen);
-    let createdEvent: OutboxRaw[];
-    let updatedEvent: OutboxRaw[];
-    [before, createdEvent, updatedEvent, written, current] = await db.batch([
-      existing,
-      created,
-      updated,
-      upsert,
-      after,
-    ]);
-    events = [...createdEvent, ...updatedEvent];
-  } else {
-    [before, written, current] = await db.batch([existing, upsert, after]);
-  }
-  const row = written[0];
-  if (!row) {
-    if (seen !== undefined) return refused("stale", current[0] ?? null);
-    throw new Error("member upsert returned no row");
-  }
-  return ok({ row, created: before.length === 0, events: events.map(toOutboxEvent) });
+  const byId = and(eq(members.orgId, orgId), eq(members.memberId, memberId));
+  const [createdEvent, updatedEvent] = memberEvent(db, orgId, memberId, input, audit, seen);
+  const existing = sql`exists (select 1 from ${members} where ${byId})`;
+  return prepareWrite({
+    steps: {
+      existing: query(db.select({ memberId: members.memberId }).from(members).where(byId)),
+      createdEvent: query(createdEvent),
+      updatedEvent: query(updatedEvent),
+      upsert: query(
+        db
+          .insert(members)
+          .values({ orgId, memberId, ...input })
+          .onConflictDoUpdate({
+            target: [members.orgId, members.memberId],
+            set: { name: input.name, roles: input.roles, active: input.active, updatedAt: now },
+            setWhere: seen === undefined ? undefined : unchangedSince(members, seen),
+          })
+          .returning(),
+      ),
+      // The member as it is after the batch: what a refused conditional write answers with (SPEC §10).
+      after: query(db.select().from(members).where(byId)),
+    },
+    outcome: (results) => {
+      const row = results.upsert[0];
+      if (!row) return refused<"stale", MemberRow | null>("stale", results.after[0] ?? null);
+      const events = [...results.createdEvent, ...results.updatedEvent].map(toOutboxEvent);
+      return ok({ value: { row, created: results.existing.length === 0 }, events });
+    },
+    answer: {
+      from: sql`from ${members} m where m.org_id = ${orgId} and m.member_id = ${memberId}`,
+      row: { alias: "m" },
+      decidedBefore: {
+        step: "upsert",
+        where:
+          seen === undefined
+            ? sql`from (select 1)`
+            : sql`from (select 1) where not ${existing} or exists (select 1 from ${members}
+                where ${and(byId, unchangedSince(members, seen))})`,
+        created: sql`not ${existing}`,
+      },
+    },
+  });
 }

@@ -1,4 +1,5 @@
-import { asc, inArray, notInArray, type SQL, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
+import type { ActionAbout, ProducedAction } from "../../audit/vocabulary";
 import type { Db } from "../client";
 import { auditOutbox, orgFreezes } from "../schema";
 import { memberName } from "./members";
@@ -41,19 +42,12 @@ function actorName(orgId: string, actor: ActorContext): SQL {
 }
 
 /** The fields every event payload starts and ends with. */
-function eventEnvelope(orgId: string, id: SQL, action: string, actor: ActorContext, now: string) {
+function eventEnvelope(orgId: string, id: SQL, action: ProducedAction, actor: ActorContext, now: string) {
   return {
     head: sql`'event_id', ${id}, 'action', ${action}, 'actor_id', ${actor.actor_id}, 'actor_name', ${actorName(orgId, actor)}`,
     tail: sql`'ip_address', ${actor.ip_address}, 'user_agent', ${actor.user_agent}, 'occurred_at', ${now}`,
   };
 }
-
-type AttributionAction =
-  | "proxy_created"
-  | "proxy_updated"
-  | "proxy_deleted"
-  | "proxy_confirmed"
-  | "proxy_disputed";
 
 /**
  * The audit payload of an event about the attribution row aliased `a`, with the
@@ -62,7 +56,7 @@ type AttributionAction =
  */
 export function attributionEventPayload(
   orgId: string,
-  event: { id: SQL; action: AttributionAction; changes?: string | SQL },
+  event: { id: SQL; action: ActionAbout<"attribution">; changes?: string | SQL },
   actor: ActorContext,
   now: string,
 ): SQL {
@@ -83,7 +77,7 @@ export function attributionEventPayload(
 /** The audit payload of an event about the batch row aliased `b`. */
 export function batchEventPayload(
   orgId: string,
-  event: { id: string; action: "bulk_submission" | "bulk_confirmed" },
+  event: { id: string; action: ActionAbout<"batch"> },
   actor: ActorContext,
   now: string,
 ): SQL {
@@ -99,12 +93,8 @@ export function batchEventPayload(
     ${tail})`;
 }
 
-export type RecordAction =
-  | "activity_log_created"
-  | "activity_log_updated"
-  | "activity_log_deleted"
-  | "member_created"
-  | "member_updated";
+/** The actions of events about an activity log or a member, which carry `changes`. */
+export type RecordAction = ActionAbout<"activity-log" | "member">;
 
 /**
  * The audit payload of an event about a mentor's activity log (written by someone else) or a
@@ -124,15 +114,20 @@ export function recordEventPayload(
 
 /**
  * `{field: {from, to}}` of the fields whose value changes, as a JSON object: each entry pairs the
- * stored value (an SQL expression) with the new one, compared null-safely.
+ * stored value (an SQL expression) with the new one, compared null-safely. Every pair is written,
+ * then those that are equal are removed (a path that names no member removes nothing); D1 allows
+ * no compound SELECT of more than five terms, so the pairs are not a union of rows.
  */
 export function changedFields(pairs: readonly { name: string; from: SQL; to: SQL }[]): SQL {
   if (pairs.length === 0) return sql`json_object()`;
-  const rows = pairs.map(
-    (p) =>
-      sql`select ${p.name} as k, json_object('from', ${p.from}, 'to', ${p.to}) as v where ${p.from} is not ${p.to}`,
+  const all = sql.join(
+    pairs.map((p) => sql`${p.name}, json_object('from', ${p.from}, 'to', ${p.to})`),
+    sql`, `,
   );
-  return sql`(select coalesce(json_group_object(k, json(v)), json_object()) from (${sql.join(rows, sql` union all `)}))`;
+  const unchanged = pairs.map(
+    (p) => sql`case when ${p.from} is not ${p.to} then '$.~' else ${`$.${p.name}`} end`,
+  );
+  return sql`json_remove(json_object(${all}), ${sql.join(unchanged, sql`, `)})`;
 }
 
 /**

@@ -2,8 +2,8 @@ import type { ActivityRow, AttributionRow, BatchRow, ConfirmationStatus, EntryMo
 
 /**
  * Rows as raw SQL statements return them (snake_case columns, integers for booleans, JSON as
- * text), and their mapping to drizzle's row types. The set-based writes run raw SQL through
- * `batchSql`, so this is where their results become typed rows.
+ * text), and their mapping to drizzle's row types. The set-based writes run raw SQL as steps
+ * of their batch (`rows` in write-batch.ts), so this is where their results become typed rows.
  */
 
 /** A raw `attributions` row, plus the names a statement joined to it. */

@@ -1,56 +1,49 @@
 // The mentor's answer to what was registered in its name (SPEC §11): confirm or dispute.
 
 import type { Context } from "hono";
-import { deliver } from "../../audit/outbox";
-import { allow, covers, ownerFilter } from "../../auth/policy";
+import { covers, ownerFilter } from "../../auth/policy";
 import { answerAttribution, type MentorAnswer } from "../../db/queries/attribution-answers";
-import { batchAnswer } from "../../http/idempotency";
-import { requestActor } from "../../http/request-actor";
-import { notFound } from "../../lib/errors";
+import {
+  attributionRepresentation,
+  attributionTag as attributionTagBasis,
+  withTag,
+} from "../../db/queries/representations";
+import { runWrite } from "../../http/write";
 import { HttpStatus } from "../../lib/http-status";
-import { nowIso } from "../../lib/time";
 import type { AppBindings, AppRouteHandler } from "../../types";
-import { changedMeanwhile, preconditionEvent } from "./activity-attributions.handlers";
+import { attributionPrecondition } from "./activity-attributions.precondition";
 import { attributionTag, fromNamed } from "./activity-attributions.present";
 import type { ConfirmRoute, DisputeRoute } from "./activity-attributions.routes";
 
 /**
  * Records the mentor's answer to the attribution `id` and delivers its audit event; answers the
- * attribution as it now stands and its tag. Without If-Match it is one D1 batch; with it, the
- * record is read first to check the tag (a hash of the representation, which SQL cannot compare),
- * and the write then requires the event it read, so a change in between is a 412.
+ * attribution as it now stands and its tag. Another mentor's attribution is not found, as on its
+ * `GET`. Without If-Match it is one D1 batch; with it, the attribution is read first.
  */
-async function recordAnswer(c: Context<AppBindings>, id: string, answer: MentorAnswer) {
-  const caller = c.var.caller;
-  const reach = allow(caller, "attributions.confirm");
-  const seenEventId = await preconditionEvent(c, id, (found) => {
-    if (!covers(reach, found.row.mentorId)) throw notFound(`Attribution ${id}`);
+const recordAnswer = (c: Context<AppBindings>, id: string, answer: MentorAnswer) =>
+  runWrite(c, {
+    action: "attributions.confirm",
+    precondition: attributionPrecondition(id, (found, reach) =>
+      covers(reach, found.row.mentorId) ? null : "not_found",
+    ),
+    about: { target: `Attribution ${id}` },
+    statements: (w) =>
+      answerAttribution({
+        orgId: w.orgId,
+        attributionId: id,
+        mentorId: ownerFilter(w.reach) ?? null,
+        answer,
+        seenEventId: w.seen?.row.lastEventId,
+        eventId: w.eventId,
+        now: w.now,
+        actor: w.actor,
+      }),
+    answer: { status: HttpStatus.OK, ...withTag(attributionRepresentation, attributionTagBasis) },
+    respond: ({ value, delivered }) => ({
+      body: fromNamed(value),
+      tag: attributionTag(c.var.org.id, value, delivered),
+    }),
   });
-  const result = await answerAttribution(c.var.db, {
-    orgId: caller.org,
-    attributionId: id,
-    mentorId: ownerFilter(reach) ?? null,
-    answer,
-    seenEventId,
-    eventId: crypto.randomUUID(),
-    now: nowIso(),
-    actor: requestActor(c),
-    replay: batchAnswer(c, HttpStatus.OK),
-  });
-  if (!result.ok) {
-    switch (result.reason) {
-      case "not_found":
-        throw notFound(`Attribution ${id}`);
-      case "stale":
-        throw await changedMeanwhile(c, id);
-    }
-  }
-  const { event, ...written } = result.value;
-  // An answer that changed nothing recorded nothing, so there is nothing to deliver.
-  const delivered =
-    event === null || (await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, [event]));
-  return { body: fromNamed(written), tag: attributionTag(caller.org, written, delivered) };
-}
 
 export const confirm: AppRouteHandler<ConfirmRoute> = async (c) => {
   const { id } = c.req.valid("param");

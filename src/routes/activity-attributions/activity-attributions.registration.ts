@@ -1,11 +1,7 @@
-import type { Context } from "hono";
 import type { Caller } from "../../auth/caller";
 import { hasRole } from "../../auth/caller";
-import { allowOn } from "../../auth/policy";
-import { requestActor } from "../../http/request-actor";
-import { type AppError, conflict } from "../../lib/errors";
-import { nowIso } from "../../lib/time";
-import type { AppBindings } from "../../types";
+import { covers, type Reach } from "../../auth/policy";
+import type { Refusal, Refusing } from "../../http/refusals";
 
 /** What single and bulk registration share: the activity, who registers it, and who asked. */
 interface RegistrationBody {
@@ -21,16 +17,8 @@ interface RegistrationBody {
  * The fields single and bulk registration share. A coordinator registers as itself; an admin
  * may name any coordinator, who must then be an active coordinator on record.
  */
-export function registration(c: Context<AppBindings>, body: RegistrationBody) {
-  const caller: Caller = c.var.caller;
-  allowOn(
-    caller,
-    "attributions.create",
-    body.coordinator_id,
-    "A coordinator registers activities as itself: coordinator_id must be your own ID",
-  );
+export function registration(caller: Caller, body: RegistrationBody) {
   return {
-    orgId: caller.org,
     coordinatorId: body.coordinator_id,
     checkCoordinator: !(hasRole(caller, "coordinator") && body.coordinator_id === caller.sub),
     activityTypeId: body.activity_type_id,
@@ -38,26 +26,19 @@ export function registration(c: Context<AppBindings>, body: RegistrationBody) {
     durationMinutes: body.duration_minutes ?? null,
     location: body.location ?? null,
     notes: body.notes ?? null,
-    now: nowIso(),
-    actor: requestActor(c),
   };
 }
 
-export const duplicateRegistration = (): AppError =>
-  conflict("This mentor already has an attribution of this activity type at this activity_date");
+/** A caller who registers only as itself may not name another coordinator. */
+export const asItself =
+  (body: RegistrationBody) =>
+  (reach: Reach): Refusal | null =>
+    covers(reach, body.coordinator_id) ? null : "forbidden";
 
-const isUniqueViolation = (err: unknown) =>
-  err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
-
-/** Runs a write, turning a unique-constraint race into a 409. */
-export async function conflictOnDuplicate<T>(
-  write: () => Promise<T>,
-  onDuplicate: () => AppError = duplicateRegistration,
-): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw onDuplicate();
-    throw err;
-  }
-}
+/** What a registration's refusals name. */
+export const registering = (target: string, body: RegistrationBody): Refusing => ({
+  target,
+  activityType: { path: "activity_type_id", value: body.activity_type_id },
+  coordinator: { path: "coordinator_id", value: body.coordinator_id },
+  notYours: "A coordinator registers activities as itself: coordinator_id must be your own ID",
+});

@@ -6,7 +6,7 @@ import {
   bearerSecurity,
   bodyErrors,
   ConditionalGetHeaders,
-  ConditionalWriteHeaders,
+  ConditionalKeyedWriteHeaders,
   errorResponses,
   IdempotencyHeaders,
   idempotencyErrors,
@@ -113,7 +113,7 @@ export const update = createRoute({
   tags,
   security: bearerSecurity,
   request: {
-    headers: ConditionalWriteHeaders,
+    headers: ConditionalKeyedWriteHeaders,
     params: z.object({ id: AttributionId }),
     body: jsonBody(UpdateAttributionBody, "The fields to correct"),
   },
@@ -123,6 +123,7 @@ export const update = createRoute({
     ...errorResponses.notFound,
     ...errorResponses.conflict,
     ...preconditionFailedOf(AttributionSchema),
+    ...idempotencyErrors,
   },
 });
 
@@ -136,7 +137,7 @@ export const remove = createRoute({
     "or an admin.",
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalWriteHeaders, params: z.object({ id: AttributionId }) },
+  request: { headers: ConditionalKeyedWriteHeaders, params: z.object({ id: AttributionId }) },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedAttributionSchema, "The attribution was deleted"),
     ...authedErrors,
@@ -144,11 +145,9 @@ export const remove = createRoute({
     ...errorResponses.payloadTooLarge,
     ...errorResponses.notFound,
     ...preconditionFailedOf(AttributionSchema),
+    ...idempotencyErrors,
   },
 });
-
-/** A confirmation or dispute may be retried safely (Idempotency-Key) and made conditional (If-Match). */
-const AnswerHeaders = IdempotencyHeaders.extend(ConditionalWriteHeaders.shape);
 
 const ANSWER_ACCESS =
   "Only the mentor the attribution names may answer: another mentor, and anyone of another organisation, " +
@@ -207,7 +206,7 @@ export const confirm = createRoute({
     `change its mind: a disputed one can be confirmed. ${ANSWER_ACCESS}\n\n${MOBILE_FLOW}`,
   tags,
   security: bearerSecurity,
-  request: { headers: AnswerHeaders, params: z.object({ id: AttributionId }) },
+  request: { headers: ConditionalKeyedWriteHeaders, params: z.object({ id: AttributionId }) },
   responses: {
     [HttpStatus.OK]: jsonWithETag(AttributionSchema, "The attribution, now confirmed", confirmedExample),
     ...bodyErrors,
@@ -233,7 +232,7 @@ export const dispute = createRoute({
   tags,
   security: bearerSecurity,
   request: {
-    headers: AnswerHeaders,
+    headers: ConditionalKeyedWriteHeaders,
     params: z.object({ id: AttributionId }),
     body: jsonBody(DisputeAttributionBody, "Why the mentor disputes the activity"),
   },

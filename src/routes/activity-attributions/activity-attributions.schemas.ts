@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { TrailEvent } from "../../audit/vocabulary";
+import { TRAIL_EVENTS } from "../../audit/vocabulary";
 import { CONFIRMATION_STATUSES } from "../../db/schema";
 import { CursorQuery, NextCursorSchema, pageOrCursor } from "../../lib/cursor";
 import { ActivityTypeId, DurationMinutes, MemberId } from "../../lib/fields";
@@ -112,15 +112,6 @@ export const AttributionSchema = z
     updated_at: z.string().openapi({ example: "2026-03-24T15:30:00Z" }),
   })
   .openapi("Attribution");
-
-/** A record's audit trail names its events by these verbs (the vocabulary's trail projection). */
-const TRAIL_EVENTS = [
-  "created",
-  "updated",
-  "deleted",
-  "confirmed",
-  "disputed",
-] as const satisfies readonly TrailEvent[];
 
 export const AuditTrailEvent = z
   .object({

@@ -5,7 +5,7 @@ import {
   bearerSecurity,
   bodyErrors,
   ConditionalGetHeaders,
-  ConditionalWriteHeaders,
+  ConditionalKeyedWriteHeaders,
   errorResponses,
   IdempotencyHeaders,
   idempotencyErrors,
@@ -171,7 +171,7 @@ export const update = createRoute({
   tags,
   security: bearerSecurity,
   request: {
-    headers: ConditionalWriteHeaders,
+    headers: ConditionalKeyedWriteHeaders,
     params: IdParams,
     body: jsonBody(ActivityLogUpdateSchema, "The fields to change"),
   },
@@ -181,6 +181,7 @@ export const update = createRoute({
     ...errorResponses.notFound,
     ...errorResponses.conflict,
     ...preconditionFailedOf(ActivityLogSchema),
+    ...idempotencyErrors,
   },
 });
 
@@ -195,7 +196,7 @@ export const remove = createRoute({
     WRITE_ACCESS,
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalWriteHeaders, params: IdParams },
+  request: { headers: ConditionalKeyedWriteHeaders, params: IdParams },
   responses: {
     [HttpStatus.OK]: jsonContent(ActivityLogDeletedSchema, "The entry was deleted"),
     ...authedErrors,
@@ -204,6 +205,7 @@ export const remove = createRoute({
     ...errorResponses.notFound,
     ...errorResponses.conflict,
     ...preconditionFailedOf(ActivityLogSchema),
+    ...idempotencyErrors,
   },
 });
 

@@ -1,30 +1,19 @@
 import type { z } from "@hono/zod-openapi";
-import { deliver } from "../../audit/outbox";
-import { allow, covers } from "../../auth/policy";
+import { covers } from "../../auth/policy";
 import { type UploadEntry, uploadActivityLogs } from "../../db/queries/activity-uploads";
 import type { RecordAudit } from "../../db/queries/activity-write-statements";
-import { batchAnswer } from "../../http/idempotency";
-import { requestActor } from "../../http/request-actor";
-import {
-  type AppError,
-  conflict,
-  forbidden,
-  mentorRefusal,
-  type Problem,
-  problemOfError,
-  unknownActivityType,
-} from "../../lib/errors";
+import { type Refusal, type Refusing, refusal } from "../../http/refusals";
+import { runWrite } from "../../http/write";
+import { type Problem, problemOfError } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
-import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
 import { entryOf, ONLY_OWN_LOGS } from "./activity-logs.entry";
-import { clientRefConflict } from "./activity-logs.present";
 import type { UploadRoute } from "./activity-logs.routes";
 import type { ActivityLogUploadResultSchema } from "./activity-logs.schemas";
 
-/** An entry's problem, its field paths placed inside the request (`entries.3.activity_type`). */
-function rejection(index: number, err: AppError): Problem {
-  const problem = problemOfError(err);
+/** An entry's refusal as a problem, its field paths placed inside the request (`entries.3.activity_type`). */
+function rejection(index: number, reason: Refusal, about: Refusing): Problem {
+  const problem = problemOfError(refusal(reason, about));
   if (problem.errors)
     problem.errors = problem.errors.map((e) => ({ ...e, path: `entries.${index}.${e.path}` }));
   return problem;
@@ -38,44 +27,46 @@ function rejection(index: number, err: AppError): Problem {
  */
 export const upload: AppRouteHandler<UploadRoute> = async (c) => {
   const caller = c.var.caller;
-  const reach = allow(caller, "activity-logs.create");
   const { entries } = c.req.valid("json");
-  const now = nowIso();
-  const actor = requestActor(c);
-  const eventBase = crypto.randomUUID();
-  const audits = new Map<UploadEntry, RecordAudit>();
-  const writes = entries.map((input, index): UploadEntry => {
-    const { entry: fields, checkMentor } = entryOf(caller, input);
-    const { mentorId } = fields;
-    const entry: UploadEntry = {
-      ...fields,
-      clientRef: input.client_ref,
-      checkMentor,
-      refused: covers(reach, mentorId) ? null : rejection(index, forbidden(ONLY_OWN_LOGS)),
-      problems: {
-        typeUnknown: rejection(index, unknownActivityType("activity_type", input.activity_type)),
-        mentorUnknown: rejection(index, mentorRefusal("mentor_id", mentorId, "mentor_unknown")),
-        notAMentor: rejection(index, mentorRefusal("mentor_id", mentorId, "not_a_mentor")),
-        mentorInactive: rejection(index, mentorRefusal("mentor_id", mentorId, "mentor_inactive")),
-        clientRefConflict: rejection(index, clientRefConflict(input.client_ref, undefined)),
-        conflict: rejection(index, conflict("The entry changed while this request ran; send it again")),
-      },
-    };
-    // Written for someone else: the audit log records it (SPEC §9).
-    if (!entry.refused && mentorId !== caller.sub) {
-      audits.set(entry, { eventId: `${eventBase}:${index}`, actor, now });
-    }
-    return entry;
+  return runWrite(c, {
+    action: "activity-logs.create",
+    about: { target: "The upload" },
+    statements: (w) => {
+      const eventBase = crypto.randomUUID();
+      const audits = new Map<UploadEntry, RecordAudit>();
+      const writes = entries.map((input, index): UploadEntry => {
+        const { entry: fields, checkMentor } = entryOf(caller, input);
+        const about: Refusing = {
+          target: `Entry ${input.client_ref}`,
+          activityType: { path: "activity_type", value: input.activity_type },
+          mentor: { path: "mentor_id", value: fields.mentorId },
+          clientRef: input.client_ref,
+          notYours: ONLY_OWN_LOGS,
+        };
+        const entry: UploadEntry = {
+          ...fields,
+          clientRef: input.client_ref,
+          checkMentor,
+          refused: covers(w.reach, fields.mentorId) ? null : rejection(index, "forbidden", about),
+          problems: {
+            typeUnknown: rejection(index, "type_unknown", about),
+            mentorUnknown: rejection(index, "mentor_unknown", about),
+            notAMentor: rejection(index, "not_a_mentor", about),
+            mentorInactive: rejection(index, "mentor_inactive", about),
+            clientRefConflict: rejection(index, "client_ref_conflict", about),
+            conflict: rejection(index, "conflict", about),
+          },
+        };
+        // Written for someone else: the audit log records it (SPEC §9).
+        if (!entry.refused && fields.mentorId !== caller.sub) {
+          audits.set(entry, { eventId: `${eventBase}:${index}`, actor: w.actor, now: w.now });
+        }
+        return entry;
+      });
+      return uploadActivityLogs(w.db, w.orgId, writes, caller.sub, audits);
+    },
+    answer: { status: HttpStatus.OK, body: (row) => row.results },
+    // Built in SQL field by field from the same field map the presenters read.
+    respond: ({ value }) => c.json(value as z.infer<typeof ActivityLogUploadResultSchema>, HttpStatus.OK),
   });
-  const { answer, events } = await uploadActivityLogs(
-    c.var.db,
-    caller.org,
-    writes,
-    caller.sub,
-    audits,
-    batchAnswer(c, HttpStatus.OK),
-  );
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, events);
-  // Built in SQL field by field as the presenters build them (the route tests compare the two).
-  return c.json(answer as z.infer<typeof ActivityLogUploadResultSchema>, HttpStatus.OK);
 };

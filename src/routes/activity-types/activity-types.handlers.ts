@@ -6,6 +6,6 @@ import type { ListRoute } from "./activity-types.routes";
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   allow(c.var.caller, "activity-types.read");
-  const rows = await listActivityTypes(c.var.db);
+  const rows = await listActivityTypes(c.var.org.db);
   return c.json({ data: rows }, HttpStatus.OK);
 };

@@ -1,4 +1,3 @@
-import { auditClient } from "../../audit/client";
 import type { AuditEntry } from "../../audit/types";
 import { actionOfOrgEvent, ORG_LOG_ACTIONS, orgEventOf } from "../../audit/vocabulary";
 import { allow } from "../../auth/policy";
@@ -49,7 +48,7 @@ export const auditLog: AppRouteHandler<AuditLogRoute> = async (c) => {
     toIsoSeconds(new Date(Math.max(0, Date.parse(to) - DEFAULT_AUDIT_WINDOW_DAYS * 86_400_000)));
   // An explicit range is checked by the query schema; a `from` after the default `to` (now) is checked here.
   if (from > to) throw invalidFields(rangeOrderErrors());
-  const result = await auditClient(c.var.audit, caller.org).list({
+  const result = await c.var.org.log.list({
     actions: query.event ? [actionOfOrgEvent(query.event)] : ORG_LOG_ACTIONS,
     actor_id: query.actor_id,
     mentor_id: query.mentor_id,

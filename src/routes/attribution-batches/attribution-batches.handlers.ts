@@ -1,124 +1,63 @@
-import { deliver } from "../../audit/outbox";
-import { allow, ownerFilter } from "../../auth/policy";
-import {
-  type BatchOutcome,
-  confirmBatch as confirmBatchQuery,
-  createBatch as createBatchQuery,
-} from "../../db/queries/batches";
+import { ownerFilter } from "../../auth/policy";
+import { confirmBatch as confirmBatchQuery, createBatch as createBatchQuery } from "../../db/queries/batches";
+import { batchRepresentation } from "../../db/queries/representations";
 import type { BatchItem } from "../../db/schema";
-import { batchAnswer } from "../../http/idempotency";
-import { requestActor } from "../../http/request-actor";
-import { AppError, conflict, forbidden, invalidField, notFound, unknownActivityType } from "../../lib/errors";
+import { runWrite } from "../../http/write";
 import { HttpStatus } from "../../lib/http-status";
-import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
-import { toAttribution } from "../activity-attributions/activity-attributions.present";
 import {
-  conflictOnDuplicate,
+  asItself,
+  registering,
   registration,
 } from "../activity-attributions/activity-attributions.registration";
 import type { ConfirmBatchRoute, CreateBatchRoute } from "./attribution-batches.routes";
 
-/**
- * A 422 for a batch in which every mentor would be skipped: nothing is recorded, and the
- * problem says why for each mentor, as the batch's `items` would.
- */
-function nobodyToCreate(items: BatchItem[]): AppError {
-  return new AppError(
-    "unprocessable",
-    "Every mentor of this batch would be skipped, so nothing was recorded",
-    {
-      errors: items.map((item, i) => ({
-        path: `mentor_ids.${i}`,
-        message: `${item.mentor_id}: ${item.reason}`,
-      })),
-      extensions: { items: items.map(({ mentor_id, status, reason }) => ({ mentor_id, status, reason })) },
-    },
-  );
-}
-
-function toBatch(outcome: BatchOutcome) {
-  const { batch, created } = outcome;
-  return {
-    batch_id: batch.batchId,
-    status: batch.status,
-    coordinator_id: batch.coordinatorId,
-    activity_type_id: batch.activityTypeId,
-    activity_date: batch.activityDate,
-    duration_minutes: batch.durationMinutes,
-    location: batch.location,
-    notes: batch.notes,
-    mentor_count: batch.mentorCount,
-    skipped_count: batch.skippedCount,
-    will_create_count: batch.items.filter((i) => i.status !== "skipped").length,
-    items: batch.items.map((i) => ({
-      mentor_id: i.mentor_id,
-      status: i.status,
-      reason: i.reason,
-      attribution_id: i.attribution_id ?? null,
-    })),
-    attributions: created.map((row) => toAttribution(row, null, null)),
-    created_at: batch.createdAt,
-    confirmed_at: batch.confirmedAt,
-  };
-}
+/** A batch in which every mentor would be skipped is refused with each mentor's decision. */
+const skipped = (items: readonly BatchItem[]) => ({ items });
 
 export const createBatch: AppRouteHandler<CreateBatchRoute> = async (c) => {
   const body = c.req.valid("json");
-  const input = registration(c, body);
-  const result = await conflictOnDuplicate(() =>
-    createBatchQuery(c.var.db, {
-      ...input,
-      mentorIds: body.mentor_ids,
-      submissionEventId: crypto.randomUUID(),
-      confirmEventId: body.confirm ? crypto.randomUUID() : null,
-      replay: batchAnswer(c, HttpStatus.CREATED),
-    }),
-  );
-  if (!result.ok) {
-    switch (result.reason) {
-      case "type_unknown":
-        throw unknownActivityType("activity_type_id", body.activity_type_id);
-      case "coordinator_not_active":
-        throw invalidField(
-          "coordinator_id",
-          `${body.coordinator_id} is not an active coordinator of this organisation`,
-        );
-      case "all_skipped":
-        throw nobodyToCreate(result.current);
-    }
-  }
-  await deliver(c.var.audit, c.var.db, c.executionCtx, input.orgId, result.value.events);
-  return c.json(toBatch(result.value), HttpStatus.CREATED);
+  const caller = c.var.caller;
+  return runWrite(c, {
+    action: "attributions.create",
+    authorize: asItself(body),
+    about: registering("A batch", body),
+    statements: (w) =>
+      createBatchQuery({
+        ...registration(caller, body),
+        orgId: w.orgId,
+        mentorIds: body.mentor_ids,
+        submissionEventId: w.eventId,
+        confirmEventId: body.confirm ? crypto.randomUUID() : null,
+        now: w.now,
+        actor: w.actor,
+      }),
+    found: skipped,
+    answer: { status: HttpStatus.CREATED, body: batchRepresentation.json },
+    respond: ({ value }) => c.json(batchRepresentation.of(value), HttpStatus.CREATED),
+  });
 };
 
 export const confirmBatch: AppRouteHandler<ConfirmBatchRoute> = async (c) => {
-  const caller = c.var.caller;
-  const reach = allow(caller, "attributions.create");
   const { batch_id } = c.req.valid("param");
-  const result = await conflictOnDuplicate(
-    () =>
-      confirmBatchQuery(c.var.db, {
-        orgId: caller.org,
+  return runWrite(c, {
+    action: "attributions.create",
+    about: {
+      target: `Batch ${batch_id}`,
+      notYours: "Only the coordinator who submitted this batch, or an admin, may confirm it",
+      duplicate: "A mentor of this batch was registered for the same activity meanwhile; retry",
+    },
+    statements: (w) =>
+      confirmBatchQuery({
+        orgId: w.orgId,
         batchId: batch_id,
-        onlyCoordinator: ownerFilter(reach) ?? null,
-        eventId: crypto.randomUUID(),
-        now: nowIso(),
-        actor: requestActor(c),
-        replay: batchAnswer(c, HttpStatus.OK),
+        onlyCoordinator: ownerFilter(w.reach) ?? null,
+        eventId: w.eventId,
+        now: w.now,
+        actor: w.actor,
       }),
-    () => conflict("A mentor of this batch was registered for the same activity meanwhile; retry"),
-  );
-  if (!result.ok) {
-    switch (result.reason) {
-      case "not_found":
-        throw notFound(`Batch ${batch_id}`);
-      case "forbidden":
-        throw forbidden("Only the coordinator who submitted this batch, or an admin, may confirm it");
-      case "all_skipped":
-        throw nobodyToCreate(result.current);
-    }
-  }
-  await deliver(c.var.audit, c.var.db, c.executionCtx, caller.org, result.value.events);
-  return c.json(toBatch(result.value), HttpStatus.OK);
+    found: skipped,
+    answer: { status: HttpStatus.OK, body: batchRepresentation.json },
+    respond: ({ value }) => c.json(batchRepresentation.of(value), HttpStatus.OK),
+  });
 };

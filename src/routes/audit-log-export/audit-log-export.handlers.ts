@@ -1,4 +1,3 @@
-import { auditClient } from "../../audit/client";
 import { EXPORT_MEDIA_TYPES } from "../../audit/export-file";
 import { exportStream } from "../../audit/export-stream";
 import { allow } from "../../auth/policy";
@@ -10,9 +9,9 @@ export const exportLog: AppRouteHandler<ExportRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.export");
   const { format, ...range } = c.req.valid("query");
-  const client = auditClient(c.var.audit, caller.org);
-  const span = await client.exportRange(range);
-  return c.body(exportStream(client, span, range, format), HttpStatus.OK, {
+  const { log } = c.var.org;
+  const span = await log.exportRange(range);
+  return c.body(exportStream(log, span, range, format), HttpStatus.OK, {
     "Content-Type": `${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`,
     "Content-Disposition": `attachment; filename="audit-log-${span.first_seq}-${span.last_seq}.${format}"`,
     // A download of the whole log has no ETag to revalidate with and should not linger on a disk.

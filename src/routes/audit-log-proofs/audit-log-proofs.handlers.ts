@@ -1,4 +1,3 @@
-import { auditClient } from "../../audit/client";
 import { entryId, entrySeq } from "../../audit/entry-id";
 import type { Unavailable } from "../../audit/types";
 import { allow, covers } from "../../auth/policy";
@@ -29,7 +28,7 @@ const unavailable = (why: Unavailable) =>
 export const checkpoint: AppRouteHandler<CheckpointRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.verify");
-  const result = await auditClient(c.var.audit, caller.org).checkpoint();
+  const result = await c.var.org.log.checkpoint();
   switch (result.status) {
     case "ok":
       return c.json(result.checkpoint, HttpStatus.OK);
@@ -45,7 +44,7 @@ export const checkpoints: AppRouteHandler<CheckpointsRoute> = async (c) => {
   allow(caller, "audit-log.verify");
   const { after_size, limit } = c.req.valid("query");
   // One more than asked tells whether another page follows.
-  const rows = await auditClient(c.var.audit, caller.org).checkpoints(after_size, limit + 1);
+  const rows = await c.var.org.log.checkpoints(after_size, limit + 1);
   const data = rows.slice(0, limit);
   const next = rows.length > limit ? (data.at(-1)?.tree_size ?? null) : null;
   return c.json({ data, next_after_size: next }, HttpStatus.OK);
@@ -58,7 +57,7 @@ export const proof: AppRouteHandler<ProofRoute> = async (c) => {
   const { tree_size } = c.req.valid("query");
   const seq = entrySeq(id);
   if (seq === null) throw notFound(`Audit entry ${id}`);
-  const result = await auditClient(c.var.audit, caller.org).proof(seq, tree_size ?? null);
+  const result = await c.var.org.log.proof(seq, tree_size ?? null);
   switch (result.status) {
     case "ok": {
       // A coordinator reads only its own live entries; a deleted one keeps no coordinator to match.
@@ -92,7 +91,7 @@ export const consistency: AppRouteHandler<ConsistencyRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.verify");
   const { from, to } = c.req.valid("query");
-  const result = await auditClient(c.var.audit, caller.org).consistency(from, to ?? null);
+  const result = await c.var.org.log.consistency(from, to ?? null);
   switch (result.status) {
     case "ok":
       return c.json({ from: result.from, to: result.to, proof: result.proof }, HttpStatus.OK);
@@ -106,11 +105,11 @@ export const consistency: AppRouteHandler<ConsistencyRoute> = async (c) => {
 export const verify: AppRouteHandler<VerifyRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.verify");
-  return c.json(await auditClient(c.var.audit, caller.org).verify(), HttpStatus.OK);
+  return c.json(await c.var.org.log.verify(), HttpStatus.OK);
 };
 
 export const startVerify: AppRouteHandler<StartVerifyRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-log.verify");
-  return c.json(await auditClient(c.var.audit, caller.org).startVerify(), HttpStatus.ACCEPTED);
+  return c.json(await c.var.org.log.startVerify(), HttpStatus.ACCEPTED);
 };

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CHAIN_FAULT_REASONS } from "../../audit/types";
+import { CHAIN_FAULT_REASONS } from "../../audit/proof-types";
 import { MAX_CHECKPOINT_PAGE } from "../../lib/limits";
 
 const HEX_HASH = z.string().regex(/^[0-9a-f]{64}$/);

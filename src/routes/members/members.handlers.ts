@@ -1,51 +1,22 @@
-import { deliver } from "../../audit/outbox";
-import { MEMBER_ROLES, type MemberRole } from "../../auth/caller";
 import { forgetMemberStatus } from "../../auth/member-status";
 import { allow } from "../../auth/policy";
 import { getMember, listMembers, upsertMember } from "../../db/queries/members";
-import type { MemberRow } from "../../db/schema";
-import {
-  type CurrentRepresentation,
-  entityTag,
-  ifMatchHeader,
-  isNotModified,
-  preconditionFailed,
-  requireIfMatch,
-} from "../../http/etag";
-import { requestActor } from "../../http/request-actor";
+import { memberTag as memberTagBasis, withTag } from "../../db/queries/representations";
+import { isNotModified } from "../../http/etag";
+import { runWrite } from "../../http/write";
 import { notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
-import { nowIso } from "../../lib/time";
 import type { AppRouteHandler } from "../../types";
+import { currentOf, member, memberPrecondition, memberTag, toMember } from "./members.present";
 import type { GetRoute, ListRoute, PutRoute } from "./members.routes";
-
-function toMember(row: MemberRow) {
-  return {
-    member_id: row.memberId,
-    name: row.name,
-    roles: row.roles.filter((r): r is MemberRole => (MEMBER_ROLES as readonly string[]).includes(r)),
-    active: row.active,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
-  };
-}
-
-const memberTag = (org: string, member: ReturnType<typeof toMember>) =>
-  entityTag("member", org, member.member_id, member);
-
-/** The member and its ETag, as a 412 carries them. */
-function currentOf(org: string, row: MemberRow): CurrentRepresentation {
-  const member = toMember(row);
-  return { body: member, etag: memberTag(org, member) };
-}
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "members.read");
   const { page, limit, role, active, q } = c.req.valid("query");
   const { rows, total } = await listMembers(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     { role, active, q },
     pageOffset({ page, limit }),
@@ -57,48 +28,38 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "members.read");
   const { member_id } = c.req.valid("param");
-  const row = await getMember(c.var.db, caller.org, member_id);
+  const row = await getMember(c.var.org.db, caller.org, member_id);
   if (!row) throw notFound(`Member ${member_id}`);
-  const member = toMember(row);
-  const tag = memberTag(caller.org, member);
+  const tag = memberTag(caller.org, row);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
-  return c.json(member, HttpStatus.OK, { ETag: tag });
+  return c.json(toMember(row), HttpStatus.OK, { ETag: tag });
 };
 
 export const put: AppRouteHandler<PutRoute> = async (c) => {
-  const caller = c.var.caller;
-  allow(caller, "members.write");
   const { member_id } = c.req.valid("param");
   const input = c.req.valid("json");
-  const db = c.var.db;
-  const precondition = ifMatchHeader(c);
-  let seen: MemberRow | undefined;
-  if (precondition !== undefined) {
-    // If-Match only ever names an existing member, so this is the one write that reads first.
-    const current = await getMember(db, caller.org, member_id);
-    if (!current) throw notFound(`Member ${member_id}`);
-    requireIfMatch(precondition, memberTag(caller.org, toMember(current)), currentOf(caller.org, current));
-    seen = current;
-  }
-  // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
-  const result = await upsertMember(db, caller.org, member_id, input, seen, {
-    eventId: crypto.randomUUID(),
-    actor: requestActor(c),
-    now: nowIso(),
+  return runWrite(c, {
+    action: "members.write",
+    precondition: memberPrecondition(member_id),
+    about: { target: `Member ${member_id}` },
+    // Every member creation and change is in the audit log (SPEC §9), written in the same batch.
+    statements: (w) =>
+      upsertMember(w.db, w.orgId, member_id, input, w.seen, {
+        eventId: w.eventId,
+        actor: w.actor,
+        now: w.now,
+      }),
+    found: (current, orgId) => ({ current: current ? currentOf(orgId, current) : null }),
+    answer: {
+      status: { created: HttpStatus.CREATED, otherwise: HttpStatus.OK },
+      ...withTag(member, memberTagBasis),
+    },
+    respond: ({ value: { row, created } }) => {
+      forgetMemberStatus(row.orgId, member_id);
+      const headers = { ETag: memberTag(row.orgId, row) };
+      return created
+        ? c.json(toMember(row), HttpStatus.CREATED, headers)
+        : c.json(toMember(row), HttpStatus.OK, headers);
+    },
   });
-  if (!result.ok) {
-    const now = result.current;
-    throw preconditionFailed(
-      "The member changed while this request ran",
-      now ? currentOf(caller.org, now) : null,
-    );
-  }
-  const written = result.value;
-  forgetMemberStatus(caller.org, member_id);
-  await deliver(c.var.audit, db, c.executionCtx, caller.org, written.events);
-  const member = toMember(written.row);
-  const headers = { ETag: memberTag(caller.org, member) };
-  return written.created
-    ? c.json(member, HttpStatus.CREATED, headers)
-    : c.json(member, HttpStatus.OK, headers);
 };

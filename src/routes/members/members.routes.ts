@@ -6,8 +6,9 @@ import {
   bearerSecurity,
   bodyErrors,
   ConditionalGetHeaders,
-  ConditionalWriteHeaders,
+  ConditionalKeyedWriteHeaders,
   errorResponses,
+  idempotencyErrors,
   jsonBody,
   jsonContent,
   jsonWithETag,
@@ -57,7 +58,7 @@ export const put = createRoute({
   tags,
   security: bearerSecurity,
   request: {
-    headers: ConditionalWriteHeaders,
+    headers: ConditionalKeyedWriteHeaders,
     params: z.object({ member_id: MemberId }),
     body: jsonBody(MemberInputSchema, "The member's name, roles and status"),
   },
@@ -69,6 +70,7 @@ export const put = createRoute({
       "If-Match was sent and no such member exists; nothing was created",
     ),
     ...preconditionFailedOf(MemberSchema),
+    ...idempotencyErrors,
   },
 });
 

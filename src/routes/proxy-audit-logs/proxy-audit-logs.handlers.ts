@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { type AuditBinding, auditClient } from "../../audit/client";
 import { entrySeq } from "../../audit/entry-id";
 import { entrySummary } from "../../audit/summary";
 import type {
@@ -7,14 +6,18 @@ import type {
   AppendResult,
   AuditAnnotation,
   AuditEntry,
+  AuditEntryDetail,
   AuditEventInput,
 } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
-import { entityTag, ifMatchHeader, isNotModified, requireIfMatch } from "../../http/etag";
+import type { Organisation } from "../../http/database";
+import { entityTag, isNotModified } from "../../http/etag";
 import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
+import { checkPrecondition, type Precondition } from "../../http/precondition";
+import { type Refusing, refusal } from "../../http/refusals";
 import { requestActor } from "../../http/request-actor";
-import { AppError, forbidden, notFound } from "../../lib/errors";
+import { forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { present } from "../../lib/present";
@@ -43,16 +46,9 @@ function seqOf(id: string): number {
   return seq;
 }
 
-/**
- * The log will not take a write now: no signing key is configured, or the stored tree no longer
- * gives the last signed root. Either needs an operator; the detail says which.
- */
-const refused = (refusal: AppendRefusal) =>
-  new AppError(
-    refusal.reason === "untrusted" ? "audit_log_untrusted" : "service_unavailable",
-    `The audit log accepts no writes now: ${refusal.detail}`,
-    { headers: { "Retry-After": "300" } },
-  );
+/** The log will not take a write now: no signing key is configured, or it cannot trust its tree. */
+const logRefused = (outcome: AppendRefusal, about: Refusing) =>
+  refusal("log_refused", about, { detail: outcome.detail, untrusted: outcome.reason === "untrusted" });
 
 /** `ip_address` and `user_agent` are personal data: only admin and compliance see them. */
 function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null, seesRequestData: boolean) {
@@ -91,24 +87,29 @@ const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =
   entityTag("audit-entry", org, id, annotation);
 
 /**
- * Checks If-Match against the entry's current tag with one more call to the audit
- * object, paid only by requests that send the header. The check and the write are two
- * calls, so an annotation landing between them is not caught; the object would need
- * to take the expected version to close that window.
+ * If-Match on an entry, checked with one more call to the audit object, paid only by requests
+ * that send the header. The check and the write are two calls, so an annotation landing between
+ * them is not caught; the object would need to take the expected version to close that window.
  */
-async function checkPrecondition(
-  precondition: string | undefined,
-  env: AuditBinding,
-  org: string,
-  id: string,
-): Promise<void> {
-  if (precondition === undefined) return;
-  const found = await auditClient(env, org).get(seqOf(id));
-  if (!found) throw notFound(`Audit entry ${id}`);
-  const tag = entryTag(org, id, found.annotation);
+const entryPrecondition = (id: string): Precondition<AuditEntryDetail> => ({
+  read: async (org) => {
+    const seq = entrySeq(id);
+    return seq === null ? undefined : ((await org.log.get(seq)) ?? undefined);
+  },
   // Only admin and compliance write entries, and both see the request data.
-  requireIfMatch(precondition, tag, { body: toDetail(found.entry, found.annotation, true), etag: tag });
-}
+  current: (orgId, found) => {
+    const tag = entryTag(orgId, id, found.annotation);
+    return {
+      tags: [tag],
+      representation: { body: toDetail(found.entry, found.annotation, true), etag: tag },
+    };
+  },
+});
+
+const entryAbout = (id: string): Refusing => ({ target: `Audit entry ${id}` });
+
+/** The action of the record an annotation or a redaction may not touch, when that is the refusal. */
+const factsOf = (result: { status: string; action?: string }) => ({ action: result.action });
 
 interface PageFilters {
   page: number;
@@ -124,14 +125,14 @@ interface PageFilters {
 
 /** One page of entries as both list routes answer it. */
 async function entryPage(
-  env: AuditBinding,
+  org: Organisation,
   caller: Caller,
   filters: PageFilters,
   coordinatorId: string | undefined,
 ) {
   const { page, limit, action, ...rest } = filters;
   const reach = allow(caller, "audit-entries.read");
-  const { entries, total } = await auditClient(env, caller.org).list({
+  const { entries, total } = await org.log.list({
     ...rest,
     coordinator_id: coordinatorScope(reach, coordinatorId),
     actions: action === undefined ? undefined : [action],
@@ -142,13 +143,13 @@ async function entryPage(
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { coordinator_id, ...filters } = c.req.valid("query");
-  return c.json(await entryPage(c.var.audit, c.var.caller, filters, coordinator_id), HttpStatus.OK);
+  return c.json(await entryPage(c.var.org, c.var.caller, filters, coordinator_id), HttpStatus.OK);
 };
 
 export const byCoordinator: AppRouteHandler<ByCoordinatorRoute> = async (c) => {
   const { coordinator_id } = c.req.valid("param");
   return c.json(
-    await entryPage(c.var.audit, c.var.caller, c.req.valid("query"), coordinator_id),
+    await entryPage(c.var.org, c.var.caller, c.req.valid("query"), coordinator_id),
     HttpStatus.OK,
   );
 };
@@ -157,7 +158,7 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
   const caller = c.var.caller;
   const reach = allow(caller, "audit-entries.read");
   const { id } = c.req.valid("param");
-  const found = await auditClient(c.var.audit, caller.org).get(seqOf(id));
+  const found = await c.var.org.log.get(seqOf(id));
   if (!found || !covers(reach, found.entry.coordinator_id ?? "")) throw notFound(`Audit entry ${id}`);
   const tag = entryTag(caller.org, id, found.annotation);
   if (isNotModified(c, tag)) return c.body(null, HttpStatus.NOT_MODIFIED, { ETag: tag });
@@ -169,16 +170,18 @@ export const get: AppRouteHandler<GetRoute> = async (c) => {
  * Appends one event. With an Idempotency-Key the object keeps the answer with the append, in its
  * own transaction, and answers a retry from there (no D1 round trip at all).
  */
+const eventAbout = (event: AuditEventInput): Refusing => ({ target: `Event ${event.event_id}` });
+
 async function appendOne(c: Context<AppBindings>, event: AuditEventInput): Promise<AppendResult> {
-  const client = auditClient(c.var.audit, c.var.caller.org);
+  const { log } = c.var.org;
   const key = auditLogKey(c);
   if (key !== undefined) {
-    const outcome = await client.appendKeyed(event, key);
-    if (outcome.status === "refused") throw refused(outcome);
+    const outcome = await log.appendKeyed(event, key);
+    if (outcome.status === "refused") throw logRefused(outcome, eventAbout(event));
     return settleAuditLogKey(c, outcome);
   }
-  const outcome = await client.append([event]);
-  if (outcome.status === "refused") throw refused(outcome);
+  const outcome = await log.append([event]);
+  if (outcome.status === "refused") throw logRefused(outcome, eventAbout(event));
   const [result] = outcome.results;
   if (result === undefined) throw new Error("The audit log answered no result for one event");
   return result;
@@ -188,63 +191,44 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const caller = c.var.caller;
   allow(caller, "audit-entries.create");
   const { event_id = crypto.randomUUID(), ...body } = c.req.valid("json");
-  const result = await appendOne(c, { ...body, event_id, ...requestActor(c) });
-  switch (result.status) {
-    case "created":
-      return c.json(entrySummary(result.entry), HttpStatus.CREATED);
-    case "existing":
-      return c.json(entrySummary(result.entry), HttpStatus.OK);
-    case "redacted":
-      throw new AppError(
-        "conflict",
-        `Event ${event_id} was recorded as ${result.id}, which has since been deleted`,
-      );
+  const event = { ...body, event_id, ...requestActor(c) };
+  const result = await appendOne(c, event);
+  if (result.status === "redacted") {
+    throw refusal("event_redacted", eventAbout(event), { recordedAs: result.id });
   }
+  const status = result.status === "created" ? HttpStatus.CREATED : HttpStatus.OK;
+  return c.json(entrySummary(result.entry), status);
 };
 
+/**
+ * The two writes to the log itself (annotate, redact) take their If-Match check like every
+ * conditional write; an Idempotency-Key's answer is kept by the audit object after them, in a
+ * second call (the idempotency middleware's `keep`).
+ */
 export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
-  const caller = c.var.caller;
-  allow(caller, "audit-entries.annotate");
+  const reach = allow(c.var.caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
-  const result = await auditClient(c.var.audit, caller.org).annotate(
-    seqOf(id),
-    c.req.valid("json"),
-    requestActor(c),
-  );
-  switch (result.status) {
-    case "refused":
-      throw refused(result);
-    case "not_found":
-      throw notFound(`Audit entry ${id}`);
-    case "not_annotatable":
-      throw new AppError("conflict", `${id} is an ${result.action} record, which cannot be annotated`);
-    case "annotated": {
-      const { annotation, reviewed_by, updated_at, record_id } = result.annotation;
-      return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK, {
-        ETag: entryTag(caller.org, id, result.annotation),
-      });
-    }
-  }
+  const about = entryAbout(id);
+  await checkPrecondition(c, entryPrecondition(id), reach, about);
+  const result = await c.var.org.log.annotate(seqOf(id), c.req.valid("json"), requestActor(c));
+  if (result.status === "refused") throw logRefused(result, about);
+  if (result.status !== "annotated") throw refusal(result.status, about, factsOf(result));
+  const { annotation, reviewed_by, updated_at, record_id } = result.annotation;
+  return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK, {
+    ETag: entryTag(c.var.org.id, id, result.annotation),
+  });
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const caller = c.var.caller;
-  allow(caller, "audit-entries.delete");
+  const reach = allow(c.var.caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
-  await checkPrecondition(ifMatchHeader(c), c.var.audit, caller.org, id);
-  const result = await auditClient(c.var.audit, caller.org).redact(seqOf(id), requestActor(c));
-  switch (result.status) {
-    case "refused":
-      throw refused(result);
-    case "not_found":
-      throw notFound(`Audit entry ${id}`);
-    case "not_redactable":
-      throw new AppError("conflict", `${id} is an ${result.action} record, the evidence of a deletion`);
-    case "redacted":
-      return c.json(
-        { success: true as const, deleted_id: id, deletion_record_id: result.record.id },
-        HttpStatus.OK,
-      );
-  }
+  const about = entryAbout(id);
+  await checkPrecondition(c, entryPrecondition(id), reach, about);
+  const result = await c.var.org.log.redact(seqOf(id), requestActor(c));
+  if (result.status === "refused") throw logRefused(result, about);
+  if (result.status !== "redacted") throw refusal(result.status, about, factsOf(result));
+  return c.json(
+    { success: true as const, deleted_id: id, deletion_record_id: result.record.id },
+    HttpStatus.OK,
+  );
 };

@@ -5,7 +5,7 @@ import {
   bearerSecurity,
   bodyErrors,
   ConditionalGetHeaders,
-  ConditionalWriteHeaders,
+  ConditionalKeyedWriteHeaders,
   errorResponses,
   IdempotencyHeaders,
   idempotencyErrors,
@@ -113,7 +113,7 @@ export const annotate = createRoute({
   tags,
   security: bearerSecurity,
   request: {
-    headers: ConditionalWriteHeaders,
+    headers: ConditionalKeyedWriteHeaders,
     params: idParams,
     body: jsonBody(AnnotateBody, "The annotation and its reviewer"),
   },
@@ -123,6 +123,7 @@ export const annotate = createRoute({
     ...errorResponses.notFound,
     ...errorResponses.conflict,
     ...preconditionFailedOf(EntryDetailSchema),
+    ...idempotencyErrors,
   },
 });
 
@@ -137,7 +138,7 @@ export const remove = createRoute({
     "entry_deleted records themselves cannot be deleted (409).",
   tags,
   security: bearerSecurity,
-  request: { headers: ConditionalWriteHeaders, params: idParams },
+  request: { headers: ConditionalKeyedWriteHeaders, params: idParams },
   responses: {
     [HttpStatus.OK]: jsonContent(DeletedSchema, "The entry was redacted"),
     ...authedErrors,
@@ -146,6 +147,7 @@ export const remove = createRoute({
     ...errorResponses.notFound,
     ...errorResponses.conflict,
     ...preconditionFailedOf(EntryDetailSchema),
+    ...idempotencyErrors,
   },
 });
 

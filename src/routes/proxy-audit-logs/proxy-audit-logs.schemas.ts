@@ -8,6 +8,7 @@ import {
   EventId,
   MentorIds,
 } from "../../audit/events";
+import { AUDIT_ACTIONS_PROSE } from "../../audit/vocabulary";
 import { MemberId, rangeInOrder } from "../../lib/fields";
 import { pageOf, pageQuery } from "../../lib/openapi";
 import { IsoDateTime, IsoDateTimeFrom } from "../../lib/time";
@@ -27,11 +28,7 @@ const summaryFields = {
     .openapi({ example: "log-001", description: "`log-NNN`, the organisation's sequence number" }),
   action: z.string().openapi({
     example: "proxy_created",
-    description:
-      "proxy_created, proxy_updated, proxy_deleted, bulk_submission, bulk_confirmed, proxy_confirmed and " +
-      "proxy_disputed (the mentor's answer; its actor is the mentor), an admin's " +
-      "activity_log_created/updated/deleted in a mentor's name, member_created, member_updated, or another " +
-      "producer's action; entry_annotated and entry_deleted are the log's own records",
+    description: `What the entry records. This service writes ${AUDIT_ACTIONS_PROSE}. Any other action is another producer's.`,
   }),
   coordinator_id: z.string().optional().openapi({ example: "coord-119" }),
   mentor_id: z.string().optional().openapi({ example: "mentor-482" }),

@@ -84,7 +84,7 @@ export const changes: AppRouteHandler<ChangesRoute> = async (c) => {
     position = decoded;
   }
   const page = await readSyncPage(
-    c.var.db,
+    c.var.org.db,
     caller.org,
     records === null ? null : audienceOf(records),
     position,
