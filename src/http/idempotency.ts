@@ -19,14 +19,14 @@ import {
   storeIdempotentResponse,
 } from "../db/queries/idempotency";
 import type { IdempotencyKeyRow } from "../db/schema";
+import { sha256Hex } from "../lib/digest";
+import { entityTag } from "../lib/entity-tag";
 import { AppError, problemResponse, StoredAnswer } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
 import { IDEMPOTENCY_KEY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../lib/limits";
 import { loggableError, logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
-import { sha256Hex } from "./digest";
-import { entityTag } from "./etag";
 
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 /** Marks a response that was replayed from the first request with the same key. */

@@ -12,11 +12,12 @@ import type {
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
 import type { Organisation } from "../../http/database";
-import { entityTag, isNotModified } from "../../http/etag";
+import { isNotModified } from "../../http/etag";
 import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
 import { checkPrecondition, type Precondition } from "../../http/precondition";
 import { type Refusing, refusal } from "../../http/refusals";
 import { requestActor } from "../../http/request-actor";
+import { entityTag } from "../../lib/entity-tag";
 import { forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
