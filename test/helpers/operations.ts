@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { and, eq, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
 import type { components, MentorActivityClient, operations } from "../../clients/typescript/index";
+import { auditLogOf } from "../../src/audit/client";
 import type { Role } from "../../src/auth/caller";
 import { activities, attributions, batches, members, syncChanges } from "../../src/db/schema";
 import type table from "../perf/round-trip-budgets.json";
@@ -93,19 +95,32 @@ export type D1Write =
   | (D1WriteFacts & { effect: "changes" });
 
 /** A write to the organisation's audit object only. */
-export interface AuditObjectWrite {
-  in: "audit object";
-  /**
-   * How an Idempotency-Key is honoured: the object keeps the answer in the append's own
-   * transaction, or (for a request that writes nothing D1 could store it with) D1 stores it
-   * after the request.
-   */
-  keyed?:
-    | "answer kept with the append"
-    | "answer stored after the request"
-    /** Kept by the object in a second call after the write (annotate, redact): the write itself is not held to once. */
-    | "answer kept by the object after the write";
-}
+export type AuditObjectWrite = { in: "audit object" } & (
+  | {
+      /**
+       * How an Idempotency-Key is honoured: the object keeps the answer in the append's own
+       * transaction, or (for a request that writes nothing D1 could store it with) D1 stores it
+       * after the request.
+       */
+      keyed?: "answer kept with the append" | "answer stored after the request";
+    }
+  | {
+      /**
+       * The object looks the key up and keeps the answer it builds in the transaction of the write
+       * (annotate, redact): the exactly-once tests hold it to one record through lost answers,
+       * concurrent retries and a key reused for another request.
+       */
+      keyed: "answer kept with the write";
+      /** The object's method that writes, where a lost answer is injected. */
+      method: "annotate" | "redact";
+      /** The IDs of the records requests of this kind appended, as the audit object holds them. */
+      written: (o: TestOrg) => Promise<string[]>;
+      /** The ID of the record the answer names. */
+      recordOf: (answer: Record<string, unknown>) => unknown;
+      /** Whether the answer carries the entry's ETag (the one a GET then shows). */
+      tagged: boolean;
+    }
+);
 
 /** Another organisation's ID, sent by an allowed caller of one organisation. */
 export interface Foreign {
@@ -311,6 +326,16 @@ async function deletedIds(o: TestOrg, type: "activity_log" | "attribution"): Pro
     .where(and(eq(syncChanges.orgId, o.org), eq(syncChanges.type, type), eq(syncChanges.op, "delete")))
     .all();
   return idsOf(rows);
+}
+
+/** The audit records of `action` in the organisation's log (annotations, deletion records). */
+async function recordIds(o: TestOrg, action: "entry_annotated" | "entry_deleted"): Promise<string[]> {
+  const { entries } = await auditLogOf(env.AUDIT_LOG, o.org).list({
+    actions: [action],
+    limit: 100,
+    offset: 0,
+  });
+  return entries.map((entry) => entry.id).sort();
 }
 
 // Reads of one stored thing.
@@ -1014,10 +1039,20 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
           }),
       };
     },
-    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
+    writes: {
+      in: "audit object",
+      keyed: "answer kept with the write",
+      method: "annotate",
+      written: (o) => recordIds(o, "entry_annotated"),
+      recordOf: (answer) => answer.record_id,
+      tagged: true,
+    },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
-    roundTrips: [{ row: "proxy-audit annotate", as: "admin" }],
+    roundTrips: [
+      { row: "proxy-audit annotate", as: "admin" },
+      { row: "proxy-audit annotate (Idempotency-Key)", as: "admin", key: "fresh" },
+    ],
   },
   deleteProxyAuditLog: {
     owner: null,
@@ -1030,10 +1065,20 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
         send: (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
       };
     },
-    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
+    writes: {
+      in: "audit object",
+      keyed: "answer kept with the write",
+      method: "redact",
+      written: (o) => recordIds(o, "entry_deleted"),
+      recordOf: (answer) => answer.deletion_record_id,
+      tagged: false,
+    },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
-    roundTrips: [{ row: "proxy-audit delete", as: "admin" }],
+    roundTrips: [
+      { row: "proxy-audit delete", as: "admin" },
+      { row: "proxy-audit delete (Idempotency-Key)", as: "admin", key: "fresh" },
+    ],
   },
 };
 

@@ -4,7 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
 import { auditLogOf } from "../../src/audit/client";
-import { activities, attributions, batches, idempotencyKeys } from "../../src/db/schema";
+import { attributions, idempotencyKeys } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
@@ -13,6 +13,7 @@ import { withAuditDown } from "../helpers/doubles";
 import { auditAnswerLost, faultyWrites, type WriteFault } from "../helpers/faults";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import {
+  type AuditObjectWrite,
   CATALOGUE,
   type D1Write,
   type Operation,
@@ -273,6 +274,86 @@ describe.each(WRITES)("$name without an Idempotency-Key", (c) => {
   });
 });
 
+/** A write to the audit object alone whose answer the object keeps with it, in the write's transaction. */
+interface KeptWithWriteCase {
+  name: string;
+  op: Operation;
+  write: Extract<AuditObjectWrite, { keyed: "answer kept with the write" }>;
+}
+
+const KEPT_WITH_WRITE: KeptWithWriteCase[] = CATALOGUE.flatMap(({ id, operation }) => {
+  const write = operation.writes;
+  return write?.in === "audit object" && write.keyed === "answer kept with the write"
+    ? [{ name: id, op: operation, write }]
+    : [];
+});
+
+describe.each(KEPT_WITH_WRITE)(
+  "$name with an Idempotency-Key (kept by the audit object with the write)",
+  (c) => {
+    /** An organisation with an entry to write to, and the request of the one who may. */
+    async function arrangeEntry() {
+      const o = await testOrg("once-entry");
+      const call = await c.op.request(o, ownersSubject(o, c.op.owner));
+      return { o, prepared: { ...call, as: o.admin }, key: `key-${crypto.randomUUID()}` };
+    }
+
+    /** The one record written, named by the answer; with the entry's ETag where the answer carries one. */
+    async function expectOneRecord(o: TestOrg, prepared: Prepared, answer: Answer) {
+      expect(answer.response.status).toBe(c.op.success);
+      const written = await c.write.written(o);
+      expect(written).toHaveLength(1);
+      expect(c.write.recordOf(bodyOf(answer))).toBe(written[0]);
+      expect(answer.response.headers.has("ETag")).toBe(c.write.tagged);
+      if (c.write.tagged) {
+        const now = await representationOf(api(o.admin), "audit entry", String(prepared.target));
+        expect(answer.response.headers.get("ETag")).toBe(now.etag);
+      }
+    }
+
+    it("replays its first answer byte for byte, with its ETag, and writes one record", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const first = await sendWith(prepared, key);
+      const retry = await sendWith(prepared, key);
+      expect(first.response.headers.get("Idempotent-Replayed")).toBeNull();
+      expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(textOf(retry)).toBe(textOf(first));
+      for (const header of ["Content-Type", "ETag"]) {
+        expect(retry.response.headers.get(header), header).toBe(first.response.headers.get(header));
+      }
+      await expectOneRecord(o, prepared, retry);
+    });
+
+    it("replays the committed answer when the object's answer was lost after the write", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const first = await sendWith(prepared, key, auditAnswerLost(c.write.method));
+      expect(first.response.status).toBe(500);
+      expect(await c.write.written(o)).toHaveLength(1);
+      const retry = await sendWith(prepared, key);
+      expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+      await expectOneRecord(o, prepared, retry);
+      expect(textOf(await sendWith(prepared, key))).toBe(textOf(retry));
+    });
+
+    it("answers concurrent requests with one key with one record: one writes, the others replay it", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const answers = await Promise.all([1, 2, 3].map(() => sendWith(prepared, key)));
+      expect(answers.filter((a) => a.response.headers.get("Idempotent-Replayed") === null)).toHaveLength(1);
+      expect(new Set(answers.map(textOf)).size).toBe(1);
+      for (const answer of answers) await expectOneRecord(o, prepared, answer);
+    });
+
+    it("refuses the key sent with another request with 422, and writes nothing for that one", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      expect((await sendWith(prepared, key)).response.status).toBe(c.op.success);
+      const another = await c.op.request(o, ownersSubject(o, c.op.owner));
+      const reused = await sendWith({ ...another, as: o.admin }, key);
+      expect(reused.response.status).toBe(422);
+      expect(await c.write.written(o)).toHaveLength(1);
+    });
+  },
+);
+
 describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the audit object)", () => {
   const PATH = "/api/v1/proxy-audit-logs";
   const EVENT = { action: "proxy_created", coordinator_id: "coord-119", mentor_id: "mentor-482" };
@@ -368,6 +449,26 @@ describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the
     );
     // The expired answer was deleted on the way; the new one is kept.
     expect(left.n).toBe(1);
+  });
+
+  it("keeps the 409 of an event recorded and since deleted under its key: another body with it is 422", async () => {
+    const o = await testOrg("once-audit");
+    const recorded = { ...EVENT, event_id: "ev-deleted-later" };
+    const first = await send(o, "k-8", recorded);
+    expect(first.response.status).toBe(201);
+    const deleted = await api(o.admin).DELETE("/api/v1/proxy-audit-logs/{id}", {
+      params: { path: { id: String(bodyOf(first).id) } },
+    });
+    expect(deleted.response.status).toBe(200);
+    const refused = await send(o, "k-9", recorded);
+    expect(refused.response.status).toBe(409);
+    const retry = await send(o, "k-9", recorded);
+    expect(retry.response.status).toBe(409);
+    expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+    const other = await send(o, "k-9", { ...EVENT, event_id: "ev-other" });
+    expect(other.response.status).toBe(422);
+    // The record of the event's deletion is the one live entry: nothing was appended under the reused key.
+    expect(await auditEntries(o.org)).toBe(1);
   });
 
   it("refuses a key used for another valid body with 422, appending nothing more", async () => {

@@ -303,7 +303,7 @@ describe("a keyed PUT or DELETE that was refused", () => {
   });
 });
 
-describe("a keyed annotation or deletion of an audit entry (kept by the audit object after the write)", () => {
+describe("a keyed annotation or deletion of an audit entry (kept by the audit object with the write)", () => {
   it("answers a retried deletion with its first answer, not a 404", async () => {
     const o = await testOrg("keyed-redact");
     const id = await auditEntryOf(o, o.coordinator.sub);
@@ -318,6 +318,22 @@ describe("a keyed annotation or deletion of an audit entry (kept by the audit ob
     expect(retry.response.status).toBe(200);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(retry)).toBe(textOf(first));
+  });
+
+  it("answers 422 to the key of an annotation sent with a deletion of the entry, and deletes nothing", async () => {
+    const o = await testOrg("keyed-reused");
+    const id = await auditEntryOf(o, o.coordinator.sub);
+    const annotated = await api(o.admin).PUT("/api/v1/proxy-audit-logs/{id}", {
+      params: { path: { id }, header: headerOf("one-entry-key") },
+      body: { annotation: "Reviewed", reviewed_by: "admin-007" },
+    });
+    expect(annotated.response.status).toBe(200);
+    const reused = await api(o.admin).DELETE("/api/v1/proxy-audit-logs/{id}", {
+      params: { path: { id }, header: headerOf("one-entry-key") },
+    });
+    expect(reused.response.status).toBe(422);
+    const entry = await api(o.admin).GET("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } });
+    expect(entry.data).toMatchObject({ id, annotation: "Reviewed" });
   });
 
   it("answers a retried annotation with its first answer and ETag", async () => {
