@@ -68,10 +68,18 @@ export interface Sender {
   as: Role;
   /** Audit entries one request adds, once delivered. */
   auditEvents: number;
+  /**
+   * How far one request moves the organisation's changes feed (SPEC §10): once for every insert,
+   * update and delete of an activity, attribution or member, even one that sets the values a record
+   * already has, so a write made twice shows here whatever it wrote.
+   */
+  changes: number;
   /** Tells this sender's case from the operation's others. */
   label?: string;
   /** Another request than the operation's own (another body). */
   request?: Builder;
+  /** The status it answers, where not the operation's own (a PUT that changes a member it could create). */
+  success?: number;
 }
 
 interface D1WriteFacts {
@@ -419,7 +427,27 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => answer.member_id,
       written: (o) => memberIds(o, eq(members.name, NEW_MEMBER.name)),
       answers: "representation and its ETag",
-      senders: [{ as: "admin", auditEvents: 1 }],
+      senders: [
+        { as: "admin", auditEvents: 1, changes: 1, label: "a new member" },
+        {
+          as: "admin",
+          auditEvents: 1,
+          changes: 1,
+          label: "a change",
+          success: 200,
+          request: async (o) => {
+            const member_id = o.otherMentor.sub;
+            return {
+              target: member_id,
+              send: (c) =>
+                c.PUT("/api/v1/members/{member_id}", {
+                  params: { path: { member_id } },
+                  body: { ...NEW_MEMBER, roles: ["mentor", "coordinator"] },
+                }),
+            };
+          },
+        },
+      ],
     },
     ifMatch: {
       as: "admin",
@@ -543,8 +571,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => selfLogIds(o),
       answers: "representation",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, for a mentor" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, for a mentor" },
       ],
     },
     roundTrips: [
@@ -569,7 +597,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => (answer.results as { log: { log_id: string } | null }[])[0]?.log?.log_id,
       written: (o) => selfLogIds(o),
       answers: "summary",
-      senders: [{ as: "mentor", auditEvents: 0 }],
+      senders: [{ as: "mentor", auditEvents: 0, changes: 1 }],
     },
     roundTrips: [
       { row: "activity-log batch upload (100 entries)", as: "mentor", request: uploadOf100 },
@@ -615,8 +643,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => selfLogIds(o, eq(activities.description, CORRECTED_DESCRIPTION)),
       answers: "representation and its ETag",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, of a mentor's entry" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, of a mentor's entry" },
       ],
     },
     ifMatch: { as: "mentor" },
@@ -645,8 +673,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => deletedIds(o, "activity_log"),
       answers: "summary",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, of a mentor's entry" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, of a mentor's entry" },
       ],
     },
     ifMatch: { as: "mentor" },
@@ -683,11 +711,14 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => batchIds(o),
       answers: "summary",
       senders: [
-        { as: "coordinator", auditEvents: 1, label: "preview" },
+        // A preview writes the batch alone, which the feed does not carry.
+        { as: "coordinator", auditEvents: 1, changes: 0, label: "preview" },
         {
           as: "coordinator",
           // The submission, its confirmation, and one registration per active mentor.
           auditEvents: 2 + ACTIVE_BULK_MENTORS,
+          // An activity and its attribution per active mentor.
+          changes: 2 * ACTIVE_BULK_MENTORS,
           label: "confirm: true",
           request: async (_o, coordinator) => {
             const body = bulkRegistration(coordinator, true);
@@ -718,7 +749,9 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => batchIds(o, "confirmed"),
       answers: "summary",
       // The confirmation, and one registration per active mentor.
-      senders: [{ as: "coordinator", auditEvents: 1 + ACTIVE_BULK_MENTORS }],
+      senders: [
+        { as: "coordinator", auditEvents: 1 + ACTIVE_BULK_MENTORS, changes: 2 * ACTIVE_BULK_MENTORS },
+      ],
     },
     foreign: {
       as: "admin",
@@ -759,7 +792,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => answer.attribution_id,
       written: (o) => attributionIds(o),
       answers: "representation",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     roundTrips: [
       { row: "attribution create", as: "coordinator" },
@@ -803,7 +837,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       effect: "changes",
       written: (o) => attributionIds(o, eq(attributions.notes, CORRECTED_NOTES)),
       answers: "representation and its ETag",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "coordinator" },
     foreign: { as: "admin" },
@@ -826,7 +861,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       effect: "changes",
       written: (o) => deletedIds(o, "attribution"),
       answers: "summary",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "coordinator" },
     foreign: { as: "admin" },
@@ -850,7 +886,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       keyed: "answer in the write batch",
       written: (o) => attributionIds(o, eq(attributions.confirmationStatus, "confirmed")),
       answers: "representation and its ETag",
-      senders: [{ as: "mentor", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "mentor", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "mentor" },
     foreign: { as: "mentor", aimedAtOwnId: true },
@@ -878,7 +915,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       keyed: "answer in the write batch",
       written: (o) => attributionIds(o, eq(attributions.confirmationStatus, "disputed")),
       answers: "representation and its ETag",
-      senders: [{ as: "mentor", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "mentor", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "mentor" },
     foreign: { as: "mentor", aimedAtOwnId: true },

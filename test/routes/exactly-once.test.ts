@@ -4,7 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
 import { auditLogOf } from "../../src/audit/client";
-import { attributions, idempotencyKeys } from "../../src/db/schema";
+import { attributions, idempotencyKeys, syncCounters } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
@@ -40,6 +40,22 @@ async function drain(): Promise<void> {
 /** Entries in the organisation's audit log. */
 async function auditEntries(org: string): Promise<number> {
   return (await auditLogOf(env.AUDIT_LOG, org).list({ limit: 1, offset: 0 })).total;
+}
+
+/** How far the organisation's changes feed has moved: each write of a record moves it, a repeated one too. */
+async function changesCounted(o: TestOrg): Promise<number> {
+  const row = await o.db
+    .select({ seq: syncCounters.seq })
+    .from(syncCounters)
+    .where(eq(syncCounters.orgId, o.org))
+    .get();
+  return row?.seq ?? 0;
+}
+
+/** What the organisation held before the request: its audit entries, and how far its changes feed had moved. */
+interface Before {
+  entries: number;
+  changes: number;
 }
 
 /** What the Worker answered: its status and headers, its body as sent, and the problem if it failed. */
@@ -117,6 +133,9 @@ const WRITES: WriteCase[] = CATALOGUE.flatMap(({ id, operation }) => {
   }));
 });
 
+/** The status the sender's request answers. */
+const successOf = (c: WriteCase) => c.sender.success ?? c.op.success;
+
 /** The writes whose answers ride in their batch: the cases of the crash and retry scenarios below. */
 const KEYED = WRITES.filter(({ write }) => write.keyed === "answer in the write batch");
 
@@ -133,7 +152,8 @@ async function arrange(c: WriteCase) {
   const call = await (c.sender.request ?? c.op.request)(o, ownersSubject(o, c.op.owner));
   const prepared: Prepared = { ...call, as: o.caller[c.sender.as] };
   await drain();
-  return { o, prepared, entriesBefore: await auditEntries(o.org), key: `key-${crypto.randomUUID()}` };
+  const before: Before = { entries: await auditEntries(o.org), changes: await changesCounted(o) };
+  return { o, prepared, before, key: `key-${crypto.randomUUID()}` };
 }
 
 /** Sends the prepared request with the key, on the given bindings (the test environment's by default). */
@@ -148,21 +168,23 @@ const sendWith = (prepared: Prepared, key: string | null, bindings?: Env) =>
 
 /**
  * The outcome every scenario ends with: one write, named by the answer the key replays (or by
- * the path, for a change), with its audit events delivered once.
+ * the path, for a change), the changes feed moved as far as one such write moves it, and its
+ * audit events delivered once.
  */
 async function expectExactlyOnce(
   c: WriteCase,
   o: TestOrg,
   prepared: Prepared,
-  entriesBefore: number,
+  before: Before,
   answer: Answer,
 ) {
   const body = bodyOf(answer);
-  expect(answer.response.status).toBe(c.op.success);
+  expect(answer.response.status).toBe(successOf(c));
   const id = c.write.effect === "creates" ? c.write.idOf(body) : prepared.target;
   expect(await c.write.written(o)).toEqual([id]);
+  expect(await changesCounted(o)).toBe(before.changes + c.sender.changes);
   await drain();
-  expect(await auditEntries(o.org)).toBe(entriesBefore + c.sender.auditEvents);
+  expect(await auditEntries(o.org)).toBe(before.entries + c.sender.auditEvents);
   if (c.write.answers !== "summary") {
     if (c.op.resource === undefined) throw new Error(`${c.name} answers a representation of nothing`);
     const now = await representationOf(api(prepared.as), c.op.resource, String(id));
@@ -183,24 +205,24 @@ async function expireLease(o: TestOrg): Promise<void> {
 
 describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
   it("replays its first answer byte for byte, with the headers it replays", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const first = await sendWith(prepared, key);
     const retry = await sendWith(prepared, key);
-    expect(first.response.status).toBe(c.op.success);
+    expect(first.response.status).toBe(successOf(c));
     expect(first.response.headers.get("Idempotent-Replayed")).toBeNull();
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(retry)).toBe(textOf(first));
     for (const header of ["Content-Type", "Location", "ETag"]) {
       expect(retry.response.headers.get(header), header).toBe(first.response.headers.get(header));
     }
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 
   it.each<[string, WriteFault]>([
     ["the connection fails right after the D1 batch commits", "fail-after"],
     ["the Worker dies right after the D1 batch commits", "hold-after"],
   ])("replays the committed answer and its ID when %s", async (_label, fault) => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites(fault, o.database);
     const first = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
@@ -209,25 +231,25 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     faulty.release();
     expect((await first).response.status).toBe(500);
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
     // And so does every later retry.
     const again = await sendWith(prepared, key);
     expect(textOf(again)).toBe(textOf(retry));
   });
 
   it("runs the write on the retry when D1 failed before the batch", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites("fail-before", o.database);
     const first = await sendWith(prepared, key, faulty.bindings);
     expect(first.response.status).toBe(500);
     expect(await c.write.written(o)).toEqual([]);
     const retry = await sendWith(prepared, key);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBeNull();
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 
   it("lets a retry take over once the lease ends; the request that outlived it writes nothing", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites("hold-before", o.database);
     const stalled = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
@@ -239,7 +261,7 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
 
     await expireLease(o);
     const takeover = await sendWith(prepared, key);
-    expect(takeover.response.status).toBe(c.op.success);
+    expect(takeover.response.status).toBe(successOf(c));
     expect(takeover.response.headers.get("Idempotent-Replayed")).toBeNull();
     const written = await c.write.written(o);
 
@@ -251,26 +273,26 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
     const replay = await sendWith(prepared, key);
     expect(replay.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(replay)).toBe(textOf(takeover));
-    await expectExactlyOnce(c, o, prepared, entriesBefore, replay);
+    await expectExactlyOnce(c, o, prepared, before, replay);
   });
 
   it("delivers its audit events once when the audit object was down between D1 and the object", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const first = await sendWith(prepared, key, withAuditDown());
-    expect(first.response.status).toBe(c.op.success);
+    expect(first.response.status).toBe(successOf(c));
     const retry = await sendWith(prepared, key);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(retry)).toBe(textOf(first));
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 });
 
 describe.each(WRITES)("$name without an Idempotency-Key", (c) => {
   it("writes the one thing its answer or path names, with its audit events", async () => {
-    const { o, prepared, entriesBefore } = await arrange(c);
+    const { o, prepared, before } = await arrange(c);
     const answer = await sendWith(prepared, null);
     expect(answer.response.headers.get("Idempotent-Replayed")).toBeNull();
-    await expectExactlyOnce(c, o, prepared, entriesBefore, answer);
+    await expectExactlyOnce(c, o, prepared, before, answer);
   });
 });
 
