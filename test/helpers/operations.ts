@@ -21,6 +21,7 @@ import { activityLogOf, attributionBody, auditEntryOf, created } from "./world";
 
 type CreateAttribution = components["schemas"]["CreateAttribution"];
 type CreateBatch = components["schemas"]["CreateBatch"];
+type MemberInput = components["schemas"]["MemberInput"];
 
 /** What a call of the typed client answers, whatever its route. */
 export interface Sent {
@@ -239,6 +240,17 @@ function queued(mentorId: string, count = 1) {
   });
 }
 
+/** A PUT of `body` on the other mentor, who is on record in every test organisation. */
+const otherMentorChanged =
+  (body: MemberInput): Builder =>
+  async (o) => {
+    const member_id = o.otherMentor.sub;
+    return {
+      target: member_id,
+      send: (c) => c.PUT("/api/v1/members/{member_id}", { params: { path: { member_id } }, body }),
+    };
+  };
+
 /** A registration by the coordinator `coordinatorId` of an activity of `mentorId`, on a date no other uses. */
 const registration = (coordinatorId: string, mentorId: string): CreateAttribution => ({
   ...attributionBody(coordinatorId, mentorId),
@@ -435,36 +447,13 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
           changes: 1,
           label: "a change",
           success: 200,
-          request: async (o) => {
-            const member_id = o.otherMentor.sub;
-            return {
-              target: member_id,
-              send: (c) =>
-                c.PUT("/api/v1/members/{member_id}", {
-                  params: { path: { member_id } },
-                  body: { ...NEW_MEMBER, roles: ["mentor", "coordinator"] },
-                }),
-            };
-          },
+          request: otherMentorChanged({ ...NEW_MEMBER, roles: ["mentor", "coordinator"] }),
         },
       ],
     },
     ifMatch: {
       as: "admin",
-      existing: {
-        success: 200,
-        request: async (o) => {
-          const member_id = o.otherMentor.sub;
-          return {
-            target: member_id,
-            send: (c) =>
-              c.PUT("/api/v1/members/{member_id}", {
-                params: { path: { member_id } },
-                body: { name: "Alex Chen", roles: ["mentor"] },
-              }),
-          };
-        },
-      },
+      existing: { success: 200, request: otherMentorChanged({ name: "Alex Chen", roles: ["mentor"] }) },
     },
     foreign: {
       as: "admin",
