@@ -104,8 +104,8 @@ export function buildApp(): AppOpenAPI {
   app.use("/api/v1/*", rateLimit);
   app.use("/api/v1/*", database);
   app.use("/api/v1/*", activeMember);
-  // The writes to the audit object alone keep their keys there: the system POST with its append,
-  // an annotation or a deletion by a second call after it.
+  // The writes to the audit object alone keep their keys there, each with its write: the system
+  // POST's append, an annotation, a deletion.
   app.use(
     "/api/v1/*",
     idempotency({

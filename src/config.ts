@@ -209,7 +209,8 @@ function checkTogether(vars: ConfigVars, ctx: z.RefinementCtx): void {
   const problems: string[] = [];
   databasesOf(vars, problems);
   problems.forEach(problem);
-  if (vars.LOCAL_DEVELOPMENT && jwks !== undefined) {
+  // A var that failed on its own still holds the text sent: only a flag read as raised counts here.
+  if (vars.LOCAL_DEVELOPMENT === true && jwks !== undefined) {
     problem("LOCAL_DEVELOPMENT is for npm run dev only, and JWKS_URL says this is a deployment");
   }
   if (vars.AUDIT_LOG_JURISDICTIONS === true && jwks !== undefined) {

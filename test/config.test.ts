@@ -64,19 +64,25 @@ describe("the configuration schema", () => {
       ok: false,
       problems: ['LOCAL_DEVELOPMENT must be unset, or "true"'],
     });
-    const deployed = parseConfig(
-      configured({
-        JWT_SECRET: undefined,
-        JWKS_URL: "https://idp.example/jwks.json",
-        JWT_ISSUER: "https://idp.example",
-        JWT_AUDIENCE: "mentor-activity-api",
-        AUDIT_LOG_JURISDICTIONS: undefined,
-        LOCAL_DEVELOPMENT: "true",
-      }),
-    );
-    expect(deployed).toEqual({
+    const deployment = (localDevelopment: string) =>
+      parseConfig(
+        configured({
+          JWT_SECRET: undefined,
+          JWKS_URL: "https://idp.example/jwks.json",
+          JWT_ISSUER: "https://idp.example",
+          JWT_AUDIENCE: "mentor-activity-api",
+          AUDIT_LOG_JURISDICTIONS: undefined,
+          LOCAL_DEVELOPMENT: localDevelopment,
+        }),
+      );
+    expect(deployment("true")).toEqual({
       ok: false,
       problems: ["LOCAL_DEVELOPMENT is for npm run dev only, and JWKS_URL says this is a deployment"],
+    });
+    // A value that is not "true" raises no flag: its own problem is the one listed.
+    expect(deployment("yes")).toEqual({
+      ok: false,
+      problems: ['LOCAL_DEVELOPMENT must be unset, or "true"'],
     });
   });
 

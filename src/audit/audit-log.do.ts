@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MAX_CHECKPOINT_PAGE, MAX_TRAIL_EVENTS } from "../lib/limits";
 import { nowIso } from "../lib/time";
-import { ANNOTATION_ACTION, DELETION_ACTION, RECORD_ACTIONS } from "./chain";
-import { recordFields } from "./entry-fields";
+import { annotateEntry, type EntryLog, redactEntry } from "./entry-writes";
 import {
   auditActorSchema,
   auditEventSchema,
@@ -11,6 +10,7 @@ import {
   auditIdempotencyKeySchema,
   auditListQuerySchema,
   auditNoteSchema,
+  entryWriteOptionsSchema,
   exportChunkSchema,
   keptResponseSchema,
   OpaqueId,
@@ -30,7 +30,6 @@ import { appendEvents, SignedLog } from "./signed-log";
 import {
   latestAnnotationRow,
   listRows,
-  redactRow,
   rowBySeq,
   rowsBetween,
   toAnnotation,
@@ -54,6 +53,7 @@ import type {
   AuditRow,
   CheckpointResult,
   ConsistencyResult,
+  EntryWriteOptions,
   FullAuditStatus,
   InclusionResult,
   KeepOutcome,
@@ -73,12 +73,14 @@ import type {
  */
 export class AuditLog extends DurableObject<AuditKeyBindings> {
   private readonly log: SignedLog;
+  private readonly entries: EntryLog;
   /** In the order a tie between two followers due at once is broken. */
   private readonly followers: readonly Follower[];
 
   constructor(ctx: DurableObjectState, env: AuditKeyBindings) {
     super(ctx, env);
     this.log = new SignedLog(ctx.storage, () => auditKeys(this.env), ctx.id.name);
+    this.entries = { sql: ctx.storage.sql, log: this.log, org: ctx.id.name };
     this.followers = [treeBuild(() => this.log.signFirst()), fullAudit];
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
@@ -117,10 +119,9 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     return this.log.write((writer): KeyedAppendOutcome => {
       const [result] = appendEvents(sql, writer, [parsed], recordedAt);
       if (result === undefined) throw new Error("An append of one event answered no result");
-      if (result.status !== "redacted") {
-        keepAnswer(sql, checkedKey, appendedResponse(result.status, result.entry), now);
-      }
-      return { status: "appended", result };
+      if (result.status === "redacted") return { status: "appended", result, kept: false };
+      keepAnswer(sql, checkedKey, appendedResponse(result.status, result.entry), now);
+      return { status: "appended", result, kept: true };
     });
   }
 
@@ -163,46 +164,30 @@ export class AuditLog extends DurableObject<AuditKeyBindings> {
     );
   }
 
-  /** Appends an `entry_annotated` record about an entry; the entry itself is not touched. */
-  annotate(seq: number, note: AuditNote, actor: AuditActor): AnnotateResult {
-    const target = parseInput(seqSchema, seq, "seq");
-    const checkedNote = parseInput(auditNoteSchema, note, "note");
-    const checkedActor = parseInput(auditActorSchema, actor, "actor");
-    const now = nowIso();
-    const { sql } = this.ctx.storage;
-    const row = rowBySeq(sql, target);
-    if (row === null || row.redacted !== 0) return { status: "not_found" };
-    if (row.action !== null && RECORD_ACTIONS.includes(row.action)) {
-      return { status: "not_annotatable", action: row.action };
-    }
-    return this.log.write((writer): AnnotateResult => {
-      const record = toEntry(
-        writer.add(recordFields(ANNOTATION_ACTION, row, checkedActor, now, checkedNote)),
-      );
-      return { status: "annotated", annotation: toAnnotation(record), record };
-    });
+  /**
+   * Appends an `entry_annotated` record about an entry (entry-writes.ts). With a key, its answer
+   * is kept with the record; with the version an If-Match read, a changed entry is `stale`.
+   */
+  annotate(seq: number, note: AuditNote, actor: AuditActor, options: EntryWriteOptions = {}): AnnotateResult {
+    return annotateEntry(
+      this.entries,
+      this.entryWrite(seq, actor, options),
+      parseInput(auditNoteSchema, note, "note"),
+    );
   }
 
-  /**
-   * Erases an entry's payload (keeping what places it) and appends an `entry_deleted` record
-   * naming it. The entry keeps its payload hash, so its leaf and every proof stay valid;
-   * deletion records themselves are never erased.
-   */
-  redact(seq: number, actor: AuditActor): RedactResult {
-    const target = parseInput(seqSchema, seq, "seq");
-    const checkedActor = parseInput(auditActorSchema, actor, "actor");
-    const now = nowIso();
-    const { sql } = this.ctx.storage;
-    const row = rowBySeq(sql, target);
-    if (row === null || row.redacted !== 0) return { status: "not_found" };
-    if (row.action === DELETION_ACTION) return { status: "not_redactable", action: row.action };
-    return this.log.write((writer): RedactResult => {
-      redactRow(sql, row);
-      return {
-        status: "redacted",
-        record: toEntry(writer.add(recordFields(DELETION_ACTION, row, checkedActor, now, null))),
-      };
-    });
+  /** Erases an entry's payload and appends an `entry_deleted` record naming it (entry-writes.ts); options as `annotate`'s. */
+  redact(seq: number, actor: AuditActor, options: EntryWriteOptions = {}): RedactResult {
+    return redactEntry(this.entries, this.entryWrite(seq, actor, options));
+  }
+
+  private entryWrite(seq: number, actor: AuditActor, options: EntryWriteOptions) {
+    return {
+      seq: parseInput(seqSchema, seq, "seq"),
+      actor: parseInput(auditActorSchema, actor, "actor"),
+      options: parseInput(entryWriteOptionsSchema, options, "options"),
+      now: new Date(),
+    };
   }
 
   checkpoint(): CheckpointResult {

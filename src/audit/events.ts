@@ -123,6 +123,11 @@ export const keptResponseSchema = z.strictObject({
   body: z.string(),
 });
 
+export const entryWriteOptionsSchema = z.strictObject({
+  key: auditIdempotencyKeySchema.optional(),
+  seen: z.strictObject({ annotation: OpaqueId.nullable() }).optional(),
+});
+
 export const auditActorSchema = z.strictObject({
   actor_id: OpaqueId,
   actor_name: Name.nullish(),

@@ -1,16 +1,20 @@
 /**
- * The system `POST`'s Idempotency-Keys, kept by the audit object itself: that route writes only
- * to the object, so its key and its answer are stored in the transaction of the append they
- * answer, and a retry is answered by the object from there. Synchronous, for `transactionSync`.
+ * Idempotency-Keys of the writes to the audit object alone (the system `POST`, an annotation, a
+ * redaction), kept by the object itself: the key is looked up, and the answer the object builds is
+ * kept, in the transaction of the write it answers, so a retry is answered by the object from
+ * there. The answers are built here, and the routes answer a first request with the same builders.
+ * Synchronous, for `transactionSync`.
  */
+
+import { entityTag } from "../lib/entity-tag";
 import { HttpStatus } from "../lib/http-status";
 import { IDEMPOTENCY_KEY_TTL_SECONDS } from "../lib/limits";
 import { toIsoSeconds } from "../lib/time";
 import { entrySummary } from "./summary";
-import type { AuditEntry, AuditIdempotencyKey, KeepOutcome, KeptResponse } from "./types";
+import type { AuditAnnotation, AuditEntry, AuditIdempotencyKey, KeptResponse, KeyHeld } from "./types";
 
 /** What a key holds: nothing yet, an answer to replay, or the answer of another request. */
-export type HeldAnswer = { status: "free" } | Exclude<KeepOutcome, { status: "kept" }>;
+export type HeldAnswer = { status: "free" } | KeyHeld;
 
 /** Expired keys one call deletes on its way: bounded, so no call pays for a backlog. */
 const EXPIRED_PER_CALL = 20;
@@ -67,11 +71,53 @@ export function keepAnswer(
   );
 }
 
+const JSON_CONTENT = { "content-type": "application/json" };
+
 /** The system `POST`'s answer to an appended (or already recorded) event, as the Worker sends it. */
 export function appendedResponse(status: "created" | "existing", entry: AuditEntry): KeptResponse {
   return {
     status: status === "created" ? HttpStatus.CREATED : HttpStatus.OK,
-    headers: { "content-type": "application/json" },
+    headers: JSON_CONTENT,
     body: JSON.stringify(entrySummary(entry)),
   };
+}
+
+/**
+ * An entry's ETag. Its own fields never change (a deletion makes it 404), so its version is its
+ * latest annotation, the only thing a write adds to what GET shows.
+ */
+export const entryTag = (org: string, id: string, annotation: AuditAnnotation | null): string =>
+  entityTag("audit-entry", org, id, annotation);
+
+/** What an annotation of the entry `id` answers. */
+export const annotationAnswer = (
+  id: string,
+  { annotation, reviewed_by, updated_at, record_id }: AuditAnnotation,
+) => ({
+  id,
+  annotation,
+  reviewed_by,
+  updated_at,
+  record_id,
+});
+
+/** What the redaction of the entry `id` answers, naming the record of it. */
+export const redactionAnswer = (id: string, record: AuditEntry) => ({
+  success: true as const,
+  deleted_id: id,
+  deletion_record_id: record.id,
+});
+
+/** An annotation's answer as the route sends it, with the entry's new ETag. */
+export function annotatedResponse(org: string, id: string, annotation: AuditAnnotation): KeptResponse {
+  return {
+    status: HttpStatus.OK,
+    headers: { ...JSON_CONTENT, etag: entryTag(org, id, annotation) },
+    body: JSON.stringify(annotationAnswer(id, annotation)),
+  };
+}
+
+/** A redaction's answer as the route sends it. */
+export function redactedResponse(id: string, record: AuditEntry): KeptResponse {
+  return { status: HttpStatus.OK, headers: JSON_CONTENT, body: JSON.stringify(redactionAnswer(id, record)) };
 }

@@ -175,34 +175,49 @@ export interface KeptResponse {
   body: string;
 }
 
+/** A key that already holds an answer: this request's, to replay, or another request's. */
+export type KeyHeld = { status: "held"; response: KeptResponse } | { status: "key_reused" };
+
 /**
- * A keyed append: appended (or found by its event ID) with its answer kept under the key in the
- * same transaction; or not appended, because the key already holds an answer, or holds another
- * request's.
+ * A keyed append: appended (or found by its event ID), with its answer kept under the key in the
+ * same transaction unless `kept` says otherwise (an event since redacted keeps nothing: its 409 is
+ * kept like any other refusal); or not appended, because the key already holds an answer.
  */
 export type KeyedAppendOutcome =
-  | { status: "appended"; result: AppendResult }
-  | { status: "held"; response: KeptResponse }
-  | { status: "key_reused" }
+  | { status: "appended"; result: AppendResult; kept: boolean }
+  | KeyHeld
   | AppendRefusal;
 
 /** Keeping an outcome under a key: kept, or the key already holds an answer (replayed), or another request's. */
-export type KeepOutcome =
-  | { status: "kept" }
-  | { status: "held"; response: KeptResponse }
-  | { status: "key_reused" };
+export type KeepOutcome = { status: "kept" } | KeyHeld;
+
+/**
+ * What a write to an entry (annotate, redact) may carry: the Idempotency-Key its answer is kept
+ * under, in the write's transaction; and the version of the entry its If-Match check read (the ID
+ * of its latest annotation record, null for none), which the entry must still have.
+ */
+export interface EntryWriteOptions {
+  key?: AuditIdempotencyKey | undefined;
+  seen?: { annotation: string | null } | undefined;
+}
+
+/** Why a write to an entry wrote nothing, besides a key that already holds an answer. */
+type EntryWriteRefusal =
+  | AppendRefusal
+  | { status: "not_found" }
+  /** The entry changed after the version the request's If-Match check read. */
+  | { status: "stale" }
+  | KeyHeld;
 
 export type AnnotateResult =
-  | AppendRefusal
+  | EntryWriteRefusal
   | { status: "annotated"; annotation: AuditAnnotation; record: AuditEntry }
-  | { status: "not_found" }
   /** Annotation and deletion records are not annotated themselves. */
   | { status: "not_annotatable"; action: string };
 
 export type RedactResult =
-  | AppendRefusal
+  | EntryWriteRefusal
   | { status: "redacted"; record: AuditEntry }
-  | { status: "not_found" }
   /** Deletion records are the evidence of a redaction and stay. */
   | { status: "not_redactable"; action: string };
 

@@ -1,13 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type {
-  AppendRefusal,
-  AppendResult,
-  AuditIdempotencyKey,
-  KeptResponse,
-  KeyedAppendOutcome,
-} from "../audit/types";
+import type { AuditIdempotencyKey, KeptResponse, KeyHeld } from "../audit/types";
 import { LeaseLost } from "../db/client";
 import {
   type AnswerBody,
@@ -19,14 +13,14 @@ import {
   storeIdempotentResponse,
 } from "../db/queries/idempotency";
 import type { IdempotencyKeyRow } from "../db/schema";
+import { sha256Hex } from "../lib/digest";
+import { entityTag } from "../lib/entity-tag";
 import { AppError, problemResponse, StoredAnswer } from "../lib/errors";
 import { HttpStatus } from "../lib/http-status";
 import { IDEMPOTENCY_KEY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../lib/limits";
 import { loggableError, logLine } from "../lib/log";
 import { toIsoSeconds } from "../lib/time";
 import type { AppBindings } from "../types";
-import { sha256Hex } from "./digest";
-import { entityTag } from "./etag";
 
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 /** Marks a response that was replayed from the first request with the same key. */
@@ -51,7 +45,7 @@ const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 type KeyedRequest =
   /** In D1: the key is claimed first, and a write stores its answer in its own batch. */
   | { keeper: "d1"; lease: IdempotencyLease; replay: { readonly stored: boolean } | null }
-  /** In the audit object, for a route that writes only there: with the append, in its transaction. */
+  /** In the audit object, for a route that writes only there: with the write, in its transaction. */
   | { keeper: "audit-log"; key: AuditIdempotencyKey; settled: boolean };
 
 /** What the idempotency middleware puts on the request's context. */
@@ -145,26 +139,40 @@ export function batchAnswer<X>(c: Context<AppBindings>, answer: AnswerBody<X>): 
   return replay;
 }
 
-/** The key of a request whose answer the audit object keeps (the system `POST`), or undefined. */
+/** The key of a request whose answer the audit object keeps (its writes alone), or undefined. */
 export function auditLogKey(c: Context<AppBindings>): AuditIdempotencyKey | undefined {
   const request = c.var.idempotency;
   return request?.keeper === "audit-log" ? request.key : undefined;
 }
 
+/** An object's outcome without the answers of a key that already holds one. */
+type Unheld<O> = Exclude<O, { status: KeyHeld["status"] }>;
+
+const isKeyHeld = (outcome: { status: string }): outcome is KeyHeld =>
+  outcome.status === "held" || outcome.status === "key_reused";
+
 /**
- * What the handler does with the audit object's answer to a keyed append: nothing more when the
- * object kept the answer with the append; the 422 when the key holds another request's answer;
- * the held answer itself, replayed, when it holds this request's.
+ * What the handler does with the audit object's answer to a keyed write (the system `POST`'s
+ * append, an annotation, a redaction): the 422 when the key holds another request's answer; that
+ * answer itself, replayed, when it holds this request's; else the write's own outcome. `kept`
+ * says whether the object kept the outcome's answer with the write; when it did not (a refusal),
+ * the handler's response is kept after it, by a second call.
  */
-export function settleAuditLogKey(
+export function settleAuditLogKey<O extends { status: string }>(
   c: Context<AppBindings>,
-  outcome: Exclude<KeyedAppendOutcome, AppendRefusal>,
-): AppendResult {
+  outcome: O,
+  kept: (outcome: Unheld<O>) => boolean,
+): Unheld<O> {
   const request = c.var.idempotency;
-  if (request?.keeper === "audit-log") request.settled = true;
-  if (outcome.status === "key_reused") throw keyReused();
-  if (outcome.status === "held") throw new StoredAnswer(replayed(outcome.response));
-  return outcome.result;
+  if (isKeyHeld(outcome)) {
+    if (request?.keeper === "audit-log") request.settled = true;
+    if (outcome.status === "key_reused") throw keyReused();
+    throw new StoredAnswer(replayed(outcome.response));
+  }
+  // Every outcome but a held key's, which the guard above took.
+  const written = outcome as Unheld<O>;
+  if (request?.keeper === "audit-log" && kept(written)) request.settled = true;
+  return written;
 }
 
 /** Whole seconds until a lease ends (at least 1): when a retry may take the key over. */
@@ -222,7 +230,7 @@ function answerInstead(c: Context<AppBindings>, response: Response): void {
 
 /**
  * After the handler of a request whose key the audit object keeps: unless the object kept the
- * answer with the append, the outcome (below 500) is kept now, in one object call that answers
+ * answer with the write, the outcome (below 500) is kept now, in one object call that answers
  * what the key already holds instead, if anything.
  */
 async function settleAuditLog(
@@ -269,10 +277,10 @@ const KEYED_METHODS = new Set(["POST", "PUT", "DELETE"]);
  * able to retry; a key whose write committed keeps its answer, so the retry replays it.
  *
  * Keys are claimed in D1 before the handler runs, except for `keptByAuditLog`: routes that write
- * only to the audit object keep their keys there and need no claim; the system POST keeps its
- * answer with its append, the others (annotate, redact) by a second call after the handler, which
- * answers a retry with the first answer, though a retry's write has then been made (an annotation
- * is appended again; a redaction finds nothing left to redact).
+ * only to the audit object keep their keys there and need no claim. The object looks the key up
+ * and keeps the answer of a write in the write's own transaction (the system POST's append, an
+ * annotation, a redaction); an outcome it did not keep (a refusal) is kept by a second call after
+ * the handler, which answers what the key holds instead, if anything.
  */
 export function idempotency(options: { keptByAuditLog: readonly RouteRef[] }) {
   const keptByAuditLog = options.keptByAuditLog.map((route) => ({

@@ -118,8 +118,8 @@ export const IdempotencyHeaders = z.object({
         "`Idempotent-Replayed: true` and does nothing again; 4xx outcomes are replayed too, a 5xx frees the " +
         "key unless the write committed. A write to the database stores its answer in the same transaction " +
         "as the write, so a retry after any failure either replays it or runs the write for the first time; " +
-        "an annotation or a deletion of an audit entry has its answer kept by the audit log in a second call " +
-        "after the write. Keys belong to the caller within its organisation.",
+        "so does a write to the audit log alone (the system POST, an annotation or a deletion of an entry), " +
+        "whose answer the log keeps with the write. Keys belong to the caller within its organisation.",
       example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
     }),
 });

@@ -94,6 +94,16 @@ const AUDIT = {
   now: MARCH.from,
 };
 
+/** The entry `log_x` as a change or a delete aims at it: as `ownerId` may write it, without a precondition. */
+const target = (ownerId: string | undefined) => ({
+  db,
+  orgId: ORG,
+  activityId: "log_x",
+  ownerId,
+  seen: undefined,
+  audit: AUDIT,
+});
+
 /** Typed by the statement names, so a new statement without a case here fails the typecheck. */
 const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase[]> = {
   get: [{ name: "by ID", statement: statements.get(db, ORG, "log_x"), index: BY_KEY }],
@@ -139,21 +149,14 @@ const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase
   updatedEvent: [
     {
       name: "an admin's change",
-      statement: statements.updatedEvent(
-        db,
-        ORG,
-        "log_x",
-        { description: "d", activityType: "check_in" },
-        AUDIT,
-        undefined,
-      ),
+      statement: statements.updatedEvent(target(undefined), { description: "d", activityType: "check_in" }),
       index: BY_KEY,
     },
   ],
   deletedEvent: [
     {
       name: "an admin's delete",
-      statement: statements.deletedEvent(db, ORG, "log_x", AUDIT, undefined),
+      statement: statements.deletedEvent(target(undefined)),
       index: BY_KEY,
     },
   ],
@@ -168,18 +171,18 @@ const cases: Record<ActivityStatementName | ActivityWriteStatementName, PlanCase
   update: [
     {
       name: "own entry",
-      statement: statements.update(db, ORG, "log_x", { description: "d", activityType: "check_in" }, MENTOR),
+      statement: statements.update(target(MENTOR), { description: "d", activityType: "check_in" }),
       index: BY_KEY,
     },
     {
       name: "any entry",
-      statement: statements.update(db, ORG, "log_x", { durationMinutes: 5 }, undefined),
+      statement: statements.update(target(undefined), { durationMinutes: 5 }),
       index: BY_KEY,
     },
   ],
   delete: [
-    { name: "own entry", statement: statements.delete(db, ORG, "log_x", MENTOR), index: BY_KEY },
-    { name: "any entry", statement: statements.delete(db, ORG, "log_x", undefined), index: BY_KEY },
+    { name: "own entry", statement: statements.delete(target(MENTOR)), index: BY_KEY },
+    { name: "any entry", statement: statements.delete(target(undefined)), index: BY_KEY },
   ],
   summary: [{ name: "a period", statement: statements.summary(db, ORG, MENTOR, MARCH), index: BY_MENTOR }],
   countByType: [

@@ -15,7 +15,8 @@ import {
   namedIn,
 } from "../../src/db/queries/representations";
 import { activities, attributions, batches, members } from "../../src/db/schema";
-import { entityTag, tagOf } from "../../src/http/etag";
+import { tagOf } from "../../src/http/etag";
+import { entityTag } from "../../src/lib/entity-tag";
 import { api } from "../helpers/client";
 import { type TestOrg, testOrg } from "../helpers/org";
 import { attributionBody, batchBody } from "../helpers/world";

@@ -66,13 +66,13 @@ export function faultyWrites(fault: WriteFault, database: string, base: Env = en
   return { bindings: { ...base, [database]: faulty }, reached, release };
 }
 
-/**
- * The Worker's bindings with an audit object whose answer to `method` is lost after the object
- * ran it: the call's transaction commits, then the Worker sees it fail.
- */
-export function auditAnswerLost(method: string, base: Env = env): Env {
+/** An RPC method of the audit object as a test stands between it and the Worker. */
+type Call = (...args: unknown[]) => Promise<unknown>;
+
+/** The Worker's bindings with the audit object's `method` replaced by `around(the real call)`. */
+function auditCallWrapped(method: string, around: (call: Call) => Call, base: Env): Env {
   const namespace = base.AUDIT_LOG;
-  const lossy = new Proxy(namespace, {
+  const wrapped = new Proxy(namespace, {
     get(obj, prop, receiver) {
       if (prop !== "get") {
         const value: unknown = Reflect.get(obj, prop, receiver);
@@ -85,14 +85,49 @@ export function auditAnswerLost(method: string, base: Env = env): Env {
             const value: unknown = Reflect.get(s, name);
             if (name !== method || typeof value !== "function") return value;
             // Called directly: `.apply` on an RPC method would itself be sent as a method name.
-            return async (...callArgs: unknown[]) => {
-              await (value as (...a: unknown[]) => Promise<unknown>)(...callArgs);
-              throw new Error(`the answer of ${method} was lost (injected after the object committed)`);
-            };
+            return around(value as Call);
           },
         });
       };
     },
   });
-  return { ...base, AUDIT_LOG: lossy };
+  return { ...base, AUDIT_LOG: wrapped };
+}
+
+/**
+ * The Worker's bindings with an audit object whose answer to `method` is lost after the object
+ * ran it: the call's transaction commits, then the Worker sees it fail.
+ */
+export function auditAnswerLost(method: string, base: Env = env): Env {
+  return auditCallWrapped(
+    method,
+    (call) =>
+      async (...args) => {
+        await call(...args);
+        throw new Error(`the answer of ${method} was lost (injected after the object committed)`);
+      },
+    base,
+  );
+}
+
+/**
+ * The Worker's bindings with `meanwhile` run once, after the audit object first answered `method`
+ * and before the Worker sees that answer: another request's write landing between two calls of
+ * this one.
+ */
+export function auditWriteAfter(method: string, meanwhile: () => Promise<void>, base: Env = env): Env {
+  let landed = false;
+  return auditCallWrapped(
+    method,
+    (call) =>
+      async (...args) => {
+        const answer = await call(...args);
+        if (!landed) {
+          landed = true;
+          await meanwhile();
+        }
+        return answer;
+      },
+    base,
+  );
 }

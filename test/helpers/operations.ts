@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { and, eq, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
 import type { components, MentorActivityClient, operations } from "../../clients/typescript/index";
+import { auditLogOf } from "../../src/audit/client";
 import type { Role } from "../../src/auth/caller";
 import { activities, attributions, batches, members, syncChanges } from "../../src/db/schema";
 import type table from "../perf/round-trip-budgets.json";
@@ -19,6 +21,7 @@ import { activityLogOf, attributionBody, auditEntryOf, created } from "./world";
 
 type CreateAttribution = components["schemas"]["CreateAttribution"];
 type CreateBatch = components["schemas"]["CreateBatch"];
+type MemberInput = components["schemas"]["MemberInput"];
 
 /** What a call of the typed client answers, whatever its route. */
 export interface Sent {
@@ -66,10 +69,18 @@ export interface Sender {
   as: Role;
   /** Audit entries one request adds, once delivered. */
   auditEvents: number;
+  /**
+   * How far one request moves the organisation's changes feed (SPEC §10): once for every insert,
+   * update and delete of an activity, attribution or member, even one that sets the values a record
+   * already has, so a write made twice shows here whatever it wrote.
+   */
+  changes: number;
   /** Tells this sender's case from the operation's others. */
   label?: string;
   /** Another request than the operation's own (another body). */
   request?: Builder;
+  /** The status it answers, where not the operation's own (a PUT that changes a member it could create). */
+  success?: number;
 }
 
 interface D1WriteFacts {
@@ -93,19 +104,32 @@ export type D1Write =
   | (D1WriteFacts & { effect: "changes" });
 
 /** A write to the organisation's audit object only. */
-export interface AuditObjectWrite {
-  in: "audit object";
-  /**
-   * How an Idempotency-Key is honoured: the object keeps the answer in the append's own
-   * transaction, or (for a request that writes nothing D1 could store it with) D1 stores it
-   * after the request.
-   */
-  keyed?:
-    | "answer kept with the append"
-    | "answer stored after the request"
-    /** Kept by the object in a second call after the write (annotate, redact): the write itself is not held to once. */
-    | "answer kept by the object after the write";
-}
+export type AuditObjectWrite = { in: "audit object" } & (
+  | {
+      /**
+       * How an Idempotency-Key is honoured: the object keeps the answer in the append's own
+       * transaction, or (for a request that writes nothing D1 could store it with) D1 stores it
+       * after the request.
+       */
+      keyed?: "answer kept with the append" | "answer stored after the request";
+    }
+  | {
+      /**
+       * The object looks the key up and keeps the answer it builds in the transaction of the write
+       * (annotate, redact): the exactly-once tests hold it to one record through lost answers,
+       * concurrent retries and a key reused for another request.
+       */
+      keyed: "answer kept with the write";
+      /** The object's method that writes, where a lost answer is injected. */
+      method: "annotate" | "redact";
+      /** The IDs of the records requests of this kind appended, as the audit object holds them. */
+      written: (o: TestOrg) => Promise<string[]>;
+      /** The ID of the record the answer names. */
+      recordOf: (answer: Record<string, unknown>) => unknown;
+      /** Whether the answer carries the entry's ETag (the one a GET then shows). */
+      tagged: boolean;
+    }
+);
 
 /** Another organisation's ID, sent by an allowed caller of one organisation. */
 export interface Foreign {
@@ -216,6 +240,17 @@ function queued(mentorId: string, count = 1) {
   });
 }
 
+/** A PUT of `body` on the other mentor, who is on record in every test organisation. */
+const otherMentorChanged =
+  (body: MemberInput): Builder =>
+  async (o) => {
+    const member_id = o.otherMentor.sub;
+    return {
+      target: member_id,
+      send: (c) => c.PUT("/api/v1/members/{member_id}", { params: { path: { member_id } }, body }),
+    };
+  };
+
 /** A registration by the coordinator `coordinatorId` of an activity of `mentorId`, on a date no other uses. */
 const registration = (coordinatorId: string, mentorId: string): CreateAttribution => ({
   ...attributionBody(coordinatorId, mentorId),
@@ -313,6 +348,16 @@ async function deletedIds(o: TestOrg, type: "activity_log" | "attribution"): Pro
   return idsOf(rows);
 }
 
+/** The audit records of `action` in the organisation's log (annotations, deletion records). */
+async function recordIds(o: TestOrg, action: "entry_annotated" | "entry_deleted"): Promise<string[]> {
+  const { entries } = await auditLogOf(env.AUDIT_LOG, o.org).list({
+    actions: [action],
+    limit: 100,
+    offset: 0,
+  });
+  return entries.map((entry) => entry.id).sort();
+}
+
 // Reads of one stored thing.
 
 const READS: Record<Resource, (id: string) => Read> = {
@@ -394,24 +439,21 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => answer.member_id,
       written: (o) => memberIds(o, eq(members.name, NEW_MEMBER.name)),
       answers: "representation and its ETag",
-      senders: [{ as: "admin", auditEvents: 1 }],
+      senders: [
+        { as: "admin", auditEvents: 1, changes: 1, label: "a new member" },
+        {
+          as: "admin",
+          auditEvents: 1,
+          changes: 1,
+          label: "a change",
+          success: 200,
+          request: otherMentorChanged({ ...NEW_MEMBER, roles: ["mentor", "coordinator"] }),
+        },
+      ],
     },
     ifMatch: {
       as: "admin",
-      existing: {
-        success: 200,
-        request: async (o) => {
-          const member_id = o.otherMentor.sub;
-          return {
-            target: member_id,
-            send: (c) =>
-              c.PUT("/api/v1/members/{member_id}", {
-                params: { path: { member_id } },
-                body: { name: "Alex Chen", roles: ["mentor"] },
-              }),
-          };
-        },
-      },
+      existing: { success: 200, request: otherMentorChanged({ name: "Alex Chen", roles: ["mentor"] }) },
     },
     foreign: {
       as: "admin",
@@ -518,8 +560,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => selfLogIds(o),
       answers: "representation",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, for a mentor" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, for a mentor" },
       ],
     },
     roundTrips: [
@@ -544,7 +586,7 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => (answer.results as { log: { log_id: string } | null }[])[0]?.log?.log_id,
       written: (o) => selfLogIds(o),
       answers: "summary",
-      senders: [{ as: "mentor", auditEvents: 0 }],
+      senders: [{ as: "mentor", auditEvents: 0, changes: 1 }],
     },
     roundTrips: [
       { row: "activity-log batch upload (100 entries)", as: "mentor", request: uploadOf100 },
@@ -590,8 +632,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => selfLogIds(o, eq(activities.description, CORRECTED_DESCRIPTION)),
       answers: "representation and its ETag",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, of a mentor's entry" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, of a mentor's entry" },
       ],
     },
     ifMatch: { as: "mentor" },
@@ -620,8 +662,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => deletedIds(o, "activity_log"),
       answers: "summary",
       senders: [
-        { as: "mentor", auditEvents: 0, label: "a mentor's own" },
-        { as: "admin", auditEvents: 1, label: "an admin's, of a mentor's entry" },
+        { as: "mentor", auditEvents: 0, changes: 1, label: "a mentor's own" },
+        { as: "admin", auditEvents: 1, changes: 1, label: "an admin's, of a mentor's entry" },
       ],
     },
     ifMatch: { as: "mentor" },
@@ -658,11 +700,14 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => batchIds(o),
       answers: "summary",
       senders: [
-        { as: "coordinator", auditEvents: 1, label: "preview" },
+        // A preview writes the batch alone, which the feed does not carry.
+        { as: "coordinator", auditEvents: 1, changes: 0, label: "preview" },
         {
           as: "coordinator",
           // The submission, its confirmation, and one registration per active mentor.
           auditEvents: 2 + ACTIVE_BULK_MENTORS,
+          // An activity and its attribution per active mentor.
+          changes: 2 * ACTIVE_BULK_MENTORS,
           label: "confirm: true",
           request: async (_o, coordinator) => {
             const body = bulkRegistration(coordinator, true);
@@ -693,7 +738,9 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       written: (o) => batchIds(o, "confirmed"),
       answers: "summary",
       // The confirmation, and one registration per active mentor.
-      senders: [{ as: "coordinator", auditEvents: 1 + ACTIVE_BULK_MENTORS }],
+      senders: [
+        { as: "coordinator", auditEvents: 1 + ACTIVE_BULK_MENTORS, changes: 2 * ACTIVE_BULK_MENTORS },
+      ],
     },
     foreign: {
       as: "admin",
@@ -734,7 +781,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       idOf: (answer) => answer.attribution_id,
       written: (o) => attributionIds(o),
       answers: "representation",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     roundTrips: [
       { row: "attribution create", as: "coordinator" },
@@ -778,7 +826,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       effect: "changes",
       written: (o) => attributionIds(o, eq(attributions.notes, CORRECTED_NOTES)),
       answers: "representation and its ETag",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "coordinator" },
     foreign: { as: "admin" },
@@ -801,7 +850,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       effect: "changes",
       written: (o) => deletedIds(o, "attribution"),
       answers: "summary",
-      senders: [{ as: "coordinator", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "coordinator", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "coordinator" },
     foreign: { as: "admin" },
@@ -825,7 +875,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       keyed: "answer in the write batch",
       written: (o) => attributionIds(o, eq(attributions.confirmationStatus, "confirmed")),
       answers: "representation and its ETag",
-      senders: [{ as: "mentor", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "mentor", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "mentor" },
     foreign: { as: "mentor", aimedAtOwnId: true },
@@ -853,7 +904,8 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
       keyed: "answer in the write batch",
       written: (o) => attributionIds(o, eq(attributions.confirmationStatus, "disputed")),
       answers: "representation and its ETag",
-      senders: [{ as: "mentor", auditEvents: 1 }],
+      // The attribution and its activity.
+      senders: [{ as: "mentor", auditEvents: 1, changes: 2 }],
     },
     ifMatch: { as: "mentor" },
     foreign: { as: "mentor", aimedAtOwnId: true },
@@ -1014,10 +1066,20 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
           }),
       };
     },
-    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
+    writes: {
+      in: "audit object",
+      keyed: "answer kept with the write",
+      method: "annotate",
+      written: (o) => recordIds(o, "entry_annotated"),
+      recordOf: (answer) => answer.record_id,
+      tagged: true,
+    },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
-    roundTrips: [{ row: "proxy-audit annotate", as: "admin" }],
+    roundTrips: [
+      { row: "proxy-audit annotate", as: "admin" },
+      { row: "proxy-audit annotate (Idempotency-Key)", as: "admin", key: "fresh" },
+    ],
   },
   deleteProxyAuditLog: {
     owner: null,
@@ -1030,10 +1092,20 @@ export const OPERATIONS: Record<CatalogueId, Operation> = {
         send: (c) => c.DELETE("/api/v1/proxy-audit-logs/{id}", { params: { path: { id } } }),
       };
     },
-    writes: { in: "audit object", keyed: "answer kept by the object after the write" },
+    writes: {
+      in: "audit object",
+      keyed: "answer kept with the write",
+      method: "redact",
+      written: (o) => recordIds(o, "entry_deleted"),
+      recordOf: (answer) => answer.deletion_record_id,
+      tagged: false,
+    },
     ifMatch: { as: "admin" },
     foreign: { as: "admin", before: twoEntriesAhead },
-    roundTrips: [{ row: "proxy-audit delete", as: "admin" }],
+    roundTrips: [
+      { row: "proxy-audit delete", as: "admin" },
+      { row: "proxy-audit delete (Idempotency-Key)", as: "admin", key: "fresh" },
+    ],
   },
 };
 

@@ -8,6 +8,7 @@ import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
 import { api } from "../helpers/client";
 import { withAuditDown } from "../helpers/doubles";
+import { auditWriteAfter } from "../helpers/faults";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import { type TestOrg, testOrg } from "../helpers/org";
 
@@ -413,6 +414,31 @@ describe("If-Match on audit entries", () => {
 
     expectProblem(await annotate(o.admin, id, "Overwrite", first), 412);
     expect((await readEntry(o.admin, id)).data).toMatchObject({ annotation: "Checked" });
+  });
+
+  it("refuses an annotation or a deletion whose tag an annotation made stale after the check, with 412", async () => {
+    const o = await testOrg();
+    const id = await entry(o);
+    // The other annotation lands once the request's If-Match check has read the entry.
+    const landing = (annotation: string) =>
+      auditWriteAfter("get", async () => {
+        expect((await annotate(o.admin, id, annotation)).response.status).toBe(200);
+      });
+    const seen = tagOf((await readEntry(o.admin, id)).response);
+    const stale = await api(o.admin, { bindings: landing("Landed first") }).PUT(entryPath, {
+      params: { path: { id }, header: { "if-match": seen } },
+      body: { annotation: "From a stale copy", reviewed_by: "admin-007" },
+    });
+    expectProblem(stale, 412);
+    const now = await readEntry(o.admin, id);
+    expect(now.data).toMatchObject({ annotation: "Landed first" });
+    expect(stale.response.headers.get("ETag")).toBe(tagOf(now.response));
+
+    const staleDelete = await api(o.admin, { bindings: landing("Landed again") }).DELETE(entryPath, {
+      params: { path: { id }, header: { "if-match": tagOf(now.response) } },
+    });
+    expectProblem(staleDelete, 412);
+    expect((await readEntry(o.admin, id)).data).toMatchObject({ annotation: "Landed again" });
   });
 
   it("refuses a DELETE with a stale tag and keeps the entry", async () => {

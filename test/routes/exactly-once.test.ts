@@ -4,7 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { components, MentorActivityClient } from "../../clients/typescript/index";
 import { auditLogOf } from "../../src/audit/client";
-import { activities, attributions, batches, idempotencyKeys } from "../../src/db/schema";
+import { attributions, idempotencyKeys, syncCounters } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TokenClaims } from "../helpers/auth";
@@ -13,6 +13,7 @@ import { withAuditDown } from "../helpers/doubles";
 import { auditAnswerLost, faultyWrites, type WriteFault } from "../helpers/faults";
 import { instrumentD1 } from "../helpers/instrumented-d1";
 import {
+  type AuditObjectWrite,
   CATALOGUE,
   type D1Write,
   type Operation,
@@ -39,6 +40,22 @@ async function drain(): Promise<void> {
 /** Entries in the organisation's audit log. */
 async function auditEntries(org: string): Promise<number> {
   return (await auditLogOf(env.AUDIT_LOG, org).list({ limit: 1, offset: 0 })).total;
+}
+
+/** How far the organisation's changes feed has moved: each write of a record moves it, a repeated one too. */
+async function changesCounted(o: TestOrg): Promise<number> {
+  const row = await o.db
+    .select({ seq: syncCounters.seq })
+    .from(syncCounters)
+    .where(eq(syncCounters.orgId, o.org))
+    .get();
+  return row?.seq ?? 0;
+}
+
+/** What the organisation held before the request: its audit entries, and how far its changes feed had moved. */
+interface Before {
+  entries: number;
+  changes: number;
 }
 
 /** What the Worker answered: its status and headers, its body as sent, and the problem if it failed. */
@@ -116,6 +133,9 @@ const WRITES: WriteCase[] = CATALOGUE.flatMap(({ id, operation }) => {
   }));
 });
 
+/** The status the sender's request answers. */
+const successOf = (c: WriteCase) => c.sender.success ?? c.op.success;
+
 /** The writes whose answers ride in their batch: the cases of the crash and retry scenarios below. */
 const KEYED = WRITES.filter(({ write }) => write.keyed === "answer in the write batch");
 
@@ -132,7 +152,8 @@ async function arrange(c: WriteCase) {
   const call = await (c.sender.request ?? c.op.request)(o, ownersSubject(o, c.op.owner));
   const prepared: Prepared = { ...call, as: o.caller[c.sender.as] };
   await drain();
-  return { o, prepared, entriesBefore: await auditEntries(o.org), key: `key-${crypto.randomUUID()}` };
+  const before: Before = { entries: await auditEntries(o.org), changes: await changesCounted(o) };
+  return { o, prepared, before, key: `key-${crypto.randomUUID()}` };
 }
 
 /** Sends the prepared request with the key, on the given bindings (the test environment's by default). */
@@ -147,21 +168,23 @@ const sendWith = (prepared: Prepared, key: string | null, bindings?: Env) =>
 
 /**
  * The outcome every scenario ends with: one write, named by the answer the key replays (or by
- * the path, for a change), with its audit events delivered once.
+ * the path, for a change), the changes feed moved as far as one such write moves it, and its
+ * audit events delivered once.
  */
 async function expectExactlyOnce(
   c: WriteCase,
   o: TestOrg,
   prepared: Prepared,
-  entriesBefore: number,
+  before: Before,
   answer: Answer,
 ) {
   const body = bodyOf(answer);
-  expect(answer.response.status).toBe(c.op.success);
+  expect(answer.response.status).toBe(successOf(c));
   const id = c.write.effect === "creates" ? c.write.idOf(body) : prepared.target;
   expect(await c.write.written(o)).toEqual([id]);
+  expect(await changesCounted(o)).toBe(before.changes + c.sender.changes);
   await drain();
-  expect(await auditEntries(o.org)).toBe(entriesBefore + c.sender.auditEvents);
+  expect(await auditEntries(o.org)).toBe(before.entries + c.sender.auditEvents);
   if (c.write.answers !== "summary") {
     if (c.op.resource === undefined) throw new Error(`${c.name} answers a representation of nothing`);
     const now = await representationOf(api(prepared.as), c.op.resource, String(id));
@@ -182,24 +205,24 @@ async function expireLease(o: TestOrg): Promise<void> {
 
 describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
   it("replays its first answer byte for byte, with the headers it replays", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const first = await sendWith(prepared, key);
     const retry = await sendWith(prepared, key);
-    expect(first.response.status).toBe(c.op.success);
+    expect(first.response.status).toBe(successOf(c));
     expect(first.response.headers.get("Idempotent-Replayed")).toBeNull();
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(retry)).toBe(textOf(first));
     for (const header of ["Content-Type", "Location", "ETag"]) {
       expect(retry.response.headers.get(header), header).toBe(first.response.headers.get(header));
     }
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 
   it.each<[string, WriteFault]>([
     ["the connection fails right after the D1 batch commits", "fail-after"],
     ["the Worker dies right after the D1 batch commits", "hold-after"],
   ])("replays the committed answer and its ID when %s", async (_label, fault) => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites(fault, o.database);
     const first = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
@@ -208,25 +231,25 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     faulty.release();
     expect((await first).response.status).toBe(500);
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
     // And so does every later retry.
     const again = await sendWith(prepared, key);
     expect(textOf(again)).toBe(textOf(retry));
   });
 
   it("runs the write on the retry when D1 failed before the batch", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites("fail-before", o.database);
     const first = await sendWith(prepared, key, faulty.bindings);
     expect(first.response.status).toBe(500);
     expect(await c.write.written(o)).toEqual([]);
     const retry = await sendWith(prepared, key);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBeNull();
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 
   it("lets a retry take over once the lease ends; the request that outlived it writes nothing", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const faulty = faultyWrites("hold-before", o.database);
     const stalled = sendWith(prepared, key, faulty.bindings);
     await faulty.reached;
@@ -238,7 +261,7 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
 
     await expireLease(o);
     const takeover = await sendWith(prepared, key);
-    expect(takeover.response.status).toBe(c.op.success);
+    expect(takeover.response.status).toBe(successOf(c));
     expect(takeover.response.headers.get("Idempotent-Replayed")).toBeNull();
     const written = await c.write.written(o);
 
@@ -250,28 +273,108 @@ describe.each(KEYED)("$name with an Idempotency-Key", (c) => {
     const replay = await sendWith(prepared, key);
     expect(replay.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(replay)).toBe(textOf(takeover));
-    await expectExactlyOnce(c, o, prepared, entriesBefore, replay);
+    await expectExactlyOnce(c, o, prepared, before, replay);
   });
 
   it("delivers its audit events once when the audit object was down between D1 and the object", async () => {
-    const { o, prepared, entriesBefore, key } = await arrange(c);
+    const { o, prepared, before, key } = await arrange(c);
     const first = await sendWith(prepared, key, withAuditDown());
-    expect(first.response.status).toBe(c.op.success);
+    expect(first.response.status).toBe(successOf(c));
     const retry = await sendWith(prepared, key);
     expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
     expect(textOf(retry)).toBe(textOf(first));
-    await expectExactlyOnce(c, o, prepared, entriesBefore, retry);
+    await expectExactlyOnce(c, o, prepared, before, retry);
   });
 });
 
 describe.each(WRITES)("$name without an Idempotency-Key", (c) => {
   it("writes the one thing its answer or path names, with its audit events", async () => {
-    const { o, prepared, entriesBefore } = await arrange(c);
+    const { o, prepared, before } = await arrange(c);
     const answer = await sendWith(prepared, null);
     expect(answer.response.headers.get("Idempotent-Replayed")).toBeNull();
-    await expectExactlyOnce(c, o, prepared, entriesBefore, answer);
+    await expectExactlyOnce(c, o, prepared, before, answer);
   });
 });
+
+/** A write to the audit object alone whose answer the object keeps with it, in the write's transaction. */
+interface KeptWithWriteCase {
+  name: string;
+  op: Operation;
+  write: Extract<AuditObjectWrite, { keyed: "answer kept with the write" }>;
+}
+
+const KEPT_WITH_WRITE: KeptWithWriteCase[] = CATALOGUE.flatMap(({ id, operation }) => {
+  const write = operation.writes;
+  return write?.in === "audit object" && write.keyed === "answer kept with the write"
+    ? [{ name: id, op: operation, write }]
+    : [];
+});
+
+describe.each(KEPT_WITH_WRITE)(
+  "$name with an Idempotency-Key (kept by the audit object with the write)",
+  (c) => {
+    /** An organisation with an entry to write to, and the request of the one who may. */
+    async function arrangeEntry() {
+      const o = await testOrg("once-entry");
+      const call = await c.op.request(o, ownersSubject(o, c.op.owner));
+      return { o, prepared: { ...call, as: o.admin }, key: `key-${crypto.randomUUID()}` };
+    }
+
+    /** The one record written, named by the answer; with the entry's ETag where the answer carries one. */
+    async function expectOneRecord(o: TestOrg, prepared: Prepared, answer: Answer) {
+      expect(answer.response.status).toBe(c.op.success);
+      const written = await c.write.written(o);
+      expect(written).toHaveLength(1);
+      expect(c.write.recordOf(bodyOf(answer))).toBe(written[0]);
+      expect(answer.response.headers.has("ETag")).toBe(c.write.tagged);
+      if (c.write.tagged) {
+        const now = await representationOf(api(o.admin), "audit entry", String(prepared.target));
+        expect(answer.response.headers.get("ETag")).toBe(now.etag);
+      }
+    }
+
+    it("replays its first answer byte for byte, with its ETag, and writes one record", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const first = await sendWith(prepared, key);
+      const retry = await sendWith(prepared, key);
+      expect(first.response.headers.get("Idempotent-Replayed")).toBeNull();
+      expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(textOf(retry)).toBe(textOf(first));
+      for (const header of ["Content-Type", "ETag"]) {
+        expect(retry.response.headers.get(header), header).toBe(first.response.headers.get(header));
+      }
+      await expectOneRecord(o, prepared, retry);
+    });
+
+    it("replays the committed answer when the object's answer was lost after the write", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const first = await sendWith(prepared, key, auditAnswerLost(c.write.method));
+      expect(first.response.status).toBe(500);
+      expect(await c.write.written(o)).toHaveLength(1);
+      const retry = await sendWith(prepared, key);
+      expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+      await expectOneRecord(o, prepared, retry);
+      expect(textOf(await sendWith(prepared, key))).toBe(textOf(retry));
+    });
+
+    it("answers concurrent requests with one key with one record: one writes, the others replay it", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      const answers = await Promise.all([1, 2, 3].map(() => sendWith(prepared, key)));
+      expect(answers.filter((a) => a.response.headers.get("Idempotent-Replayed") === null)).toHaveLength(1);
+      expect(new Set(answers.map(textOf)).size).toBe(1);
+      for (const answer of answers) await expectOneRecord(o, prepared, answer);
+    });
+
+    it("refuses the key sent with another request with 422, and writes nothing for that one", async () => {
+      const { o, prepared, key } = await arrangeEntry();
+      expect((await sendWith(prepared, key)).response.status).toBe(c.op.success);
+      const another = await c.op.request(o, ownersSubject(o, c.op.owner));
+      const reused = await sendWith({ ...another, as: o.admin }, key);
+      expect(reused.response.status).toBe(422);
+      expect(await c.write.written(o)).toHaveLength(1);
+    });
+  },
+);
 
 describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the audit object)", () => {
   const PATH = "/api/v1/proxy-audit-logs";
@@ -368,6 +471,26 @@ describe("the system POST /proxy-audit-logs with an Idempotency-Key (kept by the
     );
     // The expired answer was deleted on the way; the new one is kept.
     expect(left.n).toBe(1);
+  });
+
+  it("keeps the 409 of an event recorded and since deleted under its key: another body with it is 422", async () => {
+    const o = await testOrg("once-audit");
+    const recorded = { ...EVENT, event_id: "ev-deleted-later" };
+    const first = await send(o, "k-8", recorded);
+    expect(first.response.status).toBe(201);
+    const deleted = await api(o.admin).DELETE("/api/v1/proxy-audit-logs/{id}", {
+      params: { path: { id: String(bodyOf(first).id) } },
+    });
+    expect(deleted.response.status).toBe(200);
+    const refused = await send(o, "k-9", recorded);
+    expect(refused.response.status).toBe(409);
+    const retry = await send(o, "k-9", recorded);
+    expect(retry.response.status).toBe(409);
+    expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+    const other = await send(o, "k-9", { ...EVENT, event_id: "ev-other" });
+    expect(other.response.status).toBe(422);
+    // The record of the event's deletion is the one live entry: nothing was appended under the reused key.
+    expect(await auditEntries(o.org)).toBe(1);
   });
 
   it("refuses a key used for another valid body with 422, appending nothing more", async () => {

@@ -60,22 +60,39 @@ export type ActivityLogChanges = Partial<
 const byId = (orgId: string, activityId: string) =>
   and(eq(activities.orgId, orgId), eq(activities.activityId, activityId));
 
+/** What an update or delete of an entry is aimed at, and the audit event it may record. */
+export interface ActivityLogTarget {
+  db: Db;
+  orgId: string;
+  activityId: string;
+  /** Set when the caller may only write this mentor's entries. */
+  ownerId: string | undefined;
+  /** The entry as the caller's precondition read it, when it sent one. */
+  seen: ActivityRow | undefined;
+  audit: RecordAudit;
+}
+
 /**
  * Only entries made through activity logs are theirs to change: proxy and bulk
  * entries belong to an attribution. `ownerId` confines the write to one mentor's entries.
  */
-export const ownSelfEntry = (
-  orgId: string,
-  activityId: string,
-  ownerId: string | undefined,
-  seen: ActivityRow | undefined,
-) =>
+export const ownSelfEntry = ({ orgId, activityId, ownerId, seen }: ActivityLogTarget) =>
   and(
     byId(orgId, activityId),
     eq(activities.entryMode, SELF),
     ownerId === undefined ? undefined : eq(activities.mentorId, ownerId),
     // A conditional write (If-Match) lands only on the entry as the caller's precondition was checked against.
     seen === undefined ? undefined : unchangedSince(activities, seen),
+  );
+
+/**
+ * The conditions an update of an entry writes under. Its audit event is written, and its
+ * Idempotency-Key answer decided, under the same, so the three cannot disagree.
+ */
+export const updatableEntry = (target: ActivityLogTarget, changes: ActivityLogChanges) =>
+  and(
+    ownSelfEntry(target),
+    changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
   );
 
 /** A value bound as a parameter and named like the column it fills, for INSERT … SELECT. */
@@ -108,12 +125,9 @@ const AUDITED_COLUMNS = [
  * mentor is not the actor, in the same batch as (and before) the write it describes.
  */
 function entryEvent(
-  db: Db,
-  orgId: string,
-  activityId: string,
+  { db, orgId, activityId, audit }: Pick<ActivityLogTarget, "db" | "orgId" | "activityId" | "audit">,
   action: RecordAction,
   changes: SQL,
-  audit: RecordAudit,
   where: SQL | undefined,
 ) {
   const payload = recordEventPayload(
@@ -230,57 +244,24 @@ export const activityWriteStatements = {
   /** The audit event of an entry written for a mentor by someone else, after the insert. */
   createdEvent: (db: Db, orgId: string, entry: NewActivityLog, audit: RecordAudit) =>
     entryEvent(
-      db,
-      orgId,
-      entry.activityId,
+      { db, orgId, activityId: entry.activityId, audit },
       "activity_log_created",
       entryChanges("created"),
-      audit,
       undefined,
     ),
 
   /** Before an update of another's entry, with the update's own conditions, when a field changes. */
-  updatedEvent: (
-    db: Db,
-    orgId: string,
-    activityId: string,
-    changes: ActivityLogChanges,
-    audit: RecordAudit,
-    ownerId: string | undefined,
-    seen?: ActivityRow,
-  ) =>
+  updatedEvent: (target: ActivityLogTarget, changes: ActivityLogChanges) =>
     entryEvent(
-      db,
-      orgId,
-      activityId,
+      target,
       "activity_log_updated",
       entryChanges(changes),
-      audit,
-      and(
-        ownSelfEntry(orgId, activityId, ownerId, seen),
-        changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
-        sql`${entryChanges(changes)} <> '{}'`,
-      ),
+      and(updatableEntry(target, changes), sql`${entryChanges(changes)} <> '{}'`),
     ),
 
   /** Before a delete of another's entry, with the delete's own conditions. */
-  deletedEvent: (
-    db: Db,
-    orgId: string,
-    activityId: string,
-    audit: RecordAudit,
-    ownerId: string | undefined,
-    seen?: ActivityRow,
-  ) =>
-    entryEvent(
-      db,
-      orgId,
-      activityId,
-      "activity_log_deleted",
-      entryChanges("deleted"),
-      audit,
-      ownSelfEntry(orgId, activityId, ownerId, seen),
-    ),
+  deletedEvent: (target: ActivityLogTarget) =>
+    entryEvent(target, "activity_log_deleted", entryChanges("deleted"), ownSelfEntry(target)),
 
   /** Read in the same batch as an insert, to say why it wrote nothing: the mentor's standing and the type. */
   createChecks: (db: Db, orgId: string, entry: NewActivityLog) =>
@@ -291,23 +272,11 @@ export const activityWriteStatements = {
       })
       .from(ONE_ROW),
 
-  update: (
-    db: Db,
-    orgId: string,
-    activityId: string,
-    changes: ActivityLogChanges,
-    ownerId: string | undefined,
-    seen?: ActivityRow,
-  ) =>
-    db
+  update: (target: ActivityLogTarget, changes: ActivityLogChanges) =>
+    target.db
       .update(activities)
       .set({ ...changes, updatedAt: sqlNowIso })
-      .where(
-        and(
-          ownSelfEntry(orgId, activityId, ownerId, seen),
-          changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
-        ),
-      )
+      .where(updatableEntry(target, changes))
       .returning(),
 
   /** The entry as it is after a write in the same batch (unchanged when the write missed), and whether a new type exists. */
@@ -322,11 +291,8 @@ export const activityWriteStatements = {
       .from(ONE_ROW)
       .leftJoin(activities, byId(orgId, activityId)),
 
-  delete: (db: Db, orgId: string, activityId: string, ownerId: string | undefined, seen?: ActivityRow) =>
-    db
-      .delete(activities)
-      .where(ownSelfEntry(orgId, activityId, ownerId, seen))
-      .returning({ activityId: activities.activityId }),
+  delete: (target: ActivityLogTarget) =>
+    target.db.delete(activities).where(ownSelfEntry(target)).returning({ activityId: activities.activityId }),
 };
 
 export type ActivityWriteStatementName = keyof typeof activityWriteStatements;

@@ -1,16 +1,17 @@
-import { and, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { ok, refused } from "../../lib/result";
 import type { Db } from "../client";
 import { type ActivityRow, activities } from "../schema";
-import { activityTypeKnown } from "./activity-types";
 import {
   type ActivityLogChanges,
+  type ActivityLogTarget,
   activityWriteStatements,
   type NewActivityLog,
   ownSelfEntry,
   type RecordAudit,
   SELF,
   sameEntry,
+  updatableEntry,
 } from "./activity-write-statements";
 import { type MentorRefusal, mentorRefusal } from "./members";
 import { toOutboxEvent } from "./outbox";
@@ -100,30 +101,18 @@ function writeRefusal(
   return "conflict";
 }
 
-/** What an update or delete of an entry is aimed at. */
-export interface ActivityLogTarget {
-  db: Db;
-  orgId: string;
-  activityId: string;
-  /** Set when the caller may only write this mentor's entries. */
-  ownerId: string | undefined;
-  /** The entry as the caller's precondition read it, when it sent one. */
-  seen: ActivityRow | undefined;
-  audit: RecordAudit;
-}
-
 /**
  * Changes a `self` entry. Nothing records whether a change happened once the batch is over (a
  * mentor's own change writes no event), so its Idempotency-Key answer is decided by the update's
  * own conditions, right before it.
  */
 export function updateActivityLog(target: ActivityLogTarget, changes: ActivityLogChanges) {
-  const { db, orgId, activityId, ownerId, seen, audit } = target;
+  const { db, orgId, activityId, ownerId, seen } = target;
   const statements = activityWriteStatements;
   return prepareWrite({
     steps: {
-      event: query(statements.updatedEvent(db, orgId, activityId, changes, audit, ownerId, seen)),
-      update: query(statements.update(db, orgId, activityId, changes, ownerId, seen)),
+      event: query(statements.updatedEvent(target, changes)),
+      update: query(statements.update(target, changes)),
       current: query(statements.current(db, orgId, activityId, changes.activityType)),
     },
     outcome: (results) => {
@@ -138,10 +127,7 @@ export function updateActivityLog(target: ActivityLogTarget, changes: ActivityLo
       row: { alias: "a" },
       decidedBefore: {
         step: "update",
-        where: sql`from ${activities} where ${and(
-          ownSelfEntry(orgId, activityId, ownerId, seen),
-          changes.activityType === undefined ? undefined : activityTypeKnown(changes.activityType),
-        )}`,
+        where: sql`from ${activities} where ${updatableEntry(target, changes)}`,
       },
     },
   });
@@ -153,8 +139,8 @@ export function deleteActivityLog(target: ActivityLogTarget) {
   const statements = activityWriteStatements;
   return prepareWrite({
     steps: {
-      event: query(statements.deletedEvent(db, orgId, activityId, audit, ownerId, seen)),
-      delete: query(statements.delete(db, orgId, activityId, ownerId, seen)),
+      event: query(statements.deletedEvent(target)),
+      delete: query(statements.delete(target)),
       current: query(statements.current(db, orgId, activityId, undefined)),
     },
     outcome: (results) => {
@@ -166,10 +152,7 @@ export function deleteActivityLog(target: ActivityLogTarget) {
     answer: {
       from: sql`from (select 1)`,
       row: { id: sql`${activityId}`, at: sql`${audit.now}` } satisfies DeletionSource,
-      decidedBefore: {
-        step: "delete",
-        where: sql`from ${activities} where ${ownSelfEntry(orgId, activityId, ownerId, seen)}`,
-      },
+      decidedBefore: { step: "delete", where: sql`from ${activities} where ${ownSelfEntry(target)}` },
     },
   });
 }

@@ -1,23 +1,28 @@
 import type { Context } from "hono";
 import { entrySeq } from "../../audit/entry-id";
+import { annotationAnswer, entryTag, redactionAnswer } from "../../audit/kept-answers";
 import { entrySummary } from "../../audit/summary";
 import type {
+  AnnotateResult,
   AppendRefusal,
   AppendResult,
   AuditAnnotation,
   AuditEntry,
   AuditEntryDetail,
   AuditEventInput,
+  EntryWriteOptions,
+  KeyHeld,
+  RedactResult,
 } from "../../audit/types";
 import type { Caller } from "../../auth/caller";
 import { allow, covers, type Reach } from "../../auth/policy";
 import type { Organisation } from "../../http/database";
-import { entityTag, isNotModified } from "../../http/etag";
+import { isNotModified } from "../../http/etag";
 import { auditLogKey, settleAuditLogKey } from "../../http/idempotency";
-import { checkPrecondition, type Precondition } from "../../http/precondition";
+import { checkPrecondition, currentNow, type Precondition } from "../../http/precondition";
 import { type Refusing, refusal } from "../../http/refusals";
 import { requestActor } from "../../http/request-actor";
-import { forbidden, notFound } from "../../lib/errors";
+import { type AppError, forbidden, notFound } from "../../lib/errors";
 import { HttpStatus } from "../../lib/http-status";
 import { pageOffset } from "../../lib/openapi";
 import { present } from "../../lib/present";
@@ -80,16 +85,9 @@ function toDetail(entry: AuditEntry, annotation: AuditAnnotation | null, seesReq
 }
 
 /**
- * An entry's own fields never change (a deletion makes it 404), so its version is
- * its latest annotation, the only thing a write adds to what GET shows.
- */
-const entryTag = (org: string, id: string, annotation: AuditAnnotation | null) =>
-  entityTag("audit-entry", org, id, annotation);
-
-/**
  * If-Match on an entry, checked with one more call to the audit object, paid only by requests
- * that send the header. The check and the write are two calls, so an annotation landing between
- * them is not caught; the object would need to take the expected version to close that window.
+ * that send the header. The write then names the version it read (`entryWriteOptions`), so an
+ * annotation landing between the two calls fails the write (412) instead of being overwritten.
  */
 const entryPrecondition = (id: string): Precondition<AuditEntryDetail> => ({
   read: async (org) => {
@@ -178,7 +176,7 @@ async function appendOne(c: Context<AppBindings>, event: AuditEventInput): Promi
   if (key !== undefined) {
     const outcome = await log.appendKeyed(event, key);
     if (outcome.status === "refused") throw logRefused(outcome, eventAbout(event));
-    return settleAuditLogKey(c, outcome);
+    return settleAuditLogKey(c, outcome, (appended) => appended.kept).result;
   }
   const outcome = await log.append([event]);
   if (outcome.status === "refused") throw logRefused(outcome, eventAbout(event));
@@ -200,21 +198,47 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   return c.json(entrySummary(result.entry), status);
 };
 
+/** What a write to an entry carries to the object: the request's key, and the version its If-Match read. */
+const entryWriteOptions = (
+  c: Context<AppBindings>,
+  seen: AuditEntryDetail | undefined,
+): EntryWriteOptions => ({
+  key: auditLogKey(c),
+  seen: seen === undefined ? undefined : { annotation: seen.annotation?.record_id ?? null },
+});
+
+/** Why an annotation or a redaction wrote nothing. */
+type EntryRefusal = Exclude<AnnotateResult | RedactResult, { status: "annotated" | "redacted" } | KeyHeld>;
+
+/** The problem of a write to an entry that wrote nothing; one that lost a race with its If-Match check pays a read for the 412. */
+async function entryRefused(org: Organisation, id: string, result: EntryRefusal): Promise<AppError> {
+  const about = entryAbout(id);
+  if (result.status === "refused") return logRefused(result, about);
+  if (result.status === "stale") {
+    return refusal("stale", about, { current: await currentNow(org, entryPrecondition(id)) });
+  }
+  return refusal(result.status, about, factsOf(result));
+}
+
 /**
  * The two writes to the log itself (annotate, redact) take their If-Match check like every
- * conditional write; an Idempotency-Key's answer is kept by the audit object after them, in a
- * second call (the idempotency middleware's `keep`).
+ * conditional write, and hand the object the version it read, which the entry must still have
+ * when the object writes. The object keeps an Idempotency-Key's answer with the write, in its
+ * transaction; a refusal is kept after the handler, by a second call.
  */
 export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
   const reach = allow(c.var.caller, "audit-entries.annotate");
   const { id } = c.req.valid("param");
-  const about = entryAbout(id);
-  await checkPrecondition(c, entryPrecondition(id), reach, about);
-  const result = await c.var.org.log.annotate(seqOf(id), c.req.valid("json"), requestActor(c));
-  if (result.status === "refused") throw logRefused(result, about);
-  if (result.status !== "annotated") throw refusal(result.status, about, factsOf(result));
-  const { annotation, reviewed_by, updated_at, record_id } = result.annotation;
-  return c.json({ id, annotation, reviewed_by, updated_at, record_id }, HttpStatus.OK, {
+  const seen = await checkPrecondition(c, entryPrecondition(id), reach, entryAbout(id));
+  const outcome = await c.var.org.log.annotate(
+    seqOf(id),
+    c.req.valid("json"),
+    requestActor(c),
+    entryWriteOptions(c, seen),
+  );
+  const result = settleAuditLogKey(c, outcome, (written) => written.status === "annotated");
+  if (result.status !== "annotated") throw await entryRefused(c.var.org, id, result);
+  return c.json(annotationAnswer(id, result.annotation), HttpStatus.OK, {
     ETag: entryTag(c.var.org.id, id, result.annotation),
   });
 };
@@ -222,13 +246,9 @@ export const annotate: AppRouteHandler<AnnotateRoute> = async (c) => {
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const reach = allow(c.var.caller, "audit-entries.delete");
   const { id } = c.req.valid("param");
-  const about = entryAbout(id);
-  await checkPrecondition(c, entryPrecondition(id), reach, about);
-  const result = await c.var.org.log.redact(seqOf(id), requestActor(c));
-  if (result.status === "refused") throw logRefused(result, about);
-  if (result.status !== "redacted") throw refusal(result.status, about, factsOf(result));
-  return c.json(
-    { success: true as const, deleted_id: id, deletion_record_id: result.record.id },
-    HttpStatus.OK,
-  );
+  const seen = await checkPrecondition(c, entryPrecondition(id), reach, entryAbout(id));
+  const outcome = await c.var.org.log.redact(seqOf(id), requestActor(c), entryWriteOptions(c, seen));
+  const result = settleAuditLogKey(c, outcome, (written) => written.status === "redacted");
+  if (result.status !== "redacted") throw await entryRefused(c.var.org, id, result);
+  return c.json(redactionAnswer(id, result.record), HttpStatus.OK);
 };
