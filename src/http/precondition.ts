@@ -22,7 +22,10 @@ export interface Precondition<Seen> {
   current(orgId: string, seen: Seen): { tags: readonly string[]; representation: CurrentRepresentation };
 }
 
-/** The resource as the request's If-Match was checked against; undefined without the header. */
+/**
+ * The resource as the request's If-Match was checked against, the version the write must still
+ * find; undefined without the header, or for `*`.
+ */
 export async function checkPrecondition<Seen>(
   c: Context<AppBindings>,
   precondition: Precondition<Seen>,
@@ -38,7 +41,9 @@ export async function checkPrecondition<Seen>(
   if (refused !== null) throw refusal(refused, about);
   const { tags, representation } = precondition.current(org.id, seen);
   requireIfMatch(header, tags, representation);
-  return seen;
+  // `*` asks only that the resource exist (RFC 9110, 13.1.1), which was just read: the write then
+  // lands on whatever version it finds, as one without the header does.
+  return header.trim() === "*" ? undefined : seen;
 }
 
 /**

@@ -322,6 +322,26 @@ describe("If-Match against a write that lands after the check, within the same s
     expectProblem(staleDelete, 412);
     expect(dataOf(await readLog(o.mentor, id)).description).toBe("Corrected again");
   });
+
+  it("lets If-Match: * through though a change landed after the check: it asks only that the entry exist", async () => {
+    const o = await testOrg();
+    const id = await newLog(o);
+    const landed = async () => {
+      const other = await putLog(o.admin, id, { description: "Corrected meanwhile" });
+      expect(other.response.status).toBe(200);
+    };
+    const put = await api(o.mentor, {
+      bindings: writeBetween(o, /update "activities"/i, landed),
+    }).PUT(logPath, {
+      params: { path: { id }, header: { "if-match": "*" } },
+      body: { duration_minutes: 50 },
+    });
+    expect(put.response.status).toBe(200);
+    expect(dataOf(await readLog(o.mentor, id))).toMatchObject({
+      description: "Corrected meanwhile",
+      duration_minutes: 50,
+    });
+  });
 });
 
 describe("If-Match on attributions", () => {
